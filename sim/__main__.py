@@ -1,0 +1,5 @@
+"""``python -m sim`` is the `negotiate` command."""
+
+from sim.cli import main
+
+main()

@@ -1,0 +1,154 @@
+"""Agendas: which issues are open in which phase, and who opens each phase.
+
+An agenda is a list of phases, each a set of issues. Agreed phases are locked and
+implemented before the next opens. ``comprehensive`` puts every issue in one phase;
+``phased`` takes the phases as written (an issue may come back in a later phase, which
+may move it further from the status quo but never back); ``sequence`` builds one phase
+per entry of ``order``, so that every ordering of the issues is a one-line override.
+A **concession sequence** is an agenda plus who moves first in each phase.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.errors import ConfigError
+from sim.scenario import Scenario, to_container
+
+KINDS = ("comprehensive", "phased", "sequence")
+OTHERS = ("opening", "closing", "first", "last")
+MEDIATORS = "mediators"
+
+
+@dataclass(frozen=True)
+class Agenda:
+    """A compiled agenda: ``open[p, i]`` says whether issue i is open in phase p."""
+
+    name: str
+    open: np.ndarray  # [P, I] bool
+    lo: np.ndarray  # [P, I] lower bound of the text in phase p
+    hi: np.ndarray  # [P, I]
+    first_mover: np.ndarray  # [P] actor index, -1 for the mediators
+
+    @property
+    def n_phases(self) -> int:
+        return self.open.shape[0]
+
+    def describe(self, scenario: Scenario) -> list[str]:
+        """One line per phase: its issues and who opens it."""
+        out = []
+        for p in range(self.n_phases):
+            iss = [scenario.issues[i] for i in np.flatnonzero(self.open[p])]
+            fm = self.first_mover[p]
+            who = MEDIATORS if fm < 0 else scenario.actors[fm]
+            out.append(f"phase {p + 1}: {', '.join(iss)} (opened by {who})")
+        return out
+
+
+def compile_agenda(cfg: Any, scenario: Scenario, file: str = "<agenda>") -> Agenda:
+    """Check an agenda config against a scenario and compile it.
+
+    Raises:
+        ConfigError: naming the file, the key and what was expected.
+    """
+    raw = to_container(cfg) or {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(file, "agenda", "a mapping", raw)
+    kind = raw.get("kind", "comprehensive")
+    issues = scenario.issues
+
+    def fail(key: str, expected: str, got: Any = None) -> ConfigError:
+        return ConfigError(file, f"agenda.{key}", expected, got)
+
+    def check_issue(name: Any, key: str) -> int:
+        if name not in issues:
+            raise fail(key, f"an issue of the scenario ({', '.join(issues)})", name)
+        return issues.index(name)
+
+    phases: list[tuple[list[int], dict[int, tuple[float, float]]]] = []
+    if kind == "comprehensive":
+        phases = [(list(range(len(issues))), {})]
+    elif kind == "phased":
+        for k, ph in enumerate(raw.get("phases") or []):
+            if not isinstance(ph, Mapping) or not ph.get("issues"):
+                raise fail(f"phases[{k}].issues", "a non-empty list of issues", ph)
+            idx = [check_issue(n, f"phases[{k}].issues") for n in ph["issues"]]
+            ranges = {}
+            for n, r in (ph.get("ranges") or {}).items():
+                i = check_issue(n, f"phases[{k}].ranges.{n}")
+                if i not in idx:
+                    raise fail(f"phases[{k}].ranges.{n}", "an issue opened in this phase", n)
+                if (not isinstance(r, list | tuple) or len(r) != 2
+                        or not all(isinstance(v, int | float) for v in r) or not 0 <= r[0] <= r[1] <= 1):
+                    raise fail(f"phases[{k}].ranges.{n}", "[lo, hi] with 0 <= lo <= hi <= 1", r)
+                ranges[i] = (float(r[0]), float(r[1]))
+            phases.append((idx, ranges))
+        if not phases:
+            raise fail("phases", "at least one phase")
+    elif kind == "sequence":
+        order = raw.get("order") or []
+        if not isinstance(order, list) or not order:
+            raise fail("order", "a non-empty list of issues (or lists of issues)", order)
+        for k, entry in enumerate(order):
+            names = entry if isinstance(entry, list) else [entry]
+            phases.append(([check_issue(n, f"order[{k}]") for n in names], {}))
+        named = {i for idx, _ in phases for i in idx}
+        rest = [i for i in range(len(issues)) if i not in named]
+        missing = [issues[i] for i in rest if scenario.core[i]]
+        if missing:
+            raise fail("order", f"every core issue on the agenda (missing: {', '.join(missing)})")
+        others = raw.get("others", "opening")
+        if others not in OTHERS:
+            raise fail("others", f"one of {list(OTHERS)}", others)
+        if rest:
+            if others == "opening":
+                phases.insert(0, (rest, {}))
+            elif others == "closing":
+                phases.append((rest, {}))
+            elif others == "first":
+                phases[0] = (rest + phases[0][0], {})
+            else:
+                phases[-1] = (phases[-1][0] + rest, {})
+    else:
+        raise fail("kind", f"one of {list(KINDS)}", kind)
+
+    covered = {i for idx, _ in phases for i in idx}
+    for i in np.flatnonzero(scenario.core):
+        if i not in covered:
+            raise fail("phases" if kind == "phased" else "order",
+                       f"every core issue on the agenda (missing: {issues[i]})")
+    n_p, n_i = len(phases), len(issues)
+    open_ = np.zeros((n_p, n_i), bool)
+    lo, hi = np.zeros((n_p, n_i)), np.ones((n_p, n_i))
+    for p, (idx, ranges) in enumerate(phases):
+        if len(set(idx)) != len(idx):
+            raise fail(f"phases[{p}]" if kind == "phased" else "order", "each issue once per phase", idx)
+        open_[p, idx] = True
+        for i, (a, b) in ranges.items():
+            lo[p, i], hi[p, i] = a, b
+
+    fm_raw = raw.get("first_mover", MEDIATORS)
+    fm_list = fm_raw if isinstance(fm_raw, list) else [fm_raw] * n_p
+    if len(fm_list) != n_p:
+        raise fail("first_mover", f"one name, or a list of {n_p} (one per phase)", fm_raw)
+    first = np.empty(n_p, dtype=np.int64)
+    for p, who in enumerate(fm_list):
+        if who == MEDIATORS:
+            if not scenario.mediator.any():
+                raise fail("first_mover", "an actor of the scenario (it has no mediators)", who)
+            first[p] = -1
+        elif who in scenario.actors:
+            first[p] = scenario.actors.index(who)
+        else:
+            raise fail("first_mover", f"'{MEDIATORS}' or an actor ({', '.join(scenario.actors)})", who)
+    return Agenda(name=str(raw.get("name") or kind), open=open_, lo=lo, hi=hi, first_mover=first)
+
+
+def issue_orders(names: list[str]) -> list[list[str]]:
+    """Every ordering of ``names`` (for the sequence atlas: 24 orders of 4 core issues)."""
+    return [list(p) for p in itertools.permutations(names)]

@@ -1,0 +1,133 @@
+"""Run many seeds of one configuration at once, and measure how each run ended.
+
+A sweep job calls :func:`simulate` with its seeds (and, optionally, a grid of
+conditions crossed with them). Runs advance together through the kernel; those that
+finish are measured and retired from the batch, so late rounds cost only what is
+still running. Seeds are processed in chunks, so memory stays flat as ``n_seeds``
+grows. The result is a dict of columns, one row per run, in the order given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from sim.kernel import (
+    AGREED,
+    MAX_ROUNDS,
+    RUNNING,
+    STATUS,
+    Batch,
+    Static,
+    final_text,
+    init_batch,
+    open_mask,
+    renege_scale,
+)
+from sim.outcome import nash_solution, pareto_efficient
+from sim.protocols import PROTOCOLS
+from sim.utility import evaluate, issue_values, plain_utility
+
+RETIRE_FRACTION = 0.25
+
+
+def advance(st: Static, b: Batch, t: int) -> None:
+    """One round of the configured protocol; runs out of rounds end at ``max_rounds``."""
+    PROTOCOLS[st.settings.name].step(st, b, t)
+    if t + 1 >= st.settings.max_rounds:
+        b.status = np.where(b.status == RUNNING, MAX_ROUNDS, b.status).astype(np.int8)
+
+
+def run_batch(st: Static, b: Batch) -> dict[str, np.ndarray]:
+    """Advance ``b`` until every run has ended, retiring finished runs as it goes."""
+    parts = []
+    for t in range(st.settings.max_rounds):
+        advance(st, b, t)
+        done = b.status != RUNNING
+        n_done = int(done.sum())
+        if n_done and (n_done == len(b) or n_done >= RETIRE_FRACTION * len(b)):
+            parts.append(measure(st, b.take(done)))
+            b = b.take(~done)
+            if len(b) == 0:
+                break
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    order = np.argsort(cols["index"], kind="stable")
+    return {k: v[order] for k, v in cols.items()}
+
+
+def simulate(st: Static, seeds, trust=None, credibility=None, pressure=None, chunk_size: int = 5000,
+             progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+    """Run one configuration for every seed (and per-run conditions), chunk by chunk.
+
+    Args:
+        seeds: ``[N]`` integer seeds; run k draws from ``default_rng(seeds[k])``.
+        trust, credibility, pressure: None, a scalar or ``[N]`` per-run condition levels
+            (NaN keeps the scenario's own value).
+        progress: called with the number of runs finished after each chunk.
+    """
+    seeds = np.asarray(seeds, dtype=np.int64)
+    n = seeds.size
+
+    def per_run(v):
+        return None if v is None else np.broadcast_to(np.asarray(v, dtype=float), (n,))
+
+    trust, credibility, pressure = per_run(trust), per_run(credibility), per_run(pressure)
+    parts = []
+    for s in range(0, n, chunk_size):
+        sl = slice(s, min(s + chunk_size, n))
+        b = init_batch(st, seeds[sl], None if trust is None else trust[sl],
+                       None if credibility is None else credibility[sl],
+                       None if pressure is None else pressure[sl])
+        cols = run_batch(st, b)
+        cols["index"] = cols["index"] + s
+        parts.append(cols)
+        if progress is not None:
+            progress(sl.stop - sl.start)
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def measure(st: Static, b: Batch) -> dict[str, np.ndarray]:
+    """Outcome columns for finished runs (utilities at each actor's stated positions)."""
+    sc = st.sc
+    x = final_text(st, b)
+    agreed = b.status == AGREED
+    u = plain_utility(x, b.pos0, b.weight, sc.utility, st.red_lines)
+    everything = np.ones(x.shape, bool)
+    eu = evaluate(x, everything, b.pos0, b.weight, sc.status_quo, renege_scale(st, b), sc.guarantee_issue,
+                  sc.guarantee_strong_end, st.red_lines, sc.utility, with_grad=False).eu
+    pr = sc.principal
+    pidx = np.flatnonzero(pr)
+    surplus0 = u[:, pr] - b.rv0[:, pr]
+    nash_product = np.where(agreed, np.prod(np.maximum(surplus0, 0.0), axis=-1), 0.0)
+    nbs_distance = np.full(len(b), np.nan)
+    pareto = np.zeros(len(b), bool)
+    rows = np.flatnonzero(agreed)
+    if rows.size:
+        sub = np.ones(pidx.size, bool)
+        rl = st.red_lines.subset(pidx)
+        pos, w = b.pos0[rows][:, pidx], b.weight[rows][:, pidx]
+        nbs = nash_solution(pos, w, b.rv0[rows][:, pidx], sub, sc.utility, rl, iterations=150)
+        nbs_distance[rows] = np.sqrt(((x[rows] - nbs) ** 2).sum(axis=-1))
+        pareto[rows] = pareto_efficient(x[rows], pos, w, sub, sc.utility, rl)
+    # the issue that blocked: the open issue on which the refusing actors lose most
+    op = open_mask(st, b)
+    v, _ = issue_values(b.x, b.pos, sc.utility)
+    refusing = ~b.accept & st.required_base
+    loss = (refusing[..., None] * b.weight * (1.0 - v)).sum(axis=-2)
+    blocking = np.where(agreed | ~op.any(axis=-1), -1, np.where(op, loss, -np.inf).argmax(axis=-1))
+    return {
+        "index": b.index, "seed": b.seed, "status": b.status.astype(np.int8), "rounds": b.rounds,
+        "phases_agreed": b.phases_agreed, "terms": np.where(b.locked, b.x, np.nan), "final_text": x,
+        "utility": u, "expected_utility": eu, "reservation_value": b.rv, "reservation_value_0": b.rv0,
+        "conceded": 1.0 - u, "nash_product": nash_product, "nbs_distance": nbs_distance,
+        "pareto_efficient": pareto, "blocking_issue": blocking, "walker": b.walker,
+        "trust": (b.trust * st.principal_pairs).sum(axis=(-1, -2)) / max(st.principal_pairs.sum(), 1),
+        "credibility": np.where(sc.guarantor, b.cred, 0.0).max(axis=-1) if sc.guarantor.any()
+        else np.zeros(len(b)),
+        "pressure": b.pressure,
+    }
+
+
+def status_name(code: int) -> str:
+    return STATUS[int(code)]

@@ -1,0 +1,334 @@
+"""The round kernel: the state of many negotiations as arrays, and the steps of a round.
+
+Everything a round does (draft, evaluate, concede, influence, time, shocks) is written
+once here over numpy arrays shaped ``[runs, actors, issues]``, with no Python loop over
+actors or runs. The Mesa model runs a batch of one; a sweep job runs thousands at once
+and retires finished runs as it goes. Each run draws its random numbers from its own
+stream, ``numpy.random.default_rng(seed)`` (a ``SeedSequence(seed)``), always in the
+same order, so a seed gives the same result bit for bit alone or inside any batch.
+
+Time is shared: all runs of a batch are at the same round ``t``; phases, texts and
+outcomes are per run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sim.agenda import Agenda
+from sim.scenario import Scenario
+from sim.strategies import STRATEGIES, ConcessionContext
+from sim.utility import RedLines, evaluate
+
+RUNNING, AGREED, MAX_ROUNDS, WALKOUT, SHOCK = 0, 1, 2, 3, 4
+STATUS = {RUNNING: "running", AGREED: "agreement", MAX_ROUNDS: "max_rounds",
+          WALKOUT: "walkout", SHOCK: "shock"}
+N_DRAWS_PER_ROUND = 2
+EPS = 1e-3  # floor on a surplus in the Nash objective, so a principal at its
+# reservation value pulls the draft hard toward itself instead of dividing by zero
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Protocol settings the kernel reads (from the ``protocol`` config)."""
+
+    name: str = "mediated"
+    max_rounds: int = 100
+    rule: str = "nash"
+    step0: float = 0.05
+    step_max: float = 0.2
+    steps_per_round: int = 1
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Static:
+    """What all runs of a batch share: the compiled scenario, agenda and settings."""
+
+    sc: Scenario
+    ag: Agenda
+    settings: Settings
+    red_lines: RedLines
+    counterpart: np.ndarray  # [A, A] averaging weights over the other principals
+    principal_pairs: np.ndarray  # [A, A] bool, both principals, a != b
+    families: tuple  # ((strategy class, actor mask [A], params {name: [A]}), ...)
+    required_base: np.ndarray  # [A] bool: principals
+
+    @property
+    def n_actors(self) -> int:
+        return self.sc.n_actors
+
+    @property
+    def n_issues(self) -> int:
+        return self.sc.n_issues
+
+
+def make_static(sc: Scenario, ag: Agenda, settings: Settings) -> Static:
+    """Precompute the shared arrays of a batch."""
+    a = sc.n_actors
+    pr = sc.principal
+    pairs = pr[:, None] & pr[None, :] & ~np.eye(a, dtype=bool)
+    counterpart = pairs.astype(float)
+    rows = counterpart.sum(axis=1, keepdims=True)
+    # actors that are not principals (or a lone principal) look at all principals
+    lone = (rows[:, 0] == 0)
+    counterpart[lone] = pr.astype(float)
+    counterpart[lone & pr] = 0.0
+    counterpart /= np.maximum(counterpart.sum(axis=1, keepdims=True), 1.0)
+    families = []
+    for name in sorted(set(sc.strategy)):
+        cls = STRATEGIES[name]
+        mask = np.array([s == name for s in sc.strategy])
+        params = {k: np.array([sc.strategy_params[i].get(k, v) if mask[i] else v
+                               for i in range(a)], dtype=float)
+                  for k, v in cls.params.items()}
+        families.append((cls, mask, params))
+    return Static(sc=sc, ag=ag, settings=settings, red_lines=RedLines.from_scenario(sc),
+                  counterpart=counterpart, principal_pairs=pairs, families=tuple(families),
+                  required_base=pr.copy())
+
+
+def draw_run(rng: np.random.Generator, n_actors: int, n_issues: int, max_rounds: int):
+    """All random numbers one run uses, in a fixed order (the same in every view)."""
+    normals = rng.standard_normal(2 * n_actors * n_issues + n_actors)
+    uniforms = rng.random((max_rounds, N_DRAWS_PER_ROUND))
+    return normals, uniforms
+
+
+class Batch:
+    """The mutable state of ``R`` runs. Every attribute in ``PER_RUN`` has leading dim R.
+
+    A mutable object rather than a frozen dataclass: a round updates a dozen arrays and
+    copying them each round would cost more than the round itself.
+    """
+
+    PER_RUN = ("index", "seed", "pos0", "weight", "rv0", "cred", "pressure", "uniforms",
+               "pos", "rv", "rv_own", "frac", "frac_prev", "trust", "x", "lo", "hi", "step",
+               "gsign", "phase", "locked", "status", "rounds", "phases_agreed", "eu", "asp",
+               "umax", "accept", "walker", "fresh", "last_phase_round")
+
+    def __init__(self, **arrays: np.ndarray) -> None:
+        for k in self.PER_RUN:
+            setattr(self, k, arrays[k])
+
+    def __len__(self) -> int:
+        return int(self.index.shape[0])
+
+    def take(self, rows: np.ndarray) -> Batch:
+        """A new batch holding only ``rows`` (indices or a boolean mask)."""
+        return Batch(**{k: getattr(self, k)[rows] for k in self.PER_RUN})
+
+
+def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pressure=None,
+               draws: list | None = None) -> Batch:
+    """Start ``len(seeds)`` runs. Conditions are per-run arrays (NaN keeps the scenario's).
+
+    Args:
+        draws: the per-run random numbers, if already drawn (the Mesa model draws them
+            from its own ``model.rng``); else drawn here from ``default_rng(seed)``.
+    """
+    sc = st.sc
+    r, a, i = len(seeds), sc.n_actors, sc.n_issues
+    t_max = st.settings.max_rounds
+    if draws is None:
+        draws = [draw_run(np.random.default_rng(int(s)), a, i, t_max) for s in seeds]
+    normals = np.stack([d[0] for d in draws]) if r else np.zeros((0, 2 * a * i + a))
+    uniforms = np.stack([d[1] for d in draws]) if r else np.zeros((0, t_max, N_DRAWS_PER_ROUND))
+    n_pos = normals[:, : a * i].reshape(r, a, i)
+    n_sal = normals[:, a * i: 2 * a * i].reshape(r, a, i)
+    n_rv = normals[:, 2 * a * i:]
+    pos0 = np.clip(sc.position + sc.noise_position * n_pos, 0.0, 1.0)
+    sal = np.where(sc.salience > 0, np.clip(sc.salience + sc.noise_salience * n_sal, 0.01, 1.0), 0.0)
+    weight = sal / sal.sum(axis=-1, keepdims=True)
+    rv0 = np.clip(sc.reservation_value + sc.noise_reservation * n_rv, 0.0, 1.0)
+
+    def cond(v, default):
+        arr = np.full(r, np.nan) if v is None else np.broadcast_to(np.asarray(v, float), (r,))
+        return np.where(np.isnan(arr), default, arr)
+
+    trust0 = np.broadcast_to(sc.trust, (r, a, a)).copy()
+    t_lvl = np.broadcast_to(np.full(r, np.nan) if trust is None else np.asarray(trust, float), (r,))
+    trust0 = np.where(st.principal_pairs & ~np.isnan(t_lvl)[:, None, None],
+                      np.nan_to_num(t_lvl)[:, None, None], trust0)
+    cred_lvl = cond(credibility, np.nan)
+    cred = np.where(sc.guarantor & ~np.isnan(cred_lvl)[:, None], np.nan_to_num(cred_lvl)[:, None],
+                    sc.credibility)
+    press = cond(pressure, 1.0)
+    b = Batch(
+        index=np.arange(r), seed=np.asarray(seeds, dtype=np.int64), pos0=pos0, weight=weight,
+        rv0=rv0, cred=cred, pressure=press, uniforms=uniforms,
+        pos=pos0.copy(), rv=rv0.copy(), rv_own=rv0.copy(), frac=np.ones((r, a)),
+        frac_prev=np.ones((r, a)), trust=trust0, x=np.broadcast_to(sc.status_quo, (r, i)).copy(),
+        lo=np.zeros((r, i)), hi=np.ones((r, i)), step=np.zeros((r, i)), gsign=np.zeros((r, i)),
+        phase=np.zeros(r, dtype=np.int64), locked=np.zeros((r, i), bool),
+        status=np.zeros(r, dtype=np.int8), rounds=np.zeros(r, dtype=np.int64),
+        phases_agreed=np.zeros(r, dtype=np.int64), eu=np.zeros((r, a)), asp=np.zeros((r, a)),
+        umax=np.ones((r, a)), accept=np.zeros((r, a), bool), walker=np.full(r, -1, dtype=np.int64),
+        fresh=np.ones(r, bool), last_phase_round=np.zeros(r, dtype=np.int64),
+    )
+    open_phase(st, b, np.arange(r))
+    return b
+
+
+def open_mask(st: Static, b: Batch) -> np.ndarray:
+    """``[R, I]``: which issues are open in each run's current phase."""
+    return st.ag.open[np.minimum(b.phase, st.ag.n_phases - 1)]
+
+
+def open_phase(st: Static, b: Batch, rows: np.ndarray) -> None:
+    """Open the current phase of ``rows``: bounds, opening text, fresh drafting steps.
+
+    An issue that comes back from an earlier phase is unlocked and may move further from
+    the status quo than where it was locked, never back.
+    """
+    if rows.size == 0:
+        return
+    ag, sc = st.ag, st.sc
+    ph = b.phase[rows]
+    op = ag.open[ph]
+    lo, hi = ag.lo[ph].copy(), ag.hi[ph].copy()
+    prev = b.x[rows]
+    again = op & b.locked[rows]
+    sq = sc.status_quo
+    lo = np.where(again & (prev > sq), np.maximum(lo, prev), lo)
+    hi = np.where(again & (prev < sq), np.minimum(hi, prev), hi)
+    hi = np.maximum(hi, lo)
+    fm = ag.first_mover[ph]
+    pos = b.pos[rows]
+    med = sc.mediator.astype(float)
+    med_pos = (pos * med[:, None]).sum(axis=1) / max(med.sum(), 1.0)
+    anchor = np.where((fm >= 0)[:, None], pos[np.arange(rows.size), np.maximum(fm, 0)], med_pos)
+    b.x[rows] = np.where(op, np.clip(anchor, lo, hi), prev)
+    b.lo[rows], b.hi[rows] = lo, hi
+    b.locked[rows] = b.locked[rows] & ~op
+    b.step[rows] = np.where(op, st.settings.step0, 0.0)
+    b.gsign[rows] = 0.0
+    b.fresh[rows] = True
+
+
+def renege_scale(st: Static, b: Batch) -> np.ndarray:
+    """``[R, A, 2]``: base chance the counterpart reneges, and guarantor credibility."""
+    trust_c = (b.trust * st.counterpart).sum(axis=-1)
+    s0 = st.sc.renege_base * (1.0 - trust_c)
+    g = st.sc.guarantor
+    s1 = np.where(g, b.cred, 0.0).max(axis=-1) if g.any() else np.zeros(len(b))
+    return np.stack([s0, np.broadcast_to(s1[:, None], s0.shape)], axis=-1)
+
+
+def evaluate_batch(st: Static, b: Batch, op: np.ndarray, x: np.ndarray | None = None,
+                   with_grad: bool = True):
+    """Evaluate text ``x`` (default: the current text) over the open issues ``op``."""
+    sc = st.sc
+    return evaluate(b.x if x is None else x, op, b.pos, b.weight, sc.status_quo, renege_scale(st, b),
+                    sc.guarantee_issue, sc.guarantee_strong_end, st.red_lines, sc.utility, with_grad)
+
+
+def best_in_phase(st: Static, b: Batch, ev, op: np.ndarray) -> np.ndarray:
+    """``[R, A]``: each actor's expected utility of its own ideal on the open issues.
+
+    The top of the actor's range this phase: every open issue its way (value 1), kept
+    with probability ``1 - p``; if reneged on, it is left with the status quo.
+    """
+    sc = st.sc
+    p = ev.p
+    gi = sc.guarantee_issue
+    if gi >= 0:
+        rs = renege_scale(st, b)
+        own = b.pos[..., gi]
+        g = own if sc.guarantee_strong_end > 0.5 else 1.0 - own
+        p = np.where(op[:, gi][:, None], rs[..., 0] * (1.0 - g * rs[..., 1]), p)
+    return 1.0 - p * (1.0 - ev.vsq_open)
+
+
+def concede(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
+    """Apply each strategy family to its actors' rows of ``frac`` (live runs only)."""
+    ctx = ConcessionContext(t=t, horizon=st.settings.max_rounds, frac=b.frac, frac_prev=b.frac_prev,
+                            eu=b.eu, aspiration=b.asp, reservation_value=b.rv,
+                            principal=st.sc.principal)
+    new = b.frac
+    for cls, mask, params in st.families:
+        new = np.where(mask, cls.update(ctx, params), new)
+    lv = live[:, None]
+    b.frac_prev = np.where(lv, b.frac, b.frac_prev)
+    b.frac = np.where(lv, np.clip(new, 0.0, 1.0), b.frac)
+
+
+def influence(st: Static, b: Batch, live: np.ndarray) -> None:
+    """Friedkin-Johnsen: positions and reservation values move along the channels.
+
+    ``x(t+1) = L W x(t) + (I - L) x0``, with ``L`` the actors' susceptibility (one minus
+    stubbornness); the anchor of a reservation value is its own time-driven value.
+    """
+    sc = st.sc
+    lam = sc.susceptibility
+    w = sc.influence
+    mixed = np.einsum("ab,rbi->rai", w, b.pos)
+    b.pos = np.where(live[:, None, None], lam[:, None] * mixed + (1.0 - lam[:, None]) * b.pos0, b.pos)
+    b.rv = np.where(live[:, None], lam * np.einsum("ab,rb->ra", w, b.rv) + (1.0 - lam) * b.rv_own, b.rv)
+
+
+def time_and_pressure(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
+    """Cost of delay, deadlines and pressure through leverage lower reservation values."""
+    sc = st.sc
+    drop = sc.delay_cost + np.where(sc.deadline == t, sc.deadline_drop, 0.0)
+    lev_in = sc.leverage.sum(axis=0)  # [A] how hard each actor is pressed at pressure 1
+    new = np.maximum(b.rv_own - drop - sc.pressure_rate * b.pressure[:, None] * lev_in, 0.0)
+    b.rv_own = np.where(live[:, None], new, b.rv_own)
+
+
+def shocks(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
+    """A violation hits trust between the principals; rarely, it ends the talks."""
+    sc = st.sc
+    if sc.shock_rate <= 0 or t >= b.uniforms.shape[1]:
+        return
+    u = b.uniforms[:, t]
+    hit = live & (u[:, 0] < sc.shock_rate)
+    b.trust = np.where(hit[:, None, None] & st.principal_pairs, b.trust * (1.0 - sc.shock_trust_drop), b.trust)
+    collapse = hit & (u[:, 1] < sc.shock_collapse) & (b.status == RUNNING)
+    b.status = np.where(collapse, SHOCK, b.status).astype(np.int8)
+
+
+def settle(st: Static, b: Batch, agreed: np.ndarray, t: int) -> None:
+    """Lock the agreed phases, raise trust by implementing them, open the next phase."""
+    rows = np.flatnonzero(agreed)
+    if rows.size == 0:
+        return
+    op = open_mask(st, b)[rows]
+    b.locked[rows] |= op
+    b.phases_agreed[rows] += 1
+    b.last_phase_round[rows] = t
+    gain = st.sc.trust_gain
+    tr = b.trust[rows]
+    b.trust[rows] = np.where(st.principal_pairs, tr + gain * (1.0 - tr), tr)
+    last = b.phase[rows] + 1 >= st.ag.n_phases
+    done = rows[last]
+    b.status[done] = AGREED
+    nxt = rows[~last]
+    b.phase[nxt] += 1
+    open_phase(st, b, nxt)
+
+
+def evolve(st: Static, b: Batch, t: int) -> None:
+    """Between rounds: concede, influence, time and pressure, shocks (live runs only)."""
+    live = b.status == RUNNING
+    concede(st, b, t + 1, live)
+    influence(st, b, live)
+    time_and_pressure(st, b, t + 1, live)
+    shocks(st, b, t, live)
+
+
+def required(st: Static, op: np.ndarray) -> np.ndarray:
+    """``[R, A]``: whose acceptance the text needs (guarantors when their clause is open)."""
+    gi = st.sc.guarantee_issue
+    req = np.broadcast_to(st.required_base, op.shape[:1] + st.required_base.shape)
+    if gi >= 0 and st.sc.guarantor.any():
+        req = req | (st.sc.guarantor & op[:, gi][:, None])
+    return req
+
+
+def final_text(st: Static, b: Batch) -> np.ndarray:
+    """The outcome: locked issues as agreed, everything else back to the status quo."""
+    return np.where(b.locked, b.x, st.sc.status_quo)

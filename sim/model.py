@@ -1,0 +1,182 @@
+"""One negotiation as a Mesa model, stepping the same kernel a sweep job runs.
+
+``NegotiationModel`` is what a student steps through round by round and what the
+dashboard draws: agents on a network of channels, a current text, a line of what
+happened each round, and (when asked) a DataCollector trajectory. The round logic is
+the array kernel run on a batch of one, so a seed gives the same result here as in a
+sweep of 100,000 runs. The model's ``rng`` is the run's own stream: its random numbers
+are drawn from ``model.rng`` in the same order the batch draws them from
+``default_rng(seed)``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import mesa
+import numpy as np
+from mesa.discrete_space import Network
+
+from sim.agents import NegotiatorAgent
+from sim.api import build, load_config
+from sim.batch import advance, measure
+from sim.kernel import AGREED, RUNNING, Static, draw_run, init_batch, open_mask
+from sim.results import RunSet, breakdown_reason, make_table
+
+
+@lru_cache(maxsize=32)
+def _static(scenario: str, agenda: str, protocol: str, overrides: tuple[str, ...]) -> Static:
+    cfg = load_config([f"scenario={scenario}", f"agenda={agenda}", f"protocol={protocol}", *overrides])
+    return build(cfg)
+
+
+class NegotiationModel(mesa.Model):
+    """A mediated negotiation between the actors of a scenario.
+
+    Args:
+        scenario, agenda, protocol: config names under ``conf/``.
+        overrides: more ``key=value`` config overrides.
+        rng: the run's seed (an int; None draws one and records it). ``seed`` is an alias.
+        trust, credibility, pressure: condition levels (None keeps the scenario's).
+        trajectories: record a DataCollector trajectory each round.
+        static: an already compiled configuration (skips composing ``conf/``).
+    """
+
+    def __init__(self, scenario: str = "sharm_el_sheikh_2025", agenda: str = "comprehensive",
+                 protocol: str = "mediated", overrides: tuple[str, ...] | list[str] = (),
+                 rng: int | None = None, seed: int | None = None, trust: float | None = None,
+                 credibility: float | None = None, pressure: float | None = None,
+                 trajectories: bool = False, static: Static | None = None) -> None:
+        run_seed = rng if rng is not None else seed
+        if run_seed is None:
+            run_seed = int(np.random.SeedSequence().entropy % (2**63))
+        super().__init__(rng=int(run_seed))
+        self.seed = int(run_seed)
+        self.static = static if static is not None else _static(scenario, agenda, protocol, tuple(overrides))
+        st = self.static
+        sc = st.sc
+        draws = draw_run(self.rng, sc.n_actors, sc.n_issues, st.settings.max_rounds)
+        self.batch = init_batch(st, np.array([self.seed]), trust, credibility, pressure, draws=[draws])
+        self.conditions = (trust, credibility, pressure)
+        self.round = 0
+        self.log: list[str] = []
+        self.space = Network(sc.graph(), random=self.random)
+        cells = {c.coordinate: c for c in self.space.all_cells}
+        self.negotiators: list[NegotiatorAgent] = []
+        for a, name in enumerate(sc.actors):
+            agent = NegotiatorAgent(self, a)
+            agent.cell = cells[name]
+            self.negotiators.append(agent)
+        self.datacollector = self._collector() if trajectories else None
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
+        self._final: dict | None = None
+
+    # -- views -----------------------------------------------------------------------
+    @property
+    def text(self) -> np.ndarray:
+        """The current text: every issue's value (locked, drafted, or status quo)."""
+        return self.batch.x[0]
+
+    @property
+    def open_issues(self) -> list[str]:
+        sc = self.static.sc
+        return [sc.issues[i] for i in np.flatnonzero(open_mask(self.static, self.batch)[0])]
+
+    @property
+    def phase(self) -> int:
+        return int(self.batch.phase[0])
+
+    @property
+    def status(self) -> str:
+        from sim.kernel import STATUS
+
+        return STATUS[int(self.batch.status[0])]
+
+    def agent(self, name: str) -> NegotiatorAgent:
+        return self.negotiators[self.static.sc.actors.index(name)]
+
+    # -- stepping ----------------------------------------------------------------------
+    def step(self) -> None:
+        """One round of the protocol; stops the model when the talks end."""
+        if not self.running:
+            return
+        st, b = self.static, self.batch
+        phase, op = int(b.phase[0]), open_mask(st, b)[0].copy()
+        text = b.x[0].copy()
+        advance(st, b, self.round)
+        self.round += 1
+        self.log.append(self._describe(phase, op, text))
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
+        if b.status[0] != RUNNING:
+            self.running = False
+
+    def run(self) -> dict:
+        """Step until the talks end; return the result record."""
+        while self.running:
+            self.step()
+        return self.result()
+
+    def result(self) -> dict:
+        """The run's record (the same fields as ``result.json``)."""
+        if self._final is None:
+            cols = measure(self.static, self.batch)
+            trust, cred, press = self.conditions
+            table = make_table(self.static, cols, None if trust is None else [trust],
+                               None if cred is None else [cred], None if press is None else [press])
+            self._final = RunSet(static=self.static, table=table, config_hash="", config={}).record(0)
+        return self._final
+
+    # -- narration ---------------------------------------------------------------------
+    def _describe(self, phase: int, op: np.ndarray, text: np.ndarray) -> str:
+        st, b = self.static, self.batch
+        sc = st.sc
+        fm = st.ag.first_mover[phase]
+        who = "The mediators" if fm < 0 and self.round > 1 else (
+            "The mediators" if fm < 0 else f"{sc.actors[fm]}'s opening")
+        terms = ", ".join(f"{sc.issues[i]} {text[i]:.2f}" for i in np.flatnonzero(op))
+        parts = [f"Round {self.round} (phase {phase + 1}): {who} proposed {terms}"]
+        for a in np.flatnonzero(sc.principal | (sc.guarantor & op[sc.guarantee_issue] if sc.guarantee_issue >= 0
+                                                else sc.principal)):
+            if b.accept[0, a]:
+                parts.append(f"{sc.actors[a]} accepted")
+            else:
+                parts.append(f"{sc.actors[a]} rejected: {self._why(a, op, text)}")
+        status = int(b.status[0])
+        if status == AGREED:
+            parts.append("agreement on every phase")
+        elif int(b.phase[0]) != phase:
+            parts.append(f"phase {phase + 1} agreed and implemented")
+        elif status != RUNNING:
+            parts.append(breakdown_reason(st, status, int(b.walker[0])))
+        return "; ".join(parts) + "."
+
+    def _why(self, a: int, op: np.ndarray, text: np.ndarray) -> str:
+        sc, st = self.static.sc, self.static
+        rl = st.red_lines
+        for k in np.flatnonzero(rl.actor == a):
+            i = rl.issue[k]
+            if not op[i]:
+                continue
+            beyond = rl.sign[k] * (rl.bound[k] - text[i]) > 1e-9
+            lifted = rl.cond_issue[k] >= 0 and rl.cond_sign[k] * (text[rl.cond_issue[k]] - rl.cond_bound[k]) >= 0
+            if beyond and not lifted:
+                return f"{sc.issues[i]} beyond its {'hard ' if rl.hard[k] else ''}red line"
+        pos, w = self.batch.pos[0, a], self.batch.weight[0, a]
+        loss = np.where(op, w * np.abs(text - pos), -1.0)
+        i = int(loss.argmax())
+        return (f"wants more on {sc.issues[i]} (expected utility {self.batch.eu[0, a]:.2f} "
+                f"below its aspiration {self.batch.asp[0, a]:.2f})")
+
+    def _collector(self) -> mesa.DataCollector:
+        sc = self.static.sc
+        model_reporters = {"round": "round", "phase": "phase", "status": "status"}
+        for i, iss in enumerate(sc.issues):
+            model_reporters[f"text_{iss}"] = (lambda m, i=i: float(m.batch.x[0, i]))
+        agent_reporters = {"actor": "name", "expected_utility": "expected_utility",
+                           "aspiration": "aspiration", "reservation_value": "reservation_value",
+                           "accepts": "accepts"}
+        for i, iss in enumerate(sc.issues):
+            agent_reporters[f"position_{iss}"] = (lambda ag, i=i: float(ag.position[i]))
+        return mesa.DataCollector(model_reporters=model_reporters, agent_reporters=agent_reporters)

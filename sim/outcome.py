@@ -1,0 +1,82 @@
+"""Measures of a deal: Nash product, the Nash bargaining solution, Pareto efficiency.
+
+These compare what the talks produced with what bargaining theory says two or more
+principals could have had: the Nash bargaining solution (Nash 1950), the point that
+maximises the product of surpluses over reservation values, computed here by the same
+sign-based ascent the mediator uses, run to convergence; and a check that no small move
+on one or two issues makes a principal better off without making another worse off
+(with two principals and additive utilities, an improving direction, if any exists,
+needs at most two issues, so the local check is exact up to its step).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from sim.utility import RedLines, issue_values, plain_utility
+
+TINY = 1e-9
+
+
+def _log_nash_grad(x, pos, weight, rv, members, kind, red_lines):
+    v, dv = issue_values(x, pos, kind)
+    u = (weight * v).sum(axis=-1)
+    grad = weight * dv
+    if red_lines is not None and not red_lines.empty:
+        pen, gpen, _ = red_lines.penalty(x, weight)
+        u = u - pen
+        grad = grad - gpen
+    surplus = np.maximum(u - rv, TINY)
+    return ((members / surplus)[..., None] * grad).sum(axis=-2), u
+
+
+def nash_solution(pos: np.ndarray, weight: np.ndarray, rv: np.ndarray, members: np.ndarray,
+                  kind: str = "linear",
+                  red_lines: RedLines | None = None, lo=0.0, hi=1.0, iterations: int = 400,
+                  x0: np.ndarray | None = None) -> np.ndarray:
+    """Texts ``[R, I]`` maximising the product of the ``members``' surpluses.
+
+    Args:
+        pos, weight: ``[R, A, I]``; rv: ``[R, A]``; members: ``[A]`` bool (the principals).
+    """
+    x = pos[..., members, :].mean(axis=-2) if x0 is None else x0.copy()
+    x = np.clip(x, lo, hi)
+    step = np.full_like(x, 0.05)
+    prev = np.zeros_like(x)
+    for _ in range(iterations):
+        g, _ = _log_nash_grad(x, pos, weight, rv, members, kind, red_lines)
+        s = np.sign(g)
+        prod = s * prev
+        step = np.where(prod > 0, np.minimum(step * 1.2, 0.2), np.where(prod < 0, step * 0.5, step))
+        x = np.clip(x + np.where(prod < 0, 0.0, s * step), lo, hi)
+        prev = np.where(prod < 0, 0.0, s)
+    return x
+
+
+def pareto_efficient(x: np.ndarray, pos: np.ndarray, weight: np.ndarray, members: np.ndarray,
+                     kind: str = "linear",
+                     red_lines: RedLines | None = None, free: np.ndarray | None = None,
+                     delta: float = 1e-3, tol: float = 1e-9) -> np.ndarray:
+    """``[R]`` bool: no move of one or two issues by ``delta`` is a Pareto improvement."""
+    n_i = x.shape[-1]
+    free = np.ones(x.shape, bool) if free is None else free
+    moves = []
+    for i in range(n_i):
+        for s in (-1.0, 1.0):
+            d = np.zeros(n_i)
+            d[i] = s
+            moves.append(d)
+    for i, j in itertools.combinations(range(n_i), 2):
+        for si, sj in itertools.product((-1.0, 1.0), repeat=2):
+            d = np.zeros(n_i)
+            d[i], d[j] = si, sj
+            moves.append(d)
+    dirs = np.array(moves) * delta  # [K, I]
+    base = plain_utility(x, pos, weight, kind, red_lines)  # [R, P]
+    cand = np.clip(x[:, None, :] + dirs * free[:, None, :], 0.0, 1.0)  # [R, K, I]
+    u = plain_utility(cand, pos[:, None], weight[:, None], kind, red_lines)  # [R, K, P]
+    gain = (u - base[:, None, :])[..., members]
+    better = (gain >= -tol).all(axis=-1) & (gain > tol).any(axis=-1)
+    return ~better.any(axis=-1)

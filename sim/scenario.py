@@ -1,0 +1,415 @@
+"""From a scenario config to checked numpy arrays the kernel can use.
+
+A scenario file describes a negotiation in words and numbers: issues with labelled
+anchors, actors with roles, positions, saliences and red lines, the channels between
+them. :func:`compile_scenario` checks every value (names the file and the key when one
+is wrong) and turns them into a frozen :class:`Scenario` of arrays shaped
+``[actors, issues]``. Nothing here knows any particular conflict.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from sim.errors import ConfigError
+from sim.strategies import STRATEGIES
+
+ROLES = ("principal", "mediator", "guarantor")
+SOURCE_TAGS = ("Q", "S", "J")
+# per-actor numbers: (lowest, highest, value when not given)
+ACTOR_NUMBERS = {
+    "reservation_value": (0, 1, 0.3), "delay_cost": (0, 1, 0.0), "deadline_drop": (0, 1, 0.0),
+    "stubbornness": (0, 1, 0.9), "credibility": (0, 1, 0.0), "renege_base": (0, 1, 0.0),
+    "bias": (0, 10, 0.0), "discount": (0, 1, 1.0),
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A compiled scenario. Arrays are ``[A]``, ``[A, I]`` or ``[A, A]``; never mutated."""
+
+    name: str
+    title: str
+    issues: tuple[str, ...]
+    core: np.ndarray  # [I] bool
+    anchors: tuple[tuple[tuple[float, str], ...], ...]
+    status_quo: np.ndarray  # [I]
+    actors: tuple[str, ...]
+    labels: tuple[str, ...]
+    principal: np.ndarray  # [A] bool
+    mediator: np.ndarray  # [A] bool
+    guarantor: np.ndarray  # [A] bool
+    position: np.ndarray  # [A, I]
+    salience: np.ndarray  # [A, I] as written
+    reservation_value: np.ndarray  # [A]
+    delay_cost: np.ndarray  # [A]
+    deadline: np.ndarray  # [A] int, -1 for none
+    deadline_drop: np.ndarray  # [A]
+    susceptibility: np.ndarray  # [A] = 1 - stubbornness
+    influence: np.ndarray  # [A, A] row-stochastic channel weights (self included)
+    leverage: np.ndarray  # [A, A] from -> to
+    credibility: np.ndarray  # [A]
+    renege_base: np.ndarray  # [A]
+    bias: np.ndarray  # [A]
+    discount: np.ndarray  # [A]
+    strategy: tuple[str, ...]
+    strategy_params: tuple[dict[str, float], ...]
+    trust: np.ndarray  # [A, A]
+    trust_gain: float
+    guarantee_issue: int  # -1 when the scenario has none
+    guarantee_strong_end: float
+    pressure_rate: float
+    shock_rate: float
+    shock_trust_drop: float
+    shock_collapse: float
+    noise_position: float
+    noise_salience: float
+    noise_reservation: float
+    utility: str
+    # red lines, one row each
+    rl_actor: np.ndarray  # [K] int
+    rl_issue: np.ndarray  # [K] int
+    rl_bound: np.ndarray  # [K]
+    rl_sign: np.ndarray  # [K] +1: must stay >= bound; -1: must stay <= bound
+    rl_cond_issue: np.ndarray  # [K] int, -1 unconditional
+    rl_cond_bound: np.ndarray  # [K]
+    rl_cond_sign: np.ndarray  # [K] +1: lifted when issue >= bound; -1: when <= bound
+    rl_strength: np.ndarray  # [K]
+    rl_hard: np.ndarray  # [K] bool
+    channels: tuple[tuple[str, str, float], ...]
+    sources: Mapping[str, str] = field(default_factory=dict)
+    file: str = ""
+
+    @property
+    def n_actors(self) -> int:
+        return len(self.actors)
+
+    @property
+    def n_issues(self) -> int:
+        return len(self.issues)
+
+    @property
+    def weight(self) -> np.ndarray:
+        """Saliences normalised to sum to one per actor, so utilities lie in [0, 1]."""
+        return self.salience / self.salience.sum(axis=1, keepdims=True)
+
+    def issue_index(self, name: str) -> int:
+        return self.issues.index(name)
+
+    def actor_index(self, name: str) -> int:
+        return self.actors.index(name)
+
+    def graph(self) -> nx.Graph:
+        """The channels as a weighted networkx graph, actors as nodes with their roles."""
+        g = nx.Graph()
+        for i, a in enumerate(self.actors):
+            roles = [r for r, m in zip(ROLES, (self.principal, self.mediator, self.guarantor), strict=True) if m[i]]
+            g.add_node(a, roles=roles, label=self.labels[i])
+        for a, b, w in self.channels:
+            g.add_edge(a, b, weight=w)
+        return g
+
+    def leverage_graph(self) -> nx.DiGraph:
+        """Who can press whom, and how hard (directed)."""
+        g = nx.DiGraph()
+        g.add_nodes_from(self.actors)
+        for i, j in zip(*np.nonzero(self.leverage), strict=True):
+            g.add_edge(self.actors[i], self.actors[j], strength=float(self.leverage[i, j]))
+        return g
+
+    def anchor_label(self, issue: int, value: float) -> str:
+        """The label of the anchor nearest to ``value`` on issue ``issue``."""
+        anchors = self.anchors[issue]
+        if not anchors:
+            return ""
+        return min(anchors, key=lambda a: abs(a[0] - value))[1]
+
+
+def to_container(cfg: Any) -> Any:
+    """A plain Python copy of an OmegaConf node (or the value itself)."""
+    if isinstance(cfg, DictConfig | ListConfig):
+        return OmegaConf.to_container(cfg, resolve=True)
+    return cfg
+
+
+class _Checker:
+    """Reads numbers out of a plain-dict scenario, raising ConfigError with the key path."""
+
+    def __init__(self, file: str, prefix: str) -> None:
+        self.file = file
+        self.prefix = prefix
+        self.sources: dict[str, str] = {}
+
+    def fail(self, key: str, expected: str, got: Any = None) -> ConfigError:
+        return ConfigError(self.file, f"{self.prefix}.{key}", expected, got)
+
+    def number(
+        self,
+        raw: Any,
+        key: str,
+        lo: float | None = None,
+        hi: float | None = None,
+        *,
+        lo_open: bool = False,
+        what: str = "a number",
+        default: float | None = None,
+        record: bool = True,
+    ) -> float:
+        if raw is None and default is not None:
+            self.sources[f"{self.prefix}.{key}"] = "default"
+            return float(default)
+        value, source = raw, None
+        if isinstance(raw, Mapping):
+            extra = set(raw) - {"value", "source", "note"}
+            if "value" not in raw or extra:
+                raise self.fail(key, "a number or {value: number, source: Q|S|J ...}", raw)
+            value, source = raw["value"], raw.get("source")
+            if source is not None and (not isinstance(source, str) or source[:1] not in SOURCE_TAGS):
+                raise self.fail(f"{key}.source", "a tag starting with Q, S or J", source)
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            raise self.fail(key, what, value)
+        value = float(value)
+        below = value <= lo if (lo is not None and lo_open) else (lo is not None and value < lo)
+        if below or (hi is not None and value > hi):
+            lo_s = "(" if lo_open else "["
+            rng = f"{lo_s}{'-inf' if lo is None else lo:g}, {'inf' if hi is None else hi:g}]"
+            raise self.fail(key, f"{what} in {rng}", value)
+        if record:
+            self.sources[f"{self.prefix}.{key}"] = source or "untagged"
+        return value
+
+    def mapping(self, raw: Any, key: str) -> Mapping:
+        if raw is None:
+            return {}
+        if not isinstance(raw, Mapping):
+            raise self.fail(key, "a mapping", raw)
+        return raw
+
+
+def _names(raw: Mapping, what: str, chk: _Checker, key: str) -> tuple[str, ...]:
+    if not raw:
+        raise chk.fail(key, f"at least one {what}")
+    return tuple(str(k) for k in raw)
+
+
+def compile_scenario(cfg: Any, file: str = "<scenario>") -> Scenario:
+    """Check a scenario config and compile it to arrays.
+
+    Args:
+        cfg: the ``scenario`` node (OmegaConf or plain dict).
+        file: the file it came from, used in error messages.
+
+    Raises:
+        ConfigError: naming the file, the key and what was expected.
+    """
+    raw = to_container(cfg)
+    chk = _Checker(file, "scenario")
+    if not isinstance(raw, Mapping):
+        raise chk.fail("", "a mapping", raw)
+    utility = raw.get("utility", "linear")
+    if utility not in ("linear", "quadratic"):
+        raise chk.fail("utility", "'linear' or 'quadratic'", utility)
+
+    issues_raw = chk.mapping(raw.get("issues"), "issues")
+    issues = _names(issues_raw, "issue", chk, "issues")
+    n_i = len(issues)
+    core = np.zeros(n_i, bool)
+    status_quo = np.zeros(n_i)
+    anchors = []
+    for i, name in enumerate(issues):
+        item = chk.mapping(issues_raw[name], f"issues.{name}")
+        core[i] = bool(item.get("core", True))
+        status_quo[i] = chk.number(item.get("status_quo", 0.5), f"issues.{name}.status_quo", 0, 1)
+        pts = []
+        for k, a in enumerate(item.get("anchors") or []):
+            if not isinstance(a, Mapping) or "at" not in a or "label" not in a:
+                raise chk.fail(f"issues.{name}.anchors[{k}]", "{at: number, label: text}", a)
+            pts.append((chk.number(a["at"], f"issues.{name}.anchors[{k}].at", 0, 1, record=False),
+                        str(a["label"])))
+        anchors.append(tuple(sorted(pts)))
+
+    actors_raw = chk.mapping(raw.get("actors"), "actors")
+    actors = _names(actors_raw, "actor", chk, "actors")
+    n_a = len(actors)
+    roles = {r: np.zeros(n_a, bool) for r in ROLES}
+    position = np.zeros((n_a, n_i))
+    salience = np.zeros((n_a, n_i))
+    vec = {k: np.zeros(n_a) for k in (
+        "reservation_value", "delay_cost", "deadline_drop", "stubbornness", "credibility",
+        "renege_base", "bias", "discount")}
+    deadline = np.full(n_a, -1, dtype=np.int64)
+    leverage = np.zeros((n_a, n_a))
+    strategy, strategy_params, labels = [], [], []
+    red_lines: list[tuple] = []
+    for a, name in enumerate(actors):
+        act = chk.mapping(actors_raw[name], f"actors.{name}")
+        base = f"actors.{name}"
+        labels.append(str(act.get("label") or name))
+        rl = act.get("roles") or []
+        if not isinstance(rl, list) or not rl:
+            raise chk.fail(f"{base}.roles", f"a non-empty list of roles from {list(ROLES)}", rl)
+        for r in rl:
+            if r not in ROLES:
+                raise chk.fail(f"{base}.roles", f"roles from {list(ROLES)}", r)
+            roles[r][a] = True
+        for what, arr in (("position", position), ("salience", salience)):
+            given = chk.mapping(act.get(what), f"{base}.{what}")
+            for k in given:
+                if k not in issues:
+                    raise chk.fail(f"{base}.{what}.{k}", f"an issue of this scenario ({', '.join(issues)})", k)
+            for i, iss in enumerate(issues):
+                if iss not in given:
+                    raise chk.fail(f"{base}.{what}.{iss}", f"a {what} for every issue (missing)")
+                arr[a, i] = chk.number(given[iss], f"{base}.{what}.{iss}", 0, 1, what=f"a {what}")
+        if salience[a].sum() <= 0:
+            raise chk.fail(f"{base}.salience", "at least one positive salience")
+        for k, (lo, hi, default) in ACTOR_NUMBERS.items():
+            vec[k][a] = chk.number(act.get(k), f"{base}.{k}", lo, hi, default=default,
+                                   lo_open=(k == "discount"))
+        dl = act.get("deadline")
+        if dl is not None:
+            if isinstance(dl, bool) or not isinstance(dl, int) or dl < 0:
+                raise chk.fail(f"{base}.deadline", "a round number >= 0 or null", dl)
+            deadline[a] = dl
+        lev = chk.mapping(act.get("leverage"), f"{base}.leverage")
+        for tgt, v in lev.items():
+            if tgt not in actors or tgt == name:
+                raise chk.fail(f"{base}.leverage.{tgt}", "another actor of this scenario", tgt)
+            leverage[a, actors.index(tgt)] = chk.number(v, f"{base}.leverage.{tgt}", 0, 1)
+        st = chk.mapping(act.get("strategy") or {}, f"{base}.strategy")
+        sname = st.get("name", "time_dependent")
+        if sname not in STRATEGIES:
+            raise chk.fail(f"{base}.strategy.name", f"one of {sorted(STRATEGIES)}", sname)
+        strategy.append(sname)
+        strategy_params.append(STRATEGIES[sname].check_params(
+            chk.mapping(st.get("params"), f"{base}.strategy.params"),
+            lambda k, exp, got, _b=base: chk.fail(f"{_b}.strategy.params.{k}", exp, got)))
+        for k, line in enumerate(act.get("red_lines") or []):
+            red_lines.append(_red_line(chk, f"{base}.red_lines[{k}]", line, a, issues))
+
+    if not roles["principal"].any():
+        raise chk.fail("actors", "at least one actor with the role 'principal'")
+
+    channels = []
+    adj = np.zeros((n_a, n_a))
+    for k, ch in enumerate(raw.get("channels") or []):
+        key = f"channels[{k}]"
+        if not isinstance(ch, Mapping):
+            raise chk.fail(key, "{between: [actor, actor], weight: number}", ch)
+        pair = ch.get("between") or []
+        if len(pair) != 2 or pair[0] == pair[1]:
+            raise chk.fail(f"{key}.between", "two different actors", pair)
+        for p in pair:
+            if p not in actors:
+                raise chk.fail(f"{key}.between", f"actors of this scenario ({', '.join(actors)})", p)
+        w = chk.number(ch.get("weight", 1.0), f"{key}.weight", 0, None, lo_open=True)
+        i, j = actors.index(pair[0]), actors.index(pair[1])
+        adj[i, j] = adj[j, i] = w
+        channels.append((pair[0], pair[1], w))
+    self_w = chk.number(raw.get("self_weight", 1.0), "self_weight", 0, None, lo_open=True)
+    influence = adj + np.eye(n_a) * self_w
+    influence /= influence.sum(axis=1, keepdims=True)
+
+    for m in np.flatnonzero(roles["mediator"]):
+        if not any(adj[m, p] > 0 for p in np.flatnonzero(roles["principal"])):
+            raise chk.fail("channels", f"a channel from mediator {actors[m]} to at least one principal")
+    if roles["mediator"].any():
+        reach = set()
+        for m in np.flatnonzero(roles["mediator"]):
+            reach |= {actors[p] for p in np.flatnonzero(adj[m] > 0)}
+        for p in np.flatnonzero(roles["principal"]):
+            if actors[p] not in reach and not roles["mediator"][p]:
+                raise chk.fail("channels", f"a channel from some mediator to principal {actors[p]}")
+
+    com = chk.mapping(raw.get("commitment"), "commitment")
+    gi = com.get("guarantee_issue")
+    if gi is not None and gi not in issues:
+        raise chk.fail("commitment.guarantee_issue", f"an issue of this scenario ({', '.join(issues)})", gi)
+    strong = com.get("strong_end", 0.0)
+    if strong not in (0, 1, 0.0, 1.0):
+        raise chk.fail("commitment.strong_end", "0 or 1", strong)
+
+    tr = chk.mapping(raw.get("trust"), "trust")
+    t0 = chk.number(tr.get("initial", 0.5), "trust.initial", 0, 1)
+    trust = np.full((n_a, n_a), t0)
+    np.fill_diagonal(trust, 1.0)
+    pairs = chk.mapping(tr.get("pairs"), "trust.pairs")
+    for src, row in pairs.items():
+        if src not in actors:
+            raise chk.fail(f"trust.pairs.{src}", "an actor of this scenario", src)
+        for dst, v in chk.mapping(row, f"trust.pairs.{src}").items():
+            if dst not in actors:
+                raise chk.fail(f"trust.pairs.{src}.{dst}", "an actor of this scenario", dst)
+            trust[actors.index(src), actors.index(dst)] = chk.number(v, f"trust.pairs.{src}.{dst}", 0, 1)
+    gain = chk.number(tr.get("gain_per_phase", 0.2), "trust.gain_per_phase", 0, 1)
+
+    sh = chk.mapping(raw.get("shocks"), "shocks")
+    un = chk.mapping(raw.get("uncertainty"), "uncertainty")
+    rl = list(zip(*red_lines, strict=True)) if red_lines else [()] * 9
+    return Scenario(
+        name=str(raw.get("name") or "scenario"),
+        title=str(raw.get("title") or raw.get("name") or ""),
+        issues=issues, core=core, anchors=tuple(anchors), status_quo=status_quo,
+        actors=actors, labels=tuple(labels),
+        principal=roles["principal"], mediator=roles["mediator"], guarantor=roles["guarantor"],
+        position=position, salience=salience,
+        reservation_value=vec["reservation_value"], delay_cost=vec["delay_cost"],
+        deadline=deadline, deadline_drop=vec["deadline_drop"],
+        susceptibility=1.0 - vec["stubbornness"], influence=influence, leverage=leverage,
+        credibility=vec["credibility"], renege_base=vec["renege_base"], bias=vec["bias"],
+        discount=vec["discount"], strategy=tuple(strategy), strategy_params=tuple(strategy_params),
+        trust=trust, trust_gain=gain,
+        guarantee_issue=-1 if gi is None else issues.index(gi), guarantee_strong_end=float(strong),
+        pressure_rate=chk.number(raw.get("pressure_rate", 0.002), "pressure_rate", 0, 1),
+        shock_rate=chk.number(sh.get("rate", 0.0), "shocks.rate", 0, 1),
+        shock_trust_drop=chk.number(sh.get("trust_drop", 0.3), "shocks.trust_drop", 0, 1),
+        shock_collapse=chk.number(sh.get("collapse", 0.0), "shocks.collapse", 0, 1),
+        noise_position=chk.number(un.get("position", 0.0), "uncertainty.position", 0, 1),
+        noise_salience=chk.number(un.get("salience", 0.0), "uncertainty.salience", 0, 1),
+        noise_reservation=chk.number(un.get("reservation_value", 0.0), "uncertainty.reservation_value", 0, 1),
+        utility=utility,
+        rl_actor=np.array(rl[0], dtype=np.int64), rl_issue=np.array(rl[1], dtype=np.int64),
+        rl_bound=np.array(rl[2], dtype=float), rl_sign=np.array(rl[3], dtype=float),
+        rl_cond_issue=np.array(rl[4], dtype=np.int64), rl_cond_bound=np.array(rl[5], dtype=float),
+        rl_cond_sign=np.array(rl[6], dtype=float), rl_strength=np.array(rl[7], dtype=float),
+        rl_hard=np.array(rl[8], dtype=bool),
+        channels=tuple(channels), sources=dict(chk.sources), file=file,
+    )
+
+
+def _bound(chk: _Checker, key: str, item: Mapping) -> tuple[float, float]:
+    lo, hi = item.get("at_least"), item.get("at_most")
+    if (lo is None) == (hi is None):
+        raise chk.fail(key, "exactly one of at_least or at_most")
+    if lo is not None:
+        return chk.number(lo, f"{key}.at_least", 0, 1), 1.0
+    return chk.number(hi, f"{key}.at_most", 0, 1), -1.0
+
+
+def _red_line(chk: _Checker, key: str, line: Any, actor: int, issues: tuple[str, ...]) -> tuple:
+    if not isinstance(line, Mapping):
+        raise chk.fail(key, "a red line {issue, at_least|at_most, ...}", line)
+    iss = line.get("issue")
+    if iss not in issues:
+        raise chk.fail(f"{key}.issue", f"an issue of this scenario ({', '.join(issues)})", iss)
+    bound, sign = _bound(chk, key, line)
+    cond_issue, cond_bound, cond_sign = -1, 0.0, 1.0
+    unless = line.get("unless")
+    if unless is not None:
+        if not isinstance(unless, Mapping) or unless.get("issue") not in issues:
+            raise chk.fail(f"{key}.unless.issue", f"an issue of this scenario ({', '.join(issues)})",
+                           unless.get("issue") if isinstance(unless, Mapping) else unless)
+        cond_issue = issues.index(unless["issue"])
+        cond_bound, cond_sign = _bound(chk, f"{key}.unless", unless)
+    strength = chk.number(line.get("strength", 1.0), f"{key}.strength", 0, None)
+    hard = line.get("hard", False)
+    if not isinstance(hard, bool):
+        raise chk.fail(f"{key}.hard", "true or false", hard)
+    return (actor, issues.index(iss), bound, sign, cond_issue, cond_bound, cond_sign, strength, hard)

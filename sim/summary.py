@@ -1,0 +1,82 @@
+"""The plain-text summary `negotiate` prints: what a student reads first."""
+
+from __future__ import annotations
+
+from sim.results import RunSet
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def summary_text(rs: RunSet) -> str:
+    """Outcome, agreed terms with anchor labels, rounds, utilities against reservation values."""
+    st = rs.static
+    sc, ag = st.sc, st.ag
+    lines = [sc.title or sc.name, f"Agenda {ag.name}:"]
+    lines += [f"  {d}" for d in ag.describe(sc)]
+    lines.append(f"Protocol {st.settings.name} ({st.settings.rule} rule), at most {st.settings.max_rounds} rounds")
+    t = rs.table
+    if len(t) > 1:
+        rate, lo, hi = rs.agreement_rate()
+        k = int(t["agreement"].sum())
+        lines.append("")
+        lines.append(f"Runs: {len(t)} (seeds {int(t['seed'].min())}-{int(t['seed'].max())})")
+        lines.append(f"Agreement in {k} of {len(t)} runs: {_pct(rate)} (95% Wilson interval {_pct(lo)}-{_pct(hi)})")
+        n_part = int((t["outcome"] == "partial").sum())
+        n_brk = int((t["outcome"] == "breakdown").sum())
+        why = t.loc[~t["agreement"], "status"].value_counts()
+        lines.append(f"Partial agreement: {n_part}; breakdown: {n_brk}"
+                     + (f" (ended by: {', '.join(f'{k} {v}' for k, v in why.items())})" if len(why) else ""))
+        s = rs.summary()
+        if s["median_rounds_to_agreement"] is not None:
+            lines.append(f"Median rounds to agreement: {s['median_rounds_to_agreement']:g}")
+            lines.append("Mean agreed terms:")
+            for i, iss in enumerate(sc.issues):
+                v = s["mean_terms"][iss]
+                lines.append(f"  {iss:<13} {v:5.2f}  {sc.anchor_label(i, v)}")
+        if s["blocking_issues"]:
+            top, n = next(iter(s["blocking_issues"].items()))
+            lines.append(f"Issue blocking most often when talks failed: {top} ({n} runs)")
+        lines.append("")
+        lines.append(f"First run (seed {int(t['seed'].iloc[0])}):")
+    lines += _one(rs, 0)
+    lines.append("")
+    lines.append(f"Inputs tagged J in {sc.file} are judgements, not facts; Q and S are sourced.")
+    return "\n".join(lines)
+
+
+def _one(rs: RunSet, row: int) -> list[str]:
+    st = rs.static
+    sc = st.sc
+    rec = rs.record(row)
+    out = [""]
+    n_ph = rec["n_phases"]
+    if rec["agreement"]:
+        out.append(f"Outcome: AGREEMENT after {rec['rounds']} rounds (all {n_ph} phase(s) agreed)")
+    elif rec["phases_agreed"]:
+        out.append(f"Outcome: PARTIAL AGREEMENT, phases {rec['phases_agreed']} of {n_ph} agreed, "
+                   f"then breakdown after {rec['rounds']} rounds: {rec['breakdown_reason']}")
+    else:
+        out.append(f"Outcome: BREAKDOWN after {rec['rounds']} rounds: {rec['breakdown_reason']}")
+    if rec["blocking_issue"]:
+        out.append(f"Issue blocking the last phase: {rec['blocking_issue']}")
+    if rec["terms"]:
+        out.append("Agreed terms (0 = Hamas's stated end of each scale, 1 = Israel's):"
+                   if sc.name.startswith("sharm") else "Agreed terms:")
+        for iss, term in rec["terms"].items():
+            out.append(f"  {iss:<13} {term['value']:5.2f}  {term['label']}")
+    out.append("Utility of the outcome against reservation value:")
+    roles = sc.graph().nodes
+    order = sorted(range(sc.n_actors), key=lambda a: not sc.principal[a])
+    for a in order:
+        name = sc.actors[a]
+        u = rec["expected_utilities"][name]
+        rv = rec["reservation_values"][name]
+        role = "/".join(roles[name]["roles"])
+        out.append(f"  {sc.labels[a]:<15} {role:<20} {u:5.2f}  reservation {rv:4.2f}  surplus {u - rv:+.2f}")
+    if rec["agreement"]:
+        nbs = rec["nbs_distance"]
+        out.append(f"Nash product {rec['nash_product']:.4f}; distance from the Nash bargaining solution "
+                   f"{nbs:.3f}; Pareto-efficient: {'yes' if rec['pareto_efficient'] else 'no'}")
+    return out
