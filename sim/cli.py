@@ -9,7 +9,6 @@ expected; ``--debug`` shows the traceback as well.
 
 from __future__ import annotations
 
-import logging
 import re
 import sys
 from pathlib import Path
@@ -20,37 +19,18 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.api import CONF_DIR, build, load_config, run
+from sim.api import CONF_DIR, build, load_config
 from sim.errors import ConfigError
-from sim.io import write_json, write_parquet
-from sim.results import RunSet
-from sim.summary import summary_text
+from sim.job import run_job
 
-log = logging.getLogger("sim")
 HYDRA_FLAGS_WITH_VALUE = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd",
                           "--experimental-rerun", "--info", "-i", "--package", "-p", "--cfg", "-c"}
 
 
-def write_outputs(rs: RunSet, out: Path) -> None:
-    """``result.json`` (the first run, plus the summary over seeds) and ``runs.parquet``."""
-    rec = rs.record(0)
-    rec["n_seeds"] = rs.n_runs
-    rec["summary"] = rs.summary()
-    write_parquet(out / "runs.parquet", rs.table)
-    write_json(out / "result.json", rec)
-
-
 @hydra.main(config_path=CONF_DIR, config_name="config", version_base="1.3")
 def app(cfg: DictConfig) -> float:
-    """One Hydra job: run every seed of the configuration, write the results."""
-    out = Path(HydraConfig.get().runtime.output_dir)
-    rs = run(cfg)
-    write_outputs(rs, out)
-    log.info("agreement rate %.4f over %d runs", rs.agreement_rate()[0], rs.n_runs)
-    if not cfg.get("quiet", False):
-        print(summary_text(rs))
-        print(f"\nResults: {out}/result.json, {out}/runs.parquet")
-    return rs.agreement_rate()[0]
+    """One Hydra job (see :func:`sim.job.run_job`)."""
+    return run_job(cfg, Path(HydraConfig.get().runtime.output_dir))
 
 
 def _overrides(argv: list[str]) -> list[str]:

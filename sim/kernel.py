@@ -108,18 +108,26 @@ class Batch:
     PER_RUN = ("index", "seed", "pos0", "weight", "rv0", "cred", "pressure", "uniforms",
                "pos", "rv", "rv_own", "frac", "frac_prev", "trust", "x", "lo", "hi", "step",
                "gsign", "phase", "locked", "status", "rounds", "phases_agreed", "eu", "asp",
-               "umax", "accept", "walker", "fresh", "last_phase_round")
+               "umax", "accept", "walker", "fresh", "last_phase_round", "override")
 
     def __init__(self, **arrays: np.ndarray) -> None:
-        for k in self.PER_RUN:
-            setattr(self, k, arrays[k])
+        self.names = tuple(arrays)
+        for k, v in arrays.items():
+            setattr(self, k, v)
 
     def __len__(self) -> int:
         return int(self.index.shape[0])
 
+    def add(self, name: str, array: np.ndarray) -> None:
+        """Add a per-run array (leading dimension R), e.g. a protocol's own state."""
+        assert array.shape[0] == len(self), name
+        setattr(self, name, array)
+        if name not in self.names:
+            self.names = self.names + (name,)
+
     def take(self, rows: np.ndarray) -> Batch:
         """A new batch holding only ``rows`` (indices or a boolean mask)."""
-        return Batch(**{k: getattr(self, k)[rows] for k in self.PER_RUN})
+        return Batch(**{k: getattr(self, k)[rows] for k in self.names})
 
 
 def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pressure=None,
@@ -168,8 +176,12 @@ def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pres
         phases_agreed=np.zeros(r, dtype=np.int64), eu=np.zeros((r, a)), asp=np.zeros((r, a)),
         umax=np.ones((r, a)), accept=np.zeros((r, a), bool), walker=np.full(r, -1, dtype=np.int64),
         fresh=np.ones(r, bool), last_phase_round=np.zeros(r, dtype=np.int64),
+        override=np.full((r, a), -1, dtype=np.int8),
     )
     open_phase(st, b, np.arange(r))
+    from sim.protocols import PROTOCOLS  # late import: protocols build on this module
+
+    PROTOCOLS[st.settings.name].init(st, b)
     return b
 
 

@@ -26,6 +26,10 @@ class Protocol:
         return None
 
     @classmethod
+    def init(cls, st: Static, b: Batch) -> None:
+        """Add the protocol's own per-run state to a new batch (``b.add``); none by default."""
+
+    @classmethod
     def step(cls, st: Static, b: Batch, t: int) -> None:
         raise NotImplementedError
 

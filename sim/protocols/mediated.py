@@ -20,7 +20,6 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel import (
-    EPS,
     RUNNING,
     WALKOUT,
     Batch,
@@ -33,18 +32,9 @@ from sim.kernel import (
     settle,
 )
 from sim.protocols.base import Protocol, register
+from sim.protocols.rules import RULES
 
 GROW, SHRINK, STEP_MIN = 1.2, 0.5, 1e-4
-
-
-def nash_direction(st: Static, b: Batch, ev, req: np.ndarray) -> np.ndarray:
-    """Gradient ``[R, I]`` of the log Nash product over the required actors, plus bias."""
-    surplus = np.maximum(ev.eu - b.rv, EPS)
-    w = req / surplus + st.sc.bias * st.sc.mediator
-    return (w[..., None] * ev.grad).sum(axis=-2)
-
-
-RULES = {"nash": nash_direction}
 
 
 def draft(st: Static, b: Batch, direction: np.ndarray, rows: np.ndarray, op: np.ndarray) -> None:
@@ -84,6 +74,7 @@ class Mediated(Protocol):
         asp = b.rv + b.frac * (umax - b.rv)
         req = required(st, op)
         ok = (ev.eu >= asp - 1e-12) & (ev.eu >= b.rv) & ~ev.hard
+        ok = np.where(b.override >= 0, b.override == 1, ok)  # a seated human decides
         agreed = running & (ok | ~req).all(axis=-1)
         hopeless = req & (umax < b.rv)
         walk = running & ~agreed & hopeless.any(axis=-1)
