@@ -92,6 +92,14 @@ def compile_agenda(cfg: Any, scenario: Scenario, file: str = "<agenda>") -> Agen
             raise fail("phases", "at least one phase")
     elif kind == "sequence":
         order = raw.get("order") or []
+        perm = raw.get("permutation")
+        if perm is not None:
+            core = [n for n, c in zip(issues, scenario.core, strict=True) if c]
+            orders = issue_orders(core)
+            if isinstance(perm, bool) or not isinstance(perm, int) or not 0 <= perm < len(orders):
+                raise fail("permutation", f"an integer in [0, {len(orders) - 1}] (orders of {len(core)} core issues)",
+                           perm)
+            order = orders[perm]
         if not isinstance(order, list) or not order:
             raise fail("order", "a non-empty list of issues (or lists of issues)", order)
         for k, entry in enumerate(order):
@@ -146,7 +154,10 @@ def compile_agenda(cfg: Any, scenario: Scenario, file: str = "<agenda>") -> Agen
             first[p] = scenario.actors.index(who)
         else:
             raise fail("first_mover", f"'{MEDIATORS}' or an actor ({', '.join(scenario.actors)})", who)
-    return Agenda(name=str(raw.get("name") or kind), open=open_, lo=lo, hi=hi, first_mover=first)
+    name = str(raw.get("name") or kind)
+    if kind == "sequence":
+        name = "sequence:" + ">".join("+".join(issues[i] for i in idx) for idx, _ in phases)
+    return Agenda(name=name, open=open_, lo=lo, hi=hi, first_mover=first)
 
 
 def issue_orders(names: list[str]) -> list[list[str]]:

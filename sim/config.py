@@ -185,6 +185,7 @@ class AgendaConf:
     kind: str = "comprehensive"
     phases: list[PhaseConf] = field(default_factory=list)
     order: list[Any] = field(default_factory=list)
+    permutation: int | None = None
     others: str = "opening"
     first_mover: Any = "mediators"
 
@@ -194,7 +195,7 @@ class ProtocolConf:
     """The protocol that advances the talks, and its parameters."""
 
     name: str = "mediated"
-    max_rounds: int = 100
+    max_rounds: int = 40
     rule: str = "nash"
     step0: float = 0.05
     step_max: float = 0.2

@@ -36,7 +36,7 @@ class Settings:
     """Protocol settings the kernel reads (from the ``protocol`` config)."""
 
     name: str = "mediated"
-    max_rounds: int = 100
+    max_rounds: int = 40
     rule: str = "nash"
     step0: float = 0.05
     step_max: float = 0.2
