@@ -1,20 +1,43 @@
 """The body of one Hydra job: run every seed of a configuration and write the results.
 
 Kept apart from the command-line wrapper so that sweeps, launchers and tests call the
-same function. Results are written atomically (see :mod:`sim.io`).
+same function. Results are written atomically (see :mod:`sim.io`). Beside them a job
+writes its resolved config (``config.yaml``) and, last, ``job.json``: the config, the
+package version and git commit, and how long the job took and how much memory it used.
+In a sweep (Hydra multirun) a job whose ``job.json`` already records the same
+configuration is skipped, and a job that fails writes ``error.json`` instead of
+stopping the sweep, so one bad configuration spoils no other.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
+import sys
+import time
+import traceback
 from pathlib import Path
+from typing import Any
 
-from omegaconf import DictConfig
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
 
-from sim.api import run
-from sim.io import write_json, write_parquet
+from sim.api import config_hash, run
+from sim.io import write_json, write_parquet, write_text
 from sim.results import RunSet
 from sim.summary import summary_text
+from sim.sweep import (
+    ERROR_FILE,
+    JOB_FILE,
+    peak_memory_mb,
+    provenance,
+    quiet_progress,
+    read_json,
+    reset_peak_memory,
+    resolved,
+)
 
 log = logging.getLogger("sim")
 
@@ -28,10 +51,108 @@ def write_outputs(rs: RunSet, out: Path) -> None:
     write_json(out / "result.json", rec)
 
 
-def run_job(cfg: DictConfig, out: Path) -> float:
-    """Run ``cfg`` for all its seeds, write the results into ``out``, return the agreement rate."""
-    rs = run(cfg)
+def _hydra() -> Any:
+    return HydraConfig.get() if HydraConfig.initialized() else None
+
+
+def n_runs(cfg: DictConfig) -> int:
+    """Runs in this job: seeds times the grid points crossed inside it."""
+    g = cfg.get("grid") or {}
+    return int(cfg.n_seeds) * math.prod(max(1, len(g.get(k) or [])) for k in ("trust", "credibility", "pressure"))
+
+
+def finished(out: Path, cfg: DictConfig) -> dict[str, Any] | None:
+    """The ``job.json`` of an earlier run of the same configuration in ``out``, if complete."""
+    rec = read_json(out / JOB_FILE)
+    if not rec or rec.get("status") != "ok" or not (out / "runs.parquet").exists():
+        return None
+    same = (rec.get("config_hash") == config_hash(cfg) and rec.get("seed") == int(cfg.seed)
+            and rec.get("n_seeds") == int(cfg.n_seeds))
+    return rec if same else None
+
+
+def _job_name(hc: Any, out: Path) -> str:
+    if hc is not None and hc.job.get("override_dirname"):
+        return str(hc.job.override_dirname)
+    return out.name
+
+
+def _record(cfg: DictConfig, hc: Any) -> dict[str, Any]:
+    return {"config_hash": config_hash(cfg), "seed": int(cfg.seed), "n_seeds": int(cfg.n_seeds),
+            "overrides": list(hc.overrides.task) if hc is not None else [],
+            "agenda_choice": hc.runtime.choices.get("agenda") if hc is not None else None,
+            **provenance(), "config": resolved(cfg)}
+
+
+def _run_and_write(cfg: DictConfig, out: Path, hc: Any, bar_desc: str | None) -> tuple[RunSet, dict[str, Any]]:
+    total = n_runs(cfg)
+    reset_peak_memory()
+    t0 = time.perf_counter()
+    bar = None
+    if bar_desc is not None and not quiet_progress():
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc=bar_desc[-40:], unit="run", leave=False, mininterval=0.5, file=sys.stderr)
+    try:
+        rs = run(cfg, progress=bar.update if bar is not None else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    wall = time.perf_counter() - t0
     write_outputs(rs, out)
+    write_text(out / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    rate, lo, hi = rs.agreement_rate()
+    rec = {"status": "ok", **_record(cfg, hc), "n_runs": rs.n_runs, "wall_s": wall,
+           "runs_per_s": rs.n_runs / wall if wall > 0 else None, "peak_memory_mb": peak_memory_mb(),
+           "agreement_rate": rate, "agreement_interval_95": [lo, hi]}
+    write_json(out / JOB_FILE, rec)
+    return rs, rec
+
+
+def run_sweep_job(cfg: DictConfig, out: Path, hc: Any = None) -> float:
+    """One job of a sweep: skip it if done, run it, or record why it failed; never raise.
+
+    Returns:
+        The agreement rate (what a Hydra sweeper such as Optuna maximises); NaN for a
+        failed job.
+    """
+    name = _job_name(hc, out)
+    try:
+        prior = finished(out, cfg)
+        if prior is not None:
+            log.info("skipped: results of the same configuration exist in %s", out)
+            return float(prior["agreement_rate"])
+        (out / ERROR_FILE).unlink(missing_ok=True)
+        _, rec = _run_and_write(cfg, out, hc, bar_desc=name)
+        log.info("agreement rate %.4f over %d runs in %.2f s", rec["agreement_rate"], rec["n_runs"], rec["wall_s"])
+        return float(rec["agreement_rate"])
+    except Exception as e:  # noqa: BLE001 - a failing job is recorded, the sweep goes on
+        err = {"status": "failed", "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()}
+        with contextlib.suppress(Exception):  # best effort when the config itself is broken
+            err.update(_record(cfg, hc))
+        with contextlib.suppress(Exception):  # an unwritable folder: the message below still says why
+            write_json(out / ERROR_FILE, err)
+        log.error("job failed: %s", err["error"])
+        print(f"negotiate: job {name} failed: {err['error']}", file=sys.stderr, flush=True)
+        return math.nan
+
+
+def run_job(cfg: DictConfig, out: Path, multirun: bool | None = None) -> float:
+    """Run ``cfg`` for all its seeds, write the results into ``out``, return the agreement rate.
+
+    Args:
+        multirun: whether this job is one of a sweep (default: ask Hydra). Sweep jobs
+            skip finished work and record failures instead of raising
+            (:func:`run_sweep_job`); a single run raises, so the command exits with a
+            clear message.
+    """
+    hc = _hydra()
+    if multirun is None:
+        multirun = hc is not None and hc.mode == RunMode.MULTIRUN
+    out = Path(out)
+    if multirun:
+        return run_sweep_job(cfg, out, hc)
+    rs, _ = _run_and_write(cfg, out, hc, bar_desc=None)
     log.info("agreement rate %.4f over %d runs", rs.agreement_rate()[0], rs.n_runs)
     if not cfg.get("quiet", False):
         print(summary_text(rs))
