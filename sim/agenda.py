@@ -147,8 +147,8 @@ def compile_agenda(cfg: Any, scenario: Scenario, file: str = "<agenda>") -> Agen
     first = np.empty(n_p, dtype=np.int64)
     for p, who in enumerate(fm_list):
         if who == MEDIATORS:
-            if not scenario.mediator.any():
-                raise fail("first_mover", "an actor of the scenario (it has no mediators)", who)
+            # with no mediators the protocol picks the opener (alternating offers: the first
+            # principal); the mediated protocol itself refuses a scenario without mediators
             first[p] = -1
         elif who in scenario.actors:
             first[p] = scenario.actors.index(who)

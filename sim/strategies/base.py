@@ -35,6 +35,9 @@ class ConcessionContext:
     aspiration: np.ndarray
     reservation_value: np.ndarray
     principal: np.ndarray  # [A] bool
+    # Set only by protocols that have them (alternating offers): None elsewhere.
+    discount: np.ndarray | None = None  # [A] per-round discount factors
+    proposer: np.ndarray | None = None  # [R, A] bool: who proposes this round
 
 
 class Strategy:
