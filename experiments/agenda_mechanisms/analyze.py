@@ -64,11 +64,7 @@ def main() -> None:
     df.to_parquet(here / "ablation.parquet", index=False)
     wide = df.pivot(index="ablation", columns="agenda", values="agreement_rate").reindex(list(ABLATIONS))
     wide = wide[list(AGENDAS)]
-    text = wide.to_markdown(floatfmt=".2f") if hasattr(wide, "to_markdown") else wide.to_string()
-    try:
-        text = wide.to_markdown(floatfmt=".2f")
-    except ImportError:
-        text = wide.round(2).to_string()
+    text = wide.round(2).to_string()
     (here / "ablation.md").write_text(f"Agreement rate, {args.n_seeds} seeds each\n\n{text}\n")
     print(text)
     print()
