@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
+from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 import sim.config  # noqa: F401  (registers the schemas)
 from sim.agenda import compile_agenda
 from sim.batch import simulate
-from sim.errors import ConfigError
+from sim.errors import COMMAND_LINE, ConfigError, attribute_to_override, from_compose_error, split_override
 from sim.kernel import Settings, Static, make_static
 from sim.protocols import PROTOCOLS
 from sim.results import RunSet, make_table
@@ -35,12 +39,59 @@ def load_config(overrides: list[str] | None = None, config_name: str = "config")
     """Compose the run configuration from ``conf/`` with command-line style overrides.
 
     Example: ``load_config(["agenda=phased_plan", "scenario.trust.initial=0.4"])``.
+
+    Raises:
+        ConfigError: for an unknown key or option, a value of the wrong type, an override
+            that does not parse or a YAML file that does not parse (file and line).
     """
+    overrides = list(overrides or [])
+    try:
+        return _compose(overrides, config_name)
+    except (HydraException, OmegaConfBaseException, yaml.YAMLError) as e:
+        better = _unknown_key(e, overrides) or from_compose_error(e, overrides, search_dirs(overrides))
+        raise better from e
+
+
+def _compose(overrides: list[str], config_name: str) -> DictConfig:
     gh = GlobalHydra.instance()
     if gh.is_initialized():
         gh.clear()
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        return compose(config_name=config_name, overrides=list(overrides or []))
+        return compose(config_name=config_name, overrides=overrides)
+
+
+def search_dirs(overrides: list[str]) -> list[str]:
+    """``conf/`` and the ``file://`` directories added with ``hydra.searchpath=[...]``."""
+    dirs = [CONF_DIR]
+    for o in overrides:
+        key, value = split_override(o)
+        if key == "hydra.searchpath" and value:
+            dirs += [d.strip().removeprefix("file://") for d in value.strip("[]").split(",")
+                     if d.strip().startswith("file://")]
+    return dirs
+
+
+def _unknown_key(e: BaseException, overrides: list[str]) -> ConfigError | None:
+    """Turn Hydra's "Could not override 'a.b.c'" into: which keys a.b does have."""
+    m = re.search(r"Could not override '([^']+)'", str(e))
+    if not m:
+        return None
+    key = m.group(1)
+    parent, _, last = key.rpartition(".")
+    try:
+        cfg = _compose([o for o in overrides if not split_override(o)[0].startswith(key)], "config")
+        node = OmegaConf.select(cfg, parent) if parent else cfg
+    except Exception:  # noqa: BLE001 - fall back to the general translation
+        return None
+    if node is None or not hasattr(node, "keys") or last in node:
+        return None  # the key exists: the error is inside the value (see from_compose_error)
+    group = key.split(".")[0]
+    file = f"conf/{group}/{cfg[group].get('name', '?')}.yaml" if group in ("scenario", "agenda", "protocol") \
+        and hasattr(cfg.get(group), "get") else "conf/config.yaml"
+    keys = ", ".join(str(k) for k in node)
+    o = next((x for x in overrides if split_override(x)[0] == key), key)
+    return ConfigError(f"{COMMAND_LINE} {o} (over {file})", key, f"a key of {parent or 'the config'} ({keys})",
+                       last)
 
 
 def scenario_file(cfg: DictConfig) -> str:
@@ -68,23 +119,46 @@ def settings_from(cfg: DictConfig) -> Settings:
                     params=OmegaConf.to_container(p.params, resolve=True) or {})
 
 
-def build(cfg: DictConfig) -> Static:
+def build(cfg: DictConfig, overrides: list[str] | None = None) -> Static:
     """Check a composed configuration and compile it to the kernel's shared arrays.
+
+    Args:
+        cfg: a composed configuration (see :func:`load_config`).
+        overrides: the overrides it was composed with, if known: an error about a value
+            that came from one of them then names the override rather than the file.
 
     Raises:
         ConfigError: naming the file, the key and what was expected.
     """
+    try:
+        return _build(cfg)
+    except ConfigError as e:
+        better = attribute_to_override(e, overrides)
+        if better is e:
+            raise
+        raise better from e
+
+
+def _build(cfg: DictConfig) -> Static:
+    check_run_options(cfg)
     sc = compile_scenario(cfg.scenario, file=scenario_file(cfg))
     ag = compile_agenda(cfg.agenda, sc, file=agenda_file(cfg))
     st = make_static(sc, ag, settings_from(cfg))
     why = PROTOCOLS[st.settings.name].check(st)
     if why:
-        raise ConfigError(f"conf/protocol/{st.settings.name}.yaml", "protocol",
-                          f"a protocol that can run scenario {sc.name}: {why}")
-    for key in ("n_seeds", "chunk_size"):
-        if int(cfg.get(key, 1)) <= 0:
-            raise ConfigError("command line", key, "a positive integer", cfg.get(key))
+        raise ConfigError(f"conf/protocol/{st.settings.name}.yaml", "protocol.name",
+                          f"a protocol that can run scenario {sc.name} ({why})", st.settings.name)
     return st
+
+
+def check_run_options(cfg: DictConfig) -> None:
+    """Seeds, chunk size and condition levels: checked before anything runs."""
+    for key in ("seed", "n_seeds", "chunk_size"):
+        v = cfg.get(key, 1)
+        if isinstance(v, bool) or not isinstance(v, int) or v < (0 if key == "seed" else 1):
+            raise ConfigError("conf/config.yaml", key,
+                              "an integer >= 0" if key == "seed" else "a positive integer", v)
+    conditions_grid(cfg, 1, 0)
 
 
 def config_hash(cfg: DictConfig) -> str:
@@ -108,9 +182,10 @@ def conditions_grid(cfg: DictConfig, n_seeds: int, base_seed: int):
         levels = list(g.get(k) or [])
         default = c.get(k)
         axes[k] = levels if levels else [np.nan if default is None else default]
-        for v in axes[k]:
-            if not (isinstance(v, int | float) and (np.isnan(v) or (0 <= v <= (10 if k == "pressure" else 1)))):
-                raise ConfigError("command line", f"grid.{k}" if levels else f"conditions.{k}",
+        for j, v in enumerate(axes[k]):
+            ok = isinstance(v, int | float) and not isinstance(v, bool)
+            if not (ok and (np.isnan(v) or (0 <= v <= (10 if k == "pressure" else 1)))):
+                raise ConfigError("conf/config.yaml", f"grid.{k}[{j}]" if levels else f"conditions.{k}",
                                   "a number in [0, 1]" if k != "pressure" else "a number in [0, 10]", v)
     mesh = np.array(np.meshgrid(axes["trust"], axes["credibility"], axes["pressure"], indexing="ij"),
                     dtype=float).reshape(3, -1).T
@@ -127,7 +202,7 @@ def run(cfg: DictConfig | None = None, overrides: list[str] | None = None, progr
     """
     if cfg is None:
         cfg = load_config(overrides)
-    st = build(cfg)
+    st = build(cfg, overrides)
     seeds, trust, cred, press = conditions_grid(cfg, int(cfg.n_seeds), int(cfg.seed))
     cols = simulate(st, seeds, trust, cred, press, chunk_size=int(cfg.get("chunk_size", 5000)),
                     progress=progress)
@@ -140,7 +215,7 @@ def load_scenario(name: str = "sharm_el_sheikh_2025", overrides: list[str] | Non
                   agenda: str | None = None) -> Static:
     """A compiled scenario (with agenda and protocol) by name, for notebooks and tests."""
     ov = [f"scenario={name}"] + ([f"agenda={agenda}"] if agenda else []) + list(overrides or [])
-    return build(load_config(ov))
+    return build(load_config(ov), ov)
 
 
 def to_plain(value: Any) -> Any:

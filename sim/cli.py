@@ -9,123 +9,141 @@ expected; ``--debug`` shows the traceback as well.
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import hydra
+import yaml
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.api import CONF_DIR, build, load_config
-from sim.errors import ConfigError
+from sim.api import CONF_DIR, build, load_config, search_dirs
+from sim.errors import ConfigError, from_compose_error
 from sim.job import run_job
 
+_DEBUG = False
 HYDRA_FLAGS_WITH_VALUE = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd",
                           "--experimental-rerun", "--info", "-i", "--package", "-p", "--cfg", "-c"}
 
 
 @hydra.main(config_path=CONF_DIR, config_name="config", version_base="1.3")
 def app(cfg: DictConfig) -> float:
-    """One Hydra job (see :func:`sim.job.run_job`)."""
-    return run_job(cfg, Path(HydraConfig.get().runtime.output_dir))
+    """One Hydra job (see :func:`sim.job.run_job`).
+
+    Bad input found inside a job (an unwritable output directory, a full disk) ends it
+    with the one-line message and status 2; Hydra would otherwise print a stack trace.
+    """
+    try:
+        return run_job(cfg, Path(HydraConfig.get().runtime.output_dir))
+    except ConfigError as e:
+        if _DEBUG:
+            raise
+        print(f"negotiate: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from e
 
 
-def _overrides(argv: list[str]) -> list[str]:
-    out, skip = [], False
-    for a in argv:
-        if skip:
-            skip = False
-            continue
+def _overrides(argv: list[str]) -> tuple[list[str], str]:
+    """The config overrides of a command line (Hydra's own flags and keys left out), and the config name.
+
+    ``--config-dir DIR`` becomes ``hydra.searchpath=[file://DIR]`` so that pre-validation
+    sees the same files as the Hydra app.
+    """
+    out, extra_dirs, name = [], [], "config"
+    it = iter(argv)
+    for a in it:
         if a in HYDRA_FLAGS_WITH_VALUE:
-            skip = True
+            value = next(it, "")
+            if a in ("--config-dir", "-cd"):
+                extra_dirs.append(str(Path(value).resolve()))
+            elif a in ("--config-name", "-cn"):
+                name = value
+            continue
+        if a.startswith(("--config-dir=", "--config-name=")):
+            flag, _, value = a.partition("=")
+            if flag == "--config-dir":
+                extra_dirs.append(str(Path(value).resolve()))
+            else:
+                name = value
+            continue
+        if a.startswith("hydra.searchpath="):
+            out.append(a)
             continue
         if a.startswith("-") or a.startswith("hydra.") or a.startswith("hydra/") or a.startswith("+hydra"):
             continue
         out.append(a)
-    return out
+    if extra_dirs:
+        out.append("hydra.searchpath=[" + ",".join(f"file://{d}" for d in extra_dirs) + "]")
+    return out, name
 
 
 def explain(e: BaseException) -> str:
-    """One line from a Hydra or OmegaConf error: the key and what went wrong."""
+    """One line from any error of bad input: the file, the key and what was expected."""
     if isinstance(e, ConfigError):
         return str(e)
-    parts = []
-    cur: BaseException | None = e
-    while cur is not None:
-        text = str(cur).strip()
-        if text:
-            first = [ln.strip() for ln in text.splitlines() if ln.strip()]
-            key = next((ln.split(":", 1)[1].strip() for ln in first if ln.startswith("full_key:")), None)
-            msg = first[0]
-            if key and key not in msg:
-                msg = f"{key}: {msg}"
-            if msg not in parts:
-                parts.append(msg)
-        cur = cur.__cause__ or cur.__context__
-    return "command line / conf: " + "; ".join(parts[:3])
-
-
-def _unknown_key(e: BaseException, overrides: list[str]) -> ConfigError | None:
-    """Turn Hydra's "Could not override 'a.b.c'" into: which keys a.b does have."""
-    m = re.search(r"Could not override '([^']+)'", str(e))
-    if not m:
-        return None
-    key = m.group(1)
-    parent, _, last = key.rpartition(".")
-    try:
-        cfg = load_config([o for o in overrides if not o.lstrip("+~").startswith(key)])
-        node = OmegaConf.select(cfg, parent) if parent else cfg
-    except Exception:  # noqa: BLE001 - fall back to Hydra's own words
-        return None
-    if node is None or not hasattr(node, "keys"):
-        return None
-    group = key.split(".")[0]
-    file = f"conf/{group}/{cfg[group].get('name', '?')}.yaml" if group in ("scenario", "agenda", "protocol") \
-        and hasattr(cfg.get(group), "get") else "conf/config.yaml"
-    keys = ", ".join(str(k) for k in node)
-    return ConfigError(f"command line over {file}", key, f"a key of {parent or 'the config'} ({keys})", last)
+    return str(from_compose_error(e, [], [CONF_DIR]))
 
 
 def check(argv: list[str]) -> None:
-    """Compose and validate before Hydra runs, so bad input fails fast and clearly."""
-    overrides = _overrides(argv)
+    """Compose and validate before Hydra runs, so bad input fails fast and clearly.
+
+    A sweep (``-m``) is checked value by value: each value of each swept key once, with
+    the other keys at their first value, so a typo in the 17th value of a list fails
+    before the first job starts, at the cost of one check per value rather than per job.
+    """
+    overrides, name = _overrides(argv)
     try:
-        cfg = load_config(overrides)
+        variants = sweep_variants(overrides)
     except HydraException as e:
-        better = _unknown_key(e, overrides)
-        if better is not None:
-            raise better from e
-        raise
-    build(cfg)
+        raise from_compose_error(e, overrides, search_dirs(overrides)) from e
+    for variant in variants:
+        build(load_config(variant, config_name=name), variant)
+
+
+def sweep_variants(overrides: list[str]) -> list[list[str]]:
+    """Single-run override lists that together use every value of every swept key."""
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    fixed, sweeps = [], []
+    for o, text in zip(parsed, overrides, strict=True):
+        if not o.is_sweep_override():
+            fixed.append(text)
+            continue
+        prefix = text[: len(text) - len(text.lstrip("+~"))]
+        try:
+            values = list(o.sweep_string_iterator())
+        except Exception:  # noqa: BLE001 - glob() and interval(): leave those to the sweeper
+            continue
+        sweeps.append([f"{prefix}{o.get_key_element()}={v}" for v in values])
+    if not sweeps:
+        return [fixed]
+    first = [vals[0] for vals in sweeps]
+    variants = [fixed + first]
+    for k, vals in enumerate(sweeps):
+        for v in vals[1:]:
+            variants.append(fixed + first[:k] + [v] + first[k + 1:])
+    return variants
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `negotiate` console script (and ``python -m sim``)."""
+    global _DEBUG
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv
+    _DEBUG = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
     informational = {"--help", "-h", "--hydra-help", "--version", "--cfg", "-c", "--info", "-i",
                      "--shell-completion", "-sc"}
-    multirun = "-m" in argv or "--multirun" in argv
-    if not multirun and not informational.intersection(argv):
+    if not informational.intersection(argv):
         try:
             check(argv)
-        except (ConfigError, HydraException, OmegaConfBaseException, ValueError) as e:
-            if debug:
+        except (ConfigError, HydraException, OmegaConfBaseException, yaml.YAMLError) as e:
+            if _DEBUG:
                 raise
             print(f"negotiate: error: {explain(e)}", file=sys.stderr)
             sys.exit(2)
     sys.argv = [sys.argv[0]] + argv
-    try:
-        app()
-    except ConfigError as e:  # raised inside a job (e.g. an unwritable output directory)
-        if debug:
-            raise
-        print(f"negotiate: error: {e}", file=sys.stderr)
-        sys.exit(2)
+    app()
 
 
 if __name__ == "__main__":
