@@ -17,6 +17,7 @@ following them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -62,6 +63,10 @@ class RedLines:
                         self.cond_issue[keep], self.cond_bound[keep], self.cond_sign[keep],
                         self.strength[keep], self.hard[keep], int(actors.size), self.n_issues)
 
+    @cached_property
+    def _plan(self) -> _PenaltyPlan:
+        return _PenaltyPlan.of(self)
+
     def penalty(self, x: np.ndarray, weight: np.ndarray, open_: np.ndarray | None = None,
                 with_grad: bool = True):
         """Penalty ``[..., A]``, its gradient ``[..., A, I]`` and hard vetoes ``[..., A]``.
@@ -69,41 +74,108 @@ class RedLines:
         A red line costs ``strength`` times the actor's own weight on the issue per unit
         of violation, so strength 1 doubles the slope beyond the line. Only red lines on
         issues in the text (``open_``) count: an issue not on the table is not conceded.
+
+        Each actor's penalty adds its red lines in their order, and each gradient cell adds
+        the red lines that touch it in their order, so the sums do not depend on how many
+        runs are evaluated at once.
         """
         lead = x.shape[:-1]
         n_a, n_i = self.n_actors, self.n_issues
         if self.empty:
             z = np.zeros(lead + (n_a,))
             return z, (np.zeros(lead + (n_a, n_i)) if with_grad else None), z.astype(bool)
+        pl = self._plan
         val = x[..., self.issue]
         viol = np.maximum(self.sign * (self.bound - val), 0.0)
-        has_cond = self.cond_issue >= 0
-        cval = x[..., np.where(has_cond, self.cond_issue, 0)]
-        short = self.cond_sign * (self.cond_bound - cval)  # > 0 while the condition is unmet
-        active = np.where(has_cond, np.clip(short / CONDITION_RAMP, 0.0, 1.0), 1.0)
+        if pl.any_cond:
+            cval = x[..., pl.cidx]
+            short = self.cond_sign * (self.cond_bound - cval)  # > 0 while the condition is unmet
+            active = np.where(pl.has_cond, np.minimum(np.maximum(short / CONDITION_RAMP, 0.0), 1.0), 1.0)
+        else:
+            active = pl.ones
         if open_ is not None:
-            active = active * open_[..., self.issue]
-        scale = self.strength * weight[..., self.actor, self.issue]
+            op_k = open_[..., self.issue]
+            active = active * op_k
+        w_flat = weight.reshape(weight.shape[:-2] + (n_a * n_i,))
+        scale = self.strength * w_flat[..., pl.flat_issue]
         pen_k = scale * viol * active
-        onehot = np.zeros((self.actor.size, n_a))
-        onehot[np.arange(self.actor.size), self.actor] = 1.0
-        pen = (pen_k[..., :, None] * onehot).sum(axis=-2)
-        hard = ((self.hard & (viol > 1e-12) & (active > 0))[..., :, None] & (onehot > 0)).any(axis=-2)
+        lead = pen_k.shape[:-1]  # x and weight broadcast against each other
+        pen = np.zeros(lead + (n_a,))
+        for ks, actors in pl.pen_groups:
+            pen[..., actors] += pen_k[..., ks]
+        if pl.any_hard:
+            crossed = self.hard & (viol > 1e-12) & (active > 0)
+            hard = np.zeros(lead + (n_a,), bool)
+            for ks, actors in pl.pen_groups:
+                hard[..., actors] |= crossed[..., ks]
+        else:
+            hard = np.zeros(lead + (n_a,), bool)
         if not with_grad:
             return pen, None, hard
         # d pen_k / d x[issue_k] and d pen_k / d x[cond_issue_k]
         g_issue = -scale * self.sign * (viol > 0) * active
-        ramp_on = has_cond & (short > 0) & (short < CONDITION_RAMP)
-        if open_ is not None:
-            ramp_on = ramp_on & (open_[..., self.issue] > 0)
-        g_cond = np.where(ramp_on, -scale * viol * self.cond_sign / CONDITION_RAMP, 0.0)
-        k = np.arange(self.actor.size)
-        e_issue = np.zeros((self.actor.size, n_a, n_i))
-        e_issue[k, self.actor, self.issue] = 1.0
-        e_cond = np.zeros((self.actor.size, n_a, n_i))
-        e_cond[k[has_cond], self.actor[has_cond], self.cond_issue[has_cond]] = 1.0
-        grad = (g_issue[..., :, None, None] * e_issue + g_cond[..., :, None, None] * e_cond).sum(axis=-3)
-        return pen, grad, hard
+        grad = np.zeros(lead + (n_a * n_i,))
+        if pl.any_cond:
+            ramp_on = pl.has_cond & (short > 0) & (short < CONDITION_RAMP)
+            if open_ is not None:
+                ramp_on = ramp_on & op_k
+            g_cond = np.where(ramp_on, -scale * viol * self.cond_sign / CONDITION_RAMP, 0.0)
+            g_both = np.concatenate([g_issue, g_cond], axis=-1)
+        else:
+            g_both = g_issue
+        for src, cells in pl.grad_groups:
+            grad[..., cells] += g_both[..., src]
+        return pen, grad.reshape(lead + (n_a, n_i)), hard
+
+
+@dataclass(frozen=True)
+class _PenaltyPlan:
+    """Index arrays that let :meth:`RedLines.penalty` scatter per-line terms without one-hot tensors.
+
+    ``pen_groups``: per group, red lines ``ks`` of distinct ``actors``; the k-th group
+    holds each actor's k-th red line, so adding the groups in order adds each actor's
+    lines in their order. ``grad_groups``: the same for gradient cells (actor, issue):
+    ``src`` indexes ``[g_issue..., g_cond...]`` and ``cells`` the flattened ``[A * I]``.
+    """
+
+    has_cond: np.ndarray
+    any_cond: bool
+    any_hard: bool
+    cidx: np.ndarray
+    flat_issue: np.ndarray
+    ones: np.ndarray
+    pen_groups: tuple
+    grad_groups: tuple
+
+    @classmethod
+    def of(cls, rl: RedLines) -> _PenaltyPlan:
+        k_n = rl.actor.size
+        has_cond = rl.cond_issue >= 0
+        flat_issue = rl.actor * rl.n_issues + rl.issue
+        rank = np.zeros(k_n, dtype=np.int64)
+        seen: dict[int, int] = {}
+        for k in range(k_n):  # red lines, not runs: once per scenario
+            rank[k] = seen.get(int(rl.actor[k]), 0)
+            seen[int(rl.actor[k])] = rank[k] + 1
+        pen_groups = tuple((np.flatnonzero(rank == g), rl.actor[rank == g])
+                           for g in range(int(rank.max(initial=-1)) + 1))
+        entries = []  # (source index, cell) in the order the one-hot sum would add them
+        for k in range(k_n):
+            entries.append((k, int(flat_issue[k])))
+            if has_cond[k]:
+                entries.append((k_n + k, int(rl.actor[k] * rl.n_issues + rl.cond_issue[k])))
+        group_of_cell: dict[int, int] = {}
+        groups: list[list[tuple[int, int]]] = []
+        for src, cell in entries:
+            g = group_of_cell.get(cell, -1) + 1
+            group_of_cell[cell] = g
+            if g == len(groups):
+                groups.append([])
+            groups[g].append((src, cell))
+        grad_groups = tuple((np.array([e[0] for e in grp]), np.array([e[1] for e in grp])) for grp in groups)
+        return cls(has_cond=has_cond, any_cond=bool(has_cond.any()), any_hard=bool(rl.hard.any()),
+                   cidx=np.where(has_cond, rl.cond_issue, 0), flat_issue=flat_issue, ones=np.ones(k_n),
+                   pen_groups=pen_groups, grad_groups=grad_groups)
 
 
 def issue_values(x: np.ndarray, position: np.ndarray, kind: str = "linear"):
