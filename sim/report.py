@@ -298,8 +298,7 @@ def plot_terms(df: pd.DataFrame, path: str | Path) -> list[Path]:
     terms = [c for c in r.columns if c.startswith("term_")]
     vals = r[terms].to_numpy(dtype=float)
     fig, ax = plt.subplots(figsize=(max(5.0, 0.9 * len(terms) + 4.5), max(3.0, 0.2 * len(r) + 1.5)))
-    cmap = plt.get_cmap("cividis").copy()
-    cmap.set_bad("lightgrey")
+    cmap = plt.get_cmap("cividis").with_extremes(bad="lightgrey")
     im = ax.imshow(np.ma.masked_invalid(vals), aspect="auto", cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     for i in range(vals.shape[0]):
         for j in range(vals.shape[1]):

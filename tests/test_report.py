@@ -1,0 +1,128 @@
+"""negotiate-report: merging jobs, ranking with Wilson intervals, blocking issues, figures, warnings.
+
+Jobs are made by the real job body (:func:`sim.job.run_sweep_job`) in-process, which is
+what each Hydra job runs, so these tests need no subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.api import load_config
+from sim.job import run_sweep_job
+from sim.report import blocking, main, merge, rank
+from sim.results import wilson
+
+CONFIGS = {  # folder -> overrides: three sequences, one condition grid
+    "a": ["agenda=comprehensive", "agenda.first_mover=mediators"],
+    "b": ["agenda=order_05", "agenda.first_mover=Hamas"],
+    "c": ["agenda=phased_plan", "agenda.first_mover=Israel"],
+}
+GRID = ["n_seeds=12", "grid.trust=[0.15,0.7]", "grid.pressure=[1.0,2.0]"]
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("report")
+    for name, ov in CONFIGS.items():
+        rate = run_sweep_job(load_config([*ov, *GRID]), root / name)
+        assert 0.0 <= rate <= 1.0
+    return root
+
+
+def test_rank_orders_by_rate_with_wilson_intervals_and_terms_of_agreed_runs():
+    df = pd.DataFrame({
+        "sequence": ["x"] * 10 + ["y"] * 10 + ["z"] * 4,
+        "agenda": ["x"] * 10 + ["y"] * 10 + ["z"] * 4,
+        "first_mover": ["m"] * 24,
+        "agreement": [True] * 3 + [False] * 7 + [True] * 8 + [False] * 2 + [True] * 2 + [False] * 2,
+        "rounds": list(range(10)) + list(range(10, 20)) + [5, 7, 1, 1],
+        "term_a": [0.2] * 3 + [9.0] * 7 + [0.6] * 8 + [9.0] * 2 + [0.1, 0.3, 9.0, 9.0],
+    })
+    r = rank(df)
+    assert list(r["sequence"]) == ["y", "z", "x"] and list(r["rank"]) == [1, 2, 3]
+    y = r.iloc[0]
+    assert (y["n"], y["agreements"], y["rate"]) == (10, 8, 0.8)
+    assert (y["low"], y["high"]) == pytest.approx(wilson(8, 10))
+    assert y["median_rounds"] == np.median(range(10, 18))
+    # terms average the runs that agreed only
+    assert r.set_index("sequence").loc["z", "term_a"] == pytest.approx(0.2)
+    assert r.set_index("sequence").loc["x", "term_a"] == pytest.approx(0.2)
+
+
+def test_rank_breaks_ties_by_lower_interval_end():
+    df = pd.DataFrame({"sequence": ["small"] * 2 + ["big"] * 20, "agenda": "q", "first_mover": "m",
+                       "agreement": [True, False] + [True] * 10 + [False] * 10, "rounds": 1})
+    r = rank(df)
+    assert list(r["sequence"]) == ["big", "small"]  # same rate 0.5, tighter interval first
+
+
+def test_blocking_names_the_most_frequent_blocking_issue():
+    df = pd.DataFrame({"agenda": ["p"] * 5 + ["q"] * 3, "sequence": ["p / m"] * 5 + ["q / m"] * 3,
+                       "agreement": [False, False, False, True, False, False, False, True],
+                       "blocking_issue": ["w", "d", "w", "", "g", "d", "d", ""]})
+    b = blocking(df).set_index("agenda")
+    assert b.loc["p", "blocking_issue"] == "w" and b.loc["p", "share_of_failures"] == pytest.approx(0.5)
+    assert b.loc["q", "blocking_issue"] == "d" and b.loc["q", "not_agreed"] == 2
+
+
+def test_merge_matches_the_jobs_and_is_sorted(sweep_dir):
+    df = merge(sweep_dir, progress=False)
+    parts = {n: pd.read_parquet(sweep_dir / n / "runs.parquet") for n in CONFIGS}
+    assert len(df) == sum(len(p) for p in parts.values()) == 3 * 12 * 4
+    assert set(df["first_mover"]) == {"mediators", "Hamas", "Israel"}
+    key = ["agenda", "first_mover", "trust_level", "credibility_level", "pressure_level", "job", "seed"]
+    assert df[key].equals(df.sort_values(key, kind="mergesort")[key].reset_index(drop=True))
+    for n, p in parts.items():
+        mine = df[df["job"] == n]
+        assert mine["agreement"].sum() == p["agreement"].sum()
+
+
+def test_report_ranks_correctly_and_writes_figures(sweep_dir, capsys):
+    assert main([str(sweep_dir)]) == 0
+    out = capsys.readouterr().out
+    for f in ("atlas.parquet", "ranking.csv", "report.md", *(f"figures/{k}.{e}" for k in ("heatmap", "ranking", "terms")
+                                                            for e in ("png", "svg"))):
+        assert (sweep_dir / f).stat().st_size > 0, f
+    assert (sweep_dir / "figures/ranking.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"<svg" in (sweep_dir / "figures/heatmap.svg").read_bytes()[:2000]
+    md = (sweep_dir / "report.md").read_text()
+    for k in ("heatmap", "ranking", "terms"):
+        assert f"](figures/{k}.png)" in md
+    # the printed ranking follows the agreement rate computed straight from the jobs' tables
+    rates = {}
+    for n in CONFIGS:
+        t = pd.read_parquet(sweep_dir / n / "runs.parquet")
+        rates[n] = t["agreement"].mean()
+    ranking = pd.read_csv(sweep_dir / "ranking.csv")
+    assert list(ranking["rate"]) == sorted(rates.values(), reverse=True)
+    printed = [ln for ln in out.splitlines() if ln.strip()[:1].isdigit() and " / " in ln]
+    assert [ln.split()[0] for ln in printed] == ["1", "2", "3"]
+    assert "blocks most often" in out and "3 done, 0 failed" in out
+
+
+def test_report_warns_on_mixed_versions_and_lists_incomplete_jobs(sweep_dir, tmp_path, capsys):
+    import shutil
+
+    root = tmp_path / "mixed"
+    shutil.copytree(sweep_dir, root)
+    rec = json.loads((root / "b" / "job.json").read_text())
+    rec["version"] = "0.0.1"
+    (root / "b" / "job.json").write_text(json.dumps(rec))
+    (root / "d" / ".hydra").mkdir(parents=True)  # started by Hydra, never finished
+    assert main([str(root), "--no-figures"]) == 0
+    cap = capsys.readouterr()
+    assert "mixes package versions" in cap.err and "0.0.1 (1 jobs)" in cap.err
+    assert "INCOMPLETE d" in cap.out and "1 incomplete" in cap.out
+    assert "mixes package versions" in (root / "report.md").read_text()
+
+
+def test_report_on_a_directory_without_jobs_fails_clearly(tmp_path, capsys):
+    assert main([str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("negotiate-report: error:") and "finished jobs" in err and len(err.strip().splitlines()) == 1
