@@ -149,7 +149,8 @@ class AlternatingOffers(Protocol):
         ev = evaluate_batch(st, b, op, with_grad=False)
         ok = (ev.eu >= asp - TOL) & (ev.eu >= b.rv - TOL) & ~ev.hard
         ok = np.where(b.override >= 0, b.override == 1, ok)  # a seated human decides
-        ok = ok | is_prop
+        # the proposer stands by its own text unless it falls below its reservation value
+        ok = np.where(is_prop, (ev.eu >= b.rv - TOL) & ~ev.hard, ok)
         agreed = running & (ok | ~req).all(axis=-1)
         hopeless = req & (umax < b.rv)
         walk = running & ~agreed & hopeless.any(axis=-1)

@@ -152,7 +152,7 @@ class MonotonicConcession(Protocol):
         req = required(st, op)
         floor = np.where(pr, own_u, asp)  # [R, A]
         acc = (Up >= floor[:, None, :] - TOL) & (Up >= b.rv[:, None, :] - TOL) & ~hard_p
-        acc = acc | np.eye(sc.n_actors, dtype=bool)[None]
+        # (a principal's own proposal passes its own test unless below its reservation value)
         agreeable = (acc | ~req[:, None, :]).all(axis=-1) & pr  # [R, A(proposer)]
         n_ok = agreeable.sum(axis=-1)
         u = b.uniforms[:, min(t, b.uniforms.shape[1] - 1), 1]
