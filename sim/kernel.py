@@ -14,6 +14,7 @@ outcomes are per run.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ import numpy as np
 from sim.agenda import Agenda
 from sim.scenario import Scenario
 from sim.strategies import STRATEGIES, ConcessionContext
-from sim.utility import RedLines, evaluate
+from sim.utility import Evaluation, RedLines, evaluate
 
 RUNNING, AGREED, MAX_ROUNDS, WALKOUT, SHOCK = 0, 1, 2, 3, 4
 STATUS = {RUNNING: "running", AGREED: "agreement", MAX_ROUNDS: "max_rounds",
@@ -64,6 +65,39 @@ class Static:
     @property
     def n_issues(self) -> int:
         return self.sc.n_issues
+
+    @cached_property
+    def derived(self) -> Derived:
+        """Constants the round steps would otherwise recompute every round."""
+        return Derived.of(self)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """Per-configuration constants of the round steps, computed once (see ``Static.derived``).
+
+    Each is the exact array the step used to compute in place, so precomputing it changes
+    no result.
+    """
+
+    lam_col: np.ndarray  # [A, 1] susceptibility
+    one_minus_lam: np.ndarray  # [A]
+    one_minus_lam_col: np.ndarray  # [A, 1]
+    lev_in: np.ndarray  # [A] how hard each actor is pressed at pressure 1
+    drop: np.ndarray  # [T + 2, A] time-driven drop of reservation values at round t
+    one_family: bool  # a single strategy family covers every actor
+    guarantor_any: bool
+
+    @classmethod
+    def of(cls, st: Static) -> Derived:
+        sc = st.sc
+        lam = sc.susceptibility
+        ts = np.arange(st.settings.max_rounds + 2)[:, None]
+        drop = sc.delay_cost + np.where(sc.deadline == ts, sc.deadline_drop, 0.0)
+        return cls(lam_col=lam[:, None], one_minus_lam=1.0 - lam, one_minus_lam_col=1.0 - lam[:, None],
+                   lev_in=sc.leverage.sum(axis=0), drop=drop,
+                   one_family=len(st.families) == 1 and bool(st.families[0][1].all()),
+                   guarantor_any=bool(sc.guarantor.any()))
 
 
 def make_static(sc: Scenario, ag: Agenda, settings: Settings) -> Static:
@@ -108,7 +142,8 @@ class Batch:
     PER_RUN = ("index", "seed", "pos0", "weight", "rv0", "cred", "pressure", "uniforms",
                "pos", "rv", "rv_own", "frac", "frac_prev", "trust", "x", "lo", "hi", "step",
                "gsign", "phase", "locked", "status", "rounds", "phases_agreed", "eu", "asp",
-               "umax", "accept", "walker", "fresh", "last_phase_round", "override")
+               "umax", "accept", "walker", "fresh", "last_phase_round", "override",
+               "pos_anchor", "press_drop")
 
     def __init__(self, **arrays: np.ndarray) -> None:
         self.names = tuple(arrays)
@@ -165,6 +200,7 @@ def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pres
     cred = np.where(sc.guarantor & ~np.isnan(cred_lvl)[:, None], np.nan_to_num(cred_lvl)[:, None],
                     sc.credibility)
     press = cond(pressure, 1.0)
+    dv = st.derived
     b = Batch(
         index=np.arange(r), seed=np.asarray(seeds, dtype=np.int64), pos0=pos0, weight=weight,
         rv0=rv0, cred=cred, pressure=press, uniforms=uniforms,
@@ -177,6 +213,9 @@ def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pres
         umax=np.ones((r, a)), accept=np.zeros((r, a), bool), walker=np.full(r, -1, dtype=np.int64),
         fresh=np.ones(r, bool), last_phase_round=np.zeros(r, dtype=np.int64),
         override=np.full((r, a), -1, dtype=np.int8),
+        # constant per run: the stubborn part of a position, and the drop due to leverage
+        pos_anchor=dv.one_minus_lam_col * pos0,
+        press_drop=sc.pressure_rate * press[:, None] * dv.lev_in,
     )
     open_phase(st, b, np.arange(r))
     from sim.protocols import PROTOCOLS  # late import: protocols build on this module
@@ -223,32 +262,43 @@ def open_phase(st: Static, b: Batch, rows: np.ndarray) -> None:
 
 def renege_scale(st: Static, b: Batch) -> np.ndarray:
     """``[R, A, 2]``: base chance the counterpart reneges, and guarantor credibility."""
-    trust_c = (b.trust * st.counterpart).sum(axis=-1)
+    trust_c = np.add.reduce(b.trust * st.counterpart, axis=-1)
     s0 = st.sc.renege_base * (1.0 - trust_c)
+    out = np.empty(s0.shape + (2,))
+    out[..., 0] = s0
     g = st.sc.guarantor
-    s1 = np.where(g, b.cred, 0.0).max(axis=-1) if g.any() else np.zeros(len(b))
-    return np.stack([s0, np.broadcast_to(s1[:, None], s0.shape)], axis=-1)
+    out[..., 1] = np.maximum.reduce(np.where(g, b.cred, 0.0), axis=-1)[:, None] if st.derived.guarantor_any else 0.0
+    return out
 
 
 def evaluate_batch(st: Static, b: Batch, op: np.ndarray, x: np.ndarray | None = None,
-                   with_grad: bool = True):
-    """Evaluate text ``x`` (default: the current text) over the open issues ``op``."""
+                   with_grad: bool = True, rs: np.ndarray | None = None) -> Evaluation:
+    """Evaluate text ``x`` (default: the current text) over the open issues ``op``.
+
+    Args:
+        rs: ``renege_scale(st, b)`` if the caller already has it this round.
+    """
     sc = st.sc
-    return evaluate(b.x if x is None else x, op, b.pos, b.weight, sc.status_quo, renege_scale(st, b),
+    return evaluate(b.x if x is None else x, op, b.pos, b.weight, sc.status_quo,
+                    renege_scale(st, b) if rs is None else rs,
                     sc.guarantee_issue, sc.guarantee_strong_end, st.red_lines, sc.utility, with_grad)
 
 
-def best_in_phase(st: Static, b: Batch, ev, op: np.ndarray) -> np.ndarray:
+def best_in_phase(st: Static, b: Batch, ev, op: np.ndarray, rs: np.ndarray | None = None) -> np.ndarray:
     """``[R, A]``: each actor's expected utility of its own ideal on the open issues.
 
     The top of the actor's range this phase: every open issue its way (value 1), kept
     with probability ``1 - p``; if reneged on, it is left with the status quo.
+
+    Args:
+        rs: ``renege_scale(st, b)`` if the caller already has it this round.
     """
     sc = st.sc
     p = ev.p
     gi = sc.guarantee_issue
     if gi >= 0:
-        rs = renege_scale(st, b)
+        if rs is None:
+            rs = renege_scale(st, b)
         own = b.pos[..., gi]
         g = own if sc.guarantee_strong_end > 0.5 else 1.0 - own
         p = np.where(op[:, gi][:, None], rs[..., 0] * (1.0 - g * rs[..., 1]), p)
@@ -260,12 +310,20 @@ def concede(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
     ctx = ConcessionContext(t=t, horizon=st.settings.max_rounds, frac=b.frac, frac_prev=b.frac_prev,
                             eu=b.eu, aspiration=b.asp, reservation_value=b.rv,
                             principal=st.sc.principal)
-    new = b.frac
-    for cls, mask, params in st.families:
-        new = np.where(mask, cls.update(ctx, params), new)
-    lv = live[:, None]
-    b.frac_prev = np.where(lv, b.frac, b.frac_prev)
-    b.frac = np.where(lv, np.clip(new, 0.0, 1.0), b.frac)
+    if st.derived.one_family:
+        cls, _, params = st.families[0]
+        new = cls.update(ctx, params)
+    else:
+        new = b.frac
+        for cls, mask, params in st.families:
+            new = np.where(mask, cls.update(ctx, params), new)
+    new = np.minimum(np.maximum(new, 0.0), 1.0)  # = np.clip(new, 0, 1), without its Python wrapper
+    if new.shape == b.frac.shape and live.all():
+        b.frac_prev, b.frac = b.frac, new
+    else:
+        lv = live[:, None]
+        b.frac_prev = np.where(lv, b.frac, b.frac_prev)
+        b.frac = np.where(lv, new, b.frac)
 
 
 def influence(st: Static, b: Batch, live: np.ndarray) -> None:
@@ -274,21 +332,27 @@ def influence(st: Static, b: Batch, live: np.ndarray) -> None:
     ``x(t+1) = L W x(t) + (I - L) x0``, with ``L`` the actors' susceptibility (one minus
     stubbornness); the anchor of a reservation value is its own time-driven value.
     """
-    sc = st.sc
+    sc, dv = st.sc, st.derived
     lam = sc.susceptibility
     w = sc.influence
-    mixed = np.einsum("ab,rbi->rai", w, b.pos)
-    b.pos = np.where(live[:, None, None], lam[:, None] * mixed + (1.0 - lam[:, None]) * b.pos0, b.pos)
-    b.rv = np.where(live[:, None], lam * np.einsum("ab,rb->ra", w, b.rv) + (1.0 - lam) * b.rv_own, b.rv)
+    pos = dv.lam_col * np.einsum("ab,rbi->rai", w, b.pos) + b.pos_anchor
+    rv = lam * np.einsum("ab,rb->ra", w, b.rv) + dv.one_minus_lam * b.rv_own
+    if live.all():
+        b.pos, b.rv = pos, rv
+    else:
+        b.pos = np.where(live[:, None, None], pos, b.pos)
+        b.rv = np.where(live[:, None], rv, b.rv)
 
 
 def time_and_pressure(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
     """Cost of delay, deadlines and pressure through leverage lower reservation values."""
-    sc = st.sc
-    drop = sc.delay_cost + np.where(sc.deadline == t, sc.deadline_drop, 0.0)
-    lev_in = sc.leverage.sum(axis=0)  # [A] how hard each actor is pressed at pressure 1
-    new = np.maximum(b.rv_own - drop - sc.pressure_rate * b.pressure[:, None] * lev_in, 0.0)
-    b.rv_own = np.where(live[:, None], new, b.rv_own)
+    sc, dv = st.sc, st.derived
+    if 0 <= t < dv.drop.shape[0]:
+        drop = dv.drop[t]
+    else:
+        drop = sc.delay_cost + np.where(sc.deadline == t, sc.deadline_drop, 0.0)
+    new = np.maximum(b.rv_own - drop - b.press_drop, 0.0)  # press_drop: pressure through leverage
+    b.rv_own = new if live.all() else np.where(live[:, None], new, b.rv_own)
 
 
 def shocks(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
@@ -298,9 +362,13 @@ def shocks(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
         return
     u = b.uniforms[:, t]
     hit = live & (u[:, 0] < sc.shock_rate)
-    b.trust = np.where(hit[:, None, None] & st.principal_pairs, b.trust * (1.0 - sc.shock_trust_drop), b.trust)
+    if not hit.any():
+        return
+    rows = np.flatnonzero(hit)
+    tr = b.trust[rows]
+    b.trust[rows] = np.where(st.principal_pairs, tr * (1.0 - sc.shock_trust_drop), tr)
     collapse = hit & (u[:, 1] < sc.shock_collapse) & (b.status == RUNNING)
-    b.status = np.where(collapse, SHOCK, b.status).astype(np.int8)
+    b.status[collapse] = SHOCK
 
 
 def settle(st: Static, b: Batch, agreed: np.ndarray, t: int) -> None:
@@ -335,10 +403,9 @@ def evolve(st: Static, b: Batch, t: int) -> None:
 def required(st: Static, op: np.ndarray) -> np.ndarray:
     """``[R, A]``: whose acceptance the text needs (guarantors when their clause is open)."""
     gi = st.sc.guarantee_issue
-    req = np.broadcast_to(st.required_base, op.shape[:1] + st.required_base.shape)
-    if gi >= 0 and st.sc.guarantor.any():
-        req = req | (st.sc.guarantor & op[:, gi][:, None])
-    return req
+    if gi >= 0 and st.derived.guarantor_any:
+        return st.required_base | (st.sc.guarantor & op[:, gi, None])
+    return np.broadcast_to(st.required_base, op.shape[:1] + st.required_base.shape)
 
 
 def final_text(st: Static, b: Batch) -> np.ndarray:

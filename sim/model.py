@@ -11,7 +11,9 @@ are drawn from ``model.rng`` in the same order the batch draws them from
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import Any, NamedTuple
 
 import mesa
 import numpy as np
@@ -21,7 +23,57 @@ from sim.agents import NegotiatorAgent
 from sim.api import build, load_config
 from sim.batch import advance, measure
 from sim.kernel import AGREED, RUNNING, Static, draw_run, init_batch, open_mask
-from sim.results import RunSet, breakdown_reason, make_table
+from sim.results import breakdown_reason, run_record, table_columns
+
+
+class _Round(NamedTuple):
+    """What the narration of one round needs, kept so the line is written only when read."""
+
+    round: int
+    phase: int  # phase the round was in
+    op: np.ndarray  # [I] open issues of that phase
+    text: np.ndarray  # [I] the text proposed
+    accept: np.ndarray  # [A]
+    eu: np.ndarray  # [A]
+    asp: np.ndarray  # [A]
+    pos: np.ndarray  # [A, I] positions after the round
+    status: int
+    phase_after: int
+    walker: int
+
+
+class RoundLog(Sequence):
+    """The model's narration, one line per round, written the first time it is read.
+
+    Building a sentence per round costs more than the round itself, so the model keeps
+    the few numbers each line needs and formats them on access. Reads like a list of
+    strings; ``append`` also takes a plain string.
+    """
+
+    def __init__(self, fmt: Callable[[Any], str]) -> None:
+        self._items: list = []
+        self._fmt = fmt
+
+    def append(self, item: Any) -> None:
+        self._items.append(item)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        item = self._items[i]
+        if not isinstance(item, str):
+            item = self._fmt(item)
+            self._items[i] = item
+        return item
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == (list(other) if isinstance(other, Sequence) else other)
+
+    def __repr__(self) -> str:
+        return repr(list(self))
 
 
 @lru_cache(maxsize=32)
@@ -59,7 +111,7 @@ class NegotiationModel(mesa.Model):
         self.batch = init_batch(st, np.array([self.seed]), trust, credibility, pressure, draws=[draws])
         self.conditions = (trust, credibility, pressure)
         self.round = 0
-        self.log: list[str] = []
+        self.log = RoundLog(self._describe)
         self.space = Network(sc.graph(), random=self.random)
         cells = {c.coordinate: c for c in self.space.all_cells}
         self.negotiators: list[NegotiatorAgent] = []
@@ -106,7 +158,8 @@ class NegotiationModel(mesa.Model):
         text = b.x[0].copy()
         advance(st, b, self.round)
         self.round += 1
-        self.log.append(self._describe(phase, op, text))
+        self.log.append(_Round(self.round, phase, op, text, b.accept[0].copy(), b.eu[0].copy(), b.asp[0].copy(),
+                               b.pos[0].copy(), int(b.status[0]), int(b.phase[0]), int(b.walker[0])))
         if self.datacollector is not None:
             self.datacollector.collect(self)
         if b.status[0] != RUNNING:
@@ -123,37 +176,40 @@ class NegotiationModel(mesa.Model):
         if self._final is None:
             cols = measure(self.static, self.batch)
             trust, cred, press = self.conditions
-            table = make_table(self.static, cols, None if trust is None else [trust],
-                               None if cred is None else [cred], None if press is None else [press])
-            self._final = RunSet(static=self.static, table=table, config_hash="", config={}).record(0)
+            data = table_columns(self.static, cols, None if trust is None else [trust],
+                                 None if cred is None else [cred], None if press is None else [press])
+            row = {k: (v[0] if np.ndim(v) else v) for k, v in data.items()}  # one run: no DataFrame needed
+            self._final = run_record(self.static, row, "")
         return self._final
 
     # -- narration ---------------------------------------------------------------------
-    def _describe(self, phase: int, op: np.ndarray, text: np.ndarray) -> str:
-        st, b = self.static, self.batch
+    def _describe(self, r: _Round) -> str:
+        st = self.static
         sc = st.sc
+        phase, op, text = r.phase, r.op, r.text
         fm = st.ag.first_mover[phase]
-        who = "The mediators" if fm < 0 and self.round > 1 else (
+        who = "The mediators" if fm < 0 and r.round > 1 else (
             "The mediators" if fm < 0 else f"{sc.actors[fm]}'s opening")
         terms = ", ".join(f"{sc.issues[i]} {text[i]:.2f}" for i in np.flatnonzero(op))
-        parts = [f"Round {self.round} (phase {phase + 1}): {who} proposed {terms}"]
+        parts = [f"Round {r.round} (phase {phase + 1}): {who} proposed {terms}"]
         for a in np.flatnonzero(sc.principal | (sc.guarantor & op[sc.guarantee_issue] if sc.guarantee_issue >= 0
                                                 else sc.principal)):
-            if b.accept[0, a]:
+            if r.accept[a]:
                 parts.append(f"{sc.actors[a]} accepted")
             else:
-                parts.append(f"{sc.actors[a]} rejected: {self._why(a, op, text)}")
-        status = int(b.status[0])
+                parts.append(f"{sc.actors[a]} rejected: {self._why(a, r)}")
+        status = r.status
         if status == AGREED:
             parts.append("agreement on every phase")
-        elif int(b.phase[0]) != phase:
+        elif r.phase_after != phase:
             parts.append(f"phase {phase + 1} agreed and implemented")
         elif status != RUNNING:
-            parts.append(breakdown_reason(st, status, int(b.walker[0])))
+            parts.append(breakdown_reason(st, status, r.walker))
         return "; ".join(parts) + "."
 
-    def _why(self, a: int, op: np.ndarray, text: np.ndarray) -> str:
+    def _why(self, a: int, r: _Round) -> str:
         sc, st = self.static.sc, self.static
+        op, text = r.op, r.text
         rl = st.red_lines
         for k in np.flatnonzero(rl.actor == a):
             i = rl.issue[k]
@@ -163,11 +219,11 @@ class NegotiationModel(mesa.Model):
             lifted = rl.cond_issue[k] >= 0 and rl.cond_sign[k] * (text[rl.cond_issue[k]] - rl.cond_bound[k]) >= 0
             if beyond and not lifted:
                 return f"{sc.issues[i]} beyond its {'hard ' if rl.hard[k] else ''}red line"
-        pos, w = self.batch.pos[0, a], self.batch.weight[0, a]
+        pos, w = r.pos[a], self.batch.weight[0, a]
         loss = np.where(op, w * np.abs(text - pos), -1.0)
         i = int(loss.argmax())
-        return (f"wants more on {sc.issues[i]} (expected utility {self.batch.eu[0, a]:.2f} "
-                f"below its aspiration {self.batch.asp[0, a]:.2f})")
+        return (f"wants more on {sc.issues[i]} (expected utility {r.eu[a]:.2f} "
+                f"below its aspiration {r.asp[a]:.2f})")
 
     def _collector(self) -> mesa.DataCollector:
         sc = self.static.sc

@@ -43,6 +43,11 @@ def breakdown_reason(st: Static, status: int, walker: int) -> str:
 
 def make_table(st: Static, cols: dict[str, np.ndarray], trust=None, cred=None, press=None) -> pd.DataFrame:
     """The tidy per-run table from the kernel's outcome columns."""
+    return pd.DataFrame(table_columns(st, cols, trust, cred, press))
+
+
+def table_columns(st: Static, cols: dict[str, np.ndarray], trust=None, cred=None, press=None) -> dict[str, Any]:
+    """The columns of :func:`make_table` as a dict (a scalar stands for a constant column)."""
     sc, n_ph = st.sc, st.ag.n_phases
     n = cols["seed"].size
     status = cols["status"]
@@ -81,7 +86,7 @@ def make_table(st: Static, cols: dict[str, np.ndarray], trust=None, cred=None, p
         data[f"rv0_{act}"] = cols["reservation_value_0"][:, a]
         data[f"surplus_{act}"] = cols["expected_utility"][:, a] - cols["reservation_value"][:, a]
         data[f"conceded_{act}"] = cols["conceded"][:, a]
-    return pd.DataFrame(data)
+    return data
 
 
 @dataclass(frozen=True)
@@ -105,38 +110,7 @@ class RunSet:
 
     def record(self, row: int = 0) -> dict[str, Any]:
         """One run as the dict written to ``result.json``."""
-        sc, ag = self.static.sc, self.static.ag
-        r = self.table.iloc[row]
-        terms = {}
-        for i, iss in enumerate(sc.issues):
-            v = r[f"term_{iss}"]
-            if not np.isnan(v):
-                terms[iss] = {"value": round(float(v), 6), "label": sc.anchor_label(i, float(v))}
-        agreed_phases = list(range(1, int(r["phases_agreed"]) + 1))
-        return {
-            "scenario": sc.name,
-            "agenda": ag.name,
-            "protocol": self.static.settings.name,
-            "seed": int(r["seed"]),
-            "config_hash": self.config_hash,
-            "agreement": bool(r["agreement"]),
-            "outcome": str(r["outcome"]),
-            "status": str(r["status"]),
-            "phases_agreed": agreed_phases,
-            "n_phases": int(ag.n_phases),
-            "rounds": int(r["rounds"]),
-            "terms": terms,
-            "utilities": {a: float(r[f"utility_{a}"]) for a in sc.actors},
-            "expected_utilities": {a: float(r[f"eu_{a}"]) for a in sc.actors},
-            "reservation_values": {a: float(r[f"rv_{a}"]) for a in sc.actors},
-            "initial_reservation_values": {a: float(r[f"rv0_{a}"]) for a in sc.actors},
-            "conceded": {a: float(r[f"conceded_{a}"]) for a in sc.actors},
-            "nash_product": float(r["nash_product"]),
-            "nbs_distance": None if np.isnan(r["nbs_distance"]) else float(r["nbs_distance"]),
-            "pareto_efficient": bool(r["pareto_efficient"]),
-            "blocking_issue": str(r["blocking_issue"]) or None,
-            "breakdown_reason": str(r["breakdown_reason"]) or None,
-        }
+        return run_record(self.static, self.table.iloc[row], self.config_hash)
 
     def summary(self) -> dict[str, Any]:
         """Agreement rate (with interval), outcomes, median rounds and mean terms."""
@@ -153,3 +127,38 @@ class RunSet:
             "breakdown_reasons": {k: int(v) for k, v in t.loc[~t["agreement"], "status"].value_counts().items()},
             "blocking_issues": {k: int(v) for k, v in t.loc[~t["agreement"], "blocking_issue"].value_counts().items()},
         }
+
+
+def run_record(static: Static, r: Any, config_hash: str = "") -> dict[str, Any]:
+    """One run as the dict written to ``result.json``, from a row of the table (any mapping)."""
+    sc, ag = static.sc, static.ag
+    terms = {}
+    for i, iss in enumerate(sc.issues):
+        v = r[f"term_{iss}"]
+        if not np.isnan(v):
+            terms[iss] = {"value": round(float(v), 6), "label": sc.anchor_label(i, float(v))}
+    agreed_phases = list(range(1, int(r["phases_agreed"]) + 1))
+    return {
+        "scenario": sc.name,
+        "agenda": ag.name,
+        "protocol": static.settings.name,
+        "seed": int(r["seed"]),
+        "config_hash": config_hash,
+        "agreement": bool(r["agreement"]),
+        "outcome": str(r["outcome"]),
+        "status": str(r["status"]),
+        "phases_agreed": agreed_phases,
+        "n_phases": int(ag.n_phases),
+        "rounds": int(r["rounds"]),
+        "terms": terms,
+        "utilities": {a: float(r[f"utility_{a}"]) for a in sc.actors},
+        "expected_utilities": {a: float(r[f"eu_{a}"]) for a in sc.actors},
+        "reservation_values": {a: float(r[f"rv_{a}"]) for a in sc.actors},
+        "initial_reservation_values": {a: float(r[f"rv0_{a}"]) for a in sc.actors},
+        "conceded": {a: float(r[f"conceded_{a}"]) for a in sc.actors},
+        "nash_product": float(r["nash_product"]),
+        "nbs_distance": None if np.isnan(r["nbs_distance"]) else float(r["nbs_distance"]),
+        "pareto_efficient": bool(r["pareto_efficient"]),
+        "blocking_issue": str(r["blocking_issue"]) or None,
+        "breakdown_reason": str(r["breakdown_reason"]) or None,
+    }

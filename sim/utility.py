@@ -243,21 +243,27 @@ def evaluate(x, open_, position, weight, status_quo, renege_scale, guarantee_iss
         guarantee_issue: index of the guarantees issue, or -1.
         strong_end: the end of that issue's scale that means the strongest guarantee.
     """
-    v, dv = issue_values(x, position, kind)
-    vsq, _ = issue_values(status_quo, position, kind)
+    d = x[..., None, :] - position
+    dq = status_quo - position
+    if kind == "linear":
+        v, vsq = 1.0 - np.abs(d), 1.0 - np.abs(dq)
+    else:
+        v, vsq = 1.0 - d * d, 1.0 - dq * dq
     ow = weight * open_[..., None, :]
-    wp = np.maximum(ow.sum(axis=-1), 1e-12)
-    worse = v < vsq
-    u = (ow * v).sum(axis=-1) / wp
-    m = (ow * np.minimum(v, vsq)).sum(axis=-1) / wp
+    wp = np.maximum(np.add.reduce(ow, axis=-1), 1e-12)
+    u = np.add.reduce(ow * v, axis=-1) / wp
+    m = np.add.reduce(ow * np.minimum(v, vsq), axis=-1) / wp
     p, slope = renege_probability(x, renege_scale, guarantee_issue, strong_end)
     pen, gpen, hard = red_lines.penalty(x, weight, open_, with_grad=with_grad)
-    eu = u - p * (u - m) - pen / wp
+    loss = u - m
+    eu = u - p * loss - pen / wp
     grad = None
     if with_grad:
-        grad = (ow * dv * (1.0 - p[..., None] * (~worse)) - gpen) / wp[..., None]
+        dv = -np.sign(d) if kind == "linear" else -2.0 * d
+        kept = v >= vsq  # not worse than the status quo: lost if reneged on
+        grad = (ow * dv * (1.0 - p[..., None] * kept) - gpen) / wp[..., None]
         if guarantee_issue >= 0:
             # eu = u - p (u - m): d eu / d x_g = -(u - m) dp/dx_g, where dp/dx_g = -s0 s1 dg/dx_g
-            grad[..., guarantee_issue] += slope * (u - m) * open_[..., guarantee_issue][..., None]
-    vsq_open = (ow * vsq).sum(axis=-1) / wp
+            grad[..., guarantee_issue] += slope * loss * open_[..., guarantee_issue][..., None]
+    vsq_open = np.add.reduce(ow * vsq, axis=-1) / wp
     return Evaluation(eu=eu, u=u, m=m, wp=wp, vsq_open=vsq_open, p=p, hard=hard, v=v, grad=grad)

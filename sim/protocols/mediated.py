@@ -28,6 +28,7 @@ from sim.kernel import (
     evaluate_batch,
     evolve,
     open_mask,
+    renege_scale,
     required,
     settle,
 )
@@ -42,11 +43,12 @@ def draft(st: Static, b: Batch, direction: np.ndarray, rows: np.ndarray, op: np.
     act = op & rows[:, None]
     s = np.sign(direction) * act
     prod = s * b.gsign
+    back = prod < 0  # the sign flipped: the last step overshot
     step = np.where(prod > 0, np.minimum(b.step * GROW, st.settings.step_max),
-                    np.where(prod < 0, np.maximum(b.step * SHRINK, STEP_MIN), b.step))
-    move = np.where(prod < 0, 0.0, s * step)
-    b.x = np.where(act, np.clip(b.x + move, b.lo, b.hi), b.x)
-    b.gsign = np.where(act, np.where(prod < 0, 0.0, s), b.gsign)
+                    np.where(back, np.maximum(b.step * SHRINK, STEP_MIN), b.step))
+    move = np.where(back, 0.0, s * step)
+    b.x = np.where(act, np.minimum(np.maximum(b.x + move, b.lo), b.hi), b.x)
+    b.gsign = np.where(act, np.where(back, 0.0, s), b.gsign)
     b.step = np.where(act, step, b.step)
 
 
@@ -68,25 +70,42 @@ class Mediated(Protocol):
     @classmethod
     def step(cls, st: Static, b: Batch, t: int) -> None:
         running = b.status == RUNNING
+        all_running = bool(running.all())
         op = open_mask(st, b)
-        ev = evaluate_batch(st, b, op)
-        umax = best_in_phase(st, b, ev, op)
+        rs = renege_scale(st, b)
+        ev = evaluate_batch(st, b, op, rs=rs)
+        umax = best_in_phase(st, b, ev, op, rs=rs)
         asp = b.rv + b.frac * (umax - b.rv)
         req = required(st, op)
         ok = (ev.eu >= asp - 1e-12) & (ev.eu >= b.rv) & ~ev.hard
-        ok = np.where(b.override >= 0, b.override == 1, ok)  # a seated human decides
-        agreed = running & (ok | ~req).all(axis=-1)
+        seated = b.override >= 0
+        if seated.any():
+            ok = np.where(seated, b.override == 1, ok)  # a seated human decides
+        agreed = (ok | ~req).all(axis=-1)
+        if not all_running:
+            agreed &= running
         hopeless = req & (umax < b.rv)
-        walk = running & ~agreed & hopeless.any(axis=-1)
-        rv = running[:, None]
-        b.eu, b.asp = np.where(rv, ev.eu, b.eu), np.where(rv, asp, b.asp)
-        b.umax, b.accept = np.where(rv, umax, b.umax), np.where(rv, ok, b.accept)
-        b.walker = np.where(walk, hopeless.argmax(axis=-1), b.walker)
-        b.status = np.where(walk, WALKOUT, b.status).astype(np.int8)
-        b.rounds = np.where(running, t + 1, b.rounds)
+        walk = hopeless.any(axis=-1) & ~agreed
+        if not all_running:
+            walk &= running
+        if all_running:
+            b.eu, b.asp, b.umax, b.accept = ev.eu, asp, umax, ok
+            b.rounds[:] = t + 1
+        else:
+            rv = running[:, None]
+            b.eu, b.asp = np.where(rv, ev.eu, b.eu), np.where(rv, asp, b.asp)
+            b.umax, b.accept = np.where(rv, umax, b.umax), np.where(rv, ok, b.accept)
+            b.rounds[running] = t + 1
+        if walk.any():
+            b.walker = np.where(walk, hopeless.argmax(axis=-1), b.walker)
+            b.status[walk] = WALKOUT
         was_fresh = b.fresh.copy()
-        settle(st, b, agreed, t)
-        going = (b.status == RUNNING) & ~agreed & ~was_fresh
+        any_agreed = bool(agreed.any())
+        if any_agreed:
+            settle(st, b, agreed, t)
+        going = ~was_fresh
+        if any_agreed or not all_running or walk.any():
+            going &= (b.status == RUNNING) & ~agreed
         rule = RULES[st.settings.rule]
         direction = rule(st, b, ev, req)
         for k in range(st.settings.steps_per_round):
@@ -94,5 +113,6 @@ class Mediated(Protocol):
                 ev = evaluate_batch(st, b, op)
                 direction = rule(st, b, ev, req)
             draft(st, b, direction, going, op)
-        b.fresh = b.fresh & ~was_fresh
+        if was_fresh.any():
+            b.fresh = b.fresh & ~was_fresh
         evolve(st, b, t)
