@@ -56,7 +56,7 @@ def compile_agenda(cfg: Any, scenario: Scenario, file: str = "<agenda>") -> Agen
     Raises:
         ConfigError: naming the file, the key and what was expected.
     """
-    raw = to_container(cfg) or {}
+    raw = to_container(cfg, file) or {}
     if not isinstance(raw, Mapping):
         raise ConfigError(file, "agenda", "a mapping", raw)
     kind = raw.get("kind", "comprehensive")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 import sim.config  # noqa: F401  (registers the schemas)
@@ -57,7 +58,47 @@ def _compose(overrides: list[str], config_name: str) -> DictConfig:
     if gh.is_initialized():
         gh.clear()
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        return compose(config_name=config_name, overrides=overrides)
+        cfg = compose(config_name=config_name, overrides=overrides, return_hydra_config=True)
+    rt = cfg.hydra.runtime
+    dirs = [str(s.path) for s in rt.config_sources if s.schema == "file"]
+    files = {}
+    for group in ("scenario", "agenda", "protocol"):
+        option = rt.choices.get(group)
+        if option:
+            path = next((Path(d) / group / f"{option}.yaml" for d in dirs
+                         if (Path(d) / group / f"{option}.yaml").is_file()), None)
+            files[group] = _show_path(path) if path else f"conf/{group}/{option}.yaml"
+    with open_dict(cfg):
+        del cfg["hydra"]
+    _FILES[id(cfg)] = (weakref.ref(cfg), files)
+    return cfg
+
+
+# which file each config group came from, for error messages (keyed by the config's id)
+_FILES: dict[int, tuple[weakref.ref, dict[str, str]]] = {}
+
+
+def _show_path(path: Path) -> str:
+    root = Path(CONF_DIR).parent
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def group_file(cfg: DictConfig, group: str) -> str:
+    """The YAML file a config group (``scenario``, ``agenda``, ``protocol``) was read from."""
+    for k in [k for k, (ref, _) in _FILES.items() if ref() is None]:
+        del _FILES[k]
+    ref, files = _FILES.get(id(cfg), (None, {}))
+    if ref is not None and ref() is cfg and group in files:
+        return files[group]
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        option = HydraConfig.get().runtime.choices.get(group)
+        if option:
+            return f"conf/{group}/{option}.yaml"
+    except ValueError:  # not inside a Hydra app
+        pass
+    return f"conf/{group}/{cfg[group].get('name', '?')}.yaml"
 
 
 def search_dirs(overrides: list[str]) -> list[str]:
@@ -95,16 +136,16 @@ def _unknown_key(e: BaseException, overrides: list[str]) -> ConfigError | None:
 
 
 def scenario_file(cfg: DictConfig) -> str:
-    return f"conf/scenario/{cfg.scenario.get('name', '?')}.yaml"
+    return group_file(cfg, "scenario")
 
 
 def agenda_file(cfg: DictConfig) -> str:
-    return f"conf/agenda/{cfg.agenda.get('name', '?')}.yaml"
+    return group_file(cfg, "agenda")
 
 
 def settings_from(cfg: DictConfig) -> Settings:
     p = cfg.protocol
-    file = f"conf/protocol/{p.get('name', '?')}.yaml"
+    file = group_file(cfg, "protocol")
     if p.name not in PROTOCOLS:
         raise ConfigError(file, "protocol.name", f"one of {sorted(PROTOCOLS)}", p.name)
     if int(p.max_rounds) <= 0:
@@ -146,7 +187,7 @@ def _build(cfg: DictConfig) -> Static:
     st = make_static(sc, ag, settings_from(cfg))
     why = PROTOCOLS[st.settings.name].check(st)
     if why:
-        raise ConfigError(f"conf/protocol/{st.settings.name}.yaml", "protocol.name",
+        raise ConfigError(group_file(cfg, "protocol"), "protocol.name",
                           f"a protocol that can run scenario {sc.name} ({why})", st.settings.name)
     return st
 

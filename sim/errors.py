@@ -178,7 +178,8 @@ def _yaml_error(chain: list[BaseException]) -> ConfigError | None:
         if mark is not None:
             problem = getattr(c, "problem", None) or _first_line(c)
             context = getattr(c, "context", None)
-            what = f"valid YAML ({problem}{'; ' + context if context else ''})"
+            hint = "; indent with spaces, not tabs" if "\\t" in str(problem) or "\t" in str(problem) else ""
+            what = f"valid YAML ({problem}{'; ' + context if context else ''}{hint})"
             return ConfigError(str(mark.name), f"line {mark.line + 1}, column {mark.column + 1}", what)
     return None
 
@@ -209,6 +210,10 @@ def from_compose_error(e: BaseException, overrides: Sequence[str], search_dirs: 
             where = f"{COMMAND_LINE} {o}" if o else "conf/config.yaml"
             return ConfigError(where, group, f"one of {', '.join(opts)} (the files in conf/{group}/)", option)
         return ConfigError("command line", "--config-name", "an existing config file", missing)
+    m = re.search(r"Cannot find primary config '([^']+)'", text)
+    if m:
+        return ConfigError("command line", "--config-name",
+                           f"a config in the search path ({', '.join(group_options('.', search_dirs))})", m.group(1))
 
     # the override itself does not parse
     if type(e).__name__ == "OverrideParseException":

@@ -17,6 +17,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import InterpolationResolutionError, MissingMandatoryValue
 
 from sim.errors import ConfigError
 from sim.strategies import STRATEGIES
@@ -132,10 +133,22 @@ class Scenario:
         return min(anchors, key=lambda a: abs(a[0] - value))[1]
 
 
-def to_container(cfg: Any) -> Any:
-    """A plain Python copy of an OmegaConf node (or the value itself)."""
+def to_container(cfg: Any, file: str | None = None) -> Any:
+    """A plain Python copy of an OmegaConf node (or the value itself).
+
+    With ``file``, a required value left out (``???``, e.g. an anchor without a label)
+    raises :class:`ConfigError` naming that file and key instead of passing through.
+    """
     if isinstance(cfg, DictConfig | ListConfig):
-        return OmegaConf.to_container(cfg, resolve=True)
+        if file is None:
+            return OmegaConf.to_container(cfg, resolve=True)
+        try:
+            return OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+        except MissingMandatoryValue as e:
+            raise ConfigError(file, str(e.full_key), "a value (this key is required)") from e
+        except InterpolationResolutionError as e:
+            raise ConfigError(file, str(e.full_key), f"an interpolation that resolves ({str(e).splitlines()[0]})") \
+                from e
     return cfg
 
 
@@ -179,7 +192,7 @@ class _Checker:
         below = value <= lo if (lo is not None and lo_open) else (lo is not None and value < lo)
         if below or (hi is not None and value > hi):
             lo_s = "(" if lo_open else "["
-            rng = f"{lo_s}{'-inf' if lo is None else lo:g}, {'inf' if hi is None else hi:g}]"
+            rng = f"{lo_s}{'-inf' if lo is None else f'{lo:g}'}, {'inf' if hi is None else f'{hi:g}'}]"
             raise self.fail(key, f"{what} in {rng}", value)
         if record:
             self.sources[f"{self.prefix}.{key}"] = source or "untagged"
@@ -209,7 +222,7 @@ def compile_scenario(cfg: Any, file: str = "<scenario>") -> Scenario:
     Raises:
         ConfigError: naming the file, the key and what was expected.
     """
-    raw = to_container(cfg)
+    raw = to_container(cfg, file)
     chk = _Checker(file, "scenario")
     if not isinstance(raw, Mapping):
         raise chk.fail("", "a mapping", raw)
