@@ -105,7 +105,7 @@ def measure(st: Static, b: Batch) -> dict[str, np.ndarray]:
     rows = np.flatnonzero(agreed)
     if rows.size:
         sub = np.ones(pidx.size, bool)
-        rl = st.red_lines.subset(pidx)
+        rl = st.derived.principal_red_lines
         pos, w = b.pos0[rows][:, pidx], b.weight[rows][:, pidx]
         nbs = nash_solution(pos, w, b.rv0[rows][:, pidx], sub, sc.utility, rl, iterations=150)
         nbs_distance[rows] = np.sqrt(((x[rows] - nbs) ** 2).sum(axis=-1))

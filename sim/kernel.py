@@ -87,6 +87,7 @@ class Derived:
     drop: np.ndarray  # [T + 2, A] time-driven drop of reservation values at round t
     one_family: bool  # a single strategy family covers every actor
     guarantor_any: bool
+    principal_red_lines: RedLines  # the principals' red lines, renumbered over the principals
 
     @classmethod
     def of(cls, st: Static) -> Derived:
@@ -97,7 +98,8 @@ class Derived:
         return cls(lam_col=lam[:, None], one_minus_lam=1.0 - lam, one_minus_lam_col=1.0 - lam[:, None],
                    lev_in=sc.leverage.sum(axis=0), drop=drop,
                    one_family=len(st.families) == 1 and bool(st.families[0][1].all()),
-                   guarantor_any=bool(sc.guarantor.any()))
+                   guarantor_any=bool(sc.guarantor.any()),
+                   principal_red_lines=st.red_lines.subset(np.flatnonzero(sc.principal)))
 
 
 def make_static(sc: Scenario, ag: Agenda, settings: Settings) -> Static:

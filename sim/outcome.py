@@ -12,24 +12,29 @@ needs at most two issues, so the local check is exact up to its step).
 from __future__ import annotations
 
 import itertools
+from functools import lru_cache
 
 import numpy as np
 
-from sim.utility import RedLines, issue_values, plain_utility
+from sim.utility import RedLines, plain_utility
 
 TINY = 1e-9
 
 
 def _log_nash_grad(x, pos, weight, rv, members, kind, red_lines):
-    v, dv = issue_values(x, pos, kind)
-    u = (weight * v).sum(axis=-1)
+    d = x[..., None, :] - pos
+    if kind == "linear":
+        v, dv = 1.0 - np.abs(d), -np.sign(d)
+    else:
+        v, dv = 1.0 - d * d, -2.0 * d
+    u = np.add.reduce(weight * v, axis=-1)
     grad = weight * dv
     if red_lines is not None and not red_lines.empty:
         pen, gpen, _ = red_lines.penalty(x, weight)
         u = u - pen
         grad = grad - gpen
     surplus = np.maximum(u - rv, TINY)
-    return ((members / surplus)[..., None] * grad).sum(axis=-2), u
+    return np.add.reduce((members / surplus)[..., None] * grad, axis=-2), u
 
 
 def nash_solution(pos: np.ndarray, weight: np.ndarray, rv: np.ndarray, members: np.ndarray,
@@ -42,26 +47,23 @@ def nash_solution(pos: np.ndarray, weight: np.ndarray, rv: np.ndarray, members: 
         pos, weight: ``[R, A, I]``; rv: ``[R, A]``; members: ``[A]`` bool (the principals).
     """
     x = pos[..., members, :].mean(axis=-2) if x0 is None else x0.copy()
-    x = np.clip(x, lo, hi)
+    x = np.minimum(np.maximum(x, lo), hi)  # np.clip without its Python wrapper: this loop is hot
     step = np.full_like(x, 0.05)
     prev = np.zeros_like(x)
     for _ in range(iterations):
         g, _ = _log_nash_grad(x, pos, weight, rv, members, kind, red_lines)
         s = np.sign(g)
         prod = s * prev
-        step = np.where(prod > 0, np.minimum(step * 1.2, 0.2), np.where(prod < 0, step * 0.5, step))
-        x = np.clip(x + np.where(prod < 0, 0.0, s * step), lo, hi)
-        prev = np.where(prod < 0, 0.0, s)
+        back = prod < 0
+        step = np.where(prod > 0, np.minimum(step * 1.2, 0.2), np.where(back, step * 0.5, step))
+        x = np.minimum(np.maximum(x + np.where(back, 0.0, s * step), lo), hi)
+        prev = np.where(back, 0.0, s)
     return x
 
 
-def pareto_efficient(x: np.ndarray, pos: np.ndarray, weight: np.ndarray, members: np.ndarray,
-                     kind: str = "linear",
-                     red_lines: RedLines | None = None, free: np.ndarray | None = None,
-                     delta: float = 1e-3, tol: float = 1e-9) -> np.ndarray:
-    """``[R]`` bool: no move of one or two issues by ``delta`` is a Pareto improvement."""
-    n_i = x.shape[-1]
-    free = np.ones(x.shape, bool) if free is None else free
+@lru_cache(maxsize=64)
+def _moves(n_i: int) -> np.ndarray:
+    """``[K, I]``: unit moves of one issue, and of two issues at once, in every direction."""
     moves = []
     for i in range(n_i):
         for s in (-1.0, 1.0):
@@ -73,7 +75,16 @@ def pareto_efficient(x: np.ndarray, pos: np.ndarray, weight: np.ndarray, members
             d = np.zeros(n_i)
             d[i], d[j] = si, sj
             moves.append(d)
-    dirs = np.array(moves) * delta  # [K, I]
+    return np.array(moves)
+
+
+def pareto_efficient(x: np.ndarray, pos: np.ndarray, weight: np.ndarray, members: np.ndarray,
+                     kind: str = "linear",
+                     red_lines: RedLines | None = None, free: np.ndarray | None = None,
+                     delta: float = 1e-3, tol: float = 1e-9) -> np.ndarray:
+    """``[R]`` bool: no move of one or two issues by ``delta`` is a Pareto improvement."""
+    free = np.ones(x.shape, bool) if free is None else free
+    dirs = _moves(x.shape[-1]) * delta  # [K, I]
     base = plain_utility(x, pos, weight, kind, red_lines)  # [R, P]
     cand = np.clip(x[:, None, :] + dirs * free[:, None, :], 0.0, 1.0)  # [R, K, I]
     u = plain_utility(cand, pos[:, None], weight[:, None], kind, red_lines)  # [R, K, P]
