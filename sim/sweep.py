@@ -177,8 +177,10 @@ class SweepMonitor(Callback):
     the sweep directory, so it works whatever the launcher and however many processes.
     """
 
-    def __init__(self, plan_file: str = "sweep.json") -> None:
+    def __init__(self, plan_file: str = "sweep.json", best: int = 0) -> None:
+        """Args: plan_file: bookkeeping file in the sweep dir; best: list the N best jobs at the end."""
         self.plan_file = plan_file
+        self.best = int(best)
         self.t0 = time.perf_counter()
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
@@ -219,6 +221,33 @@ class SweepMonitor(Callback):
             print(f"  FAILED {f['job']}: {f['error']}", flush=True)
         for d in s["incomplete"]:
             print(f"  INCOMPLETE {d}", flush=True)
+        if self.best > 0:
+            print(best_jobs_text(root, self.best), flush=True)
+
+
+def best_jobs(root: Path, n: int = 5) -> list[dict[str, Any]]:
+    """The ``n`` finished jobs with the highest agreement rate (ties: higher lower bound first)."""
+    recs = []
+    for d in job_dirs(root):
+        rec = read_json(d / JOB_FILE) if job_state(d) == "done" else None
+        if rec and rec.get("agreement_rate") is not None:
+            recs.append({"job": str(d.relative_to(root)), "rate": rec["agreement_rate"],
+                         "interval": rec.get("agreement_interval_95") or [math.nan, math.nan],
+                         "n_runs": rec.get("n_runs"),
+                         "overrides": " ".join(o for o in rec.get("overrides") or []
+                                               if not o.startswith("experiment="))})
+    recs.sort(key=lambda r: (-r["rate"], -r["interval"][0], r["job"]))
+    return recs[:n]
+
+
+def best_jobs_text(root: Path, n: int = 5) -> str:
+    """The best jobs as lines: agreement rate, 95% Wilson interval, runs and the job's overrides."""
+    lines = [f"best {n} configurations by agreement rate (95% Wilson interval):"]
+    for k, r in enumerate(best_jobs(root, n), 1):
+        lo, hi = r["interval"]
+        what = r["overrides"] or r["job"]
+        lines.append(f"  {k}. {r['rate']:.3f} [{lo:.3f}, {hi:.3f}] over {r['n_runs']} runs: {what}")
+    return "\n".join(lines)
 
 
 def resolved(cfg: DictConfig) -> dict[str, Any]:
