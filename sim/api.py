@@ -67,7 +67,7 @@ def _compose(overrides: list[str], config_name: str) -> DictConfig:
         if option:
             path = next((Path(d) / group / f"{option}.yaml" for d in dirs
                          if (Path(d) / group / f"{option}.yaml").is_file()), None)
-            files[group] = _show_path(path) if path else f"conf/{group}/{option}.yaml"
+            files[group] = _show_path(path) if path else f"{group} choice {option} (generated, no file)"
     with open_dict(cfg):
         del cfg["hydra"]
     _FILES[id(cfg)] = (weakref.ref(cfg), files)

@@ -164,6 +164,26 @@ def find_config_file(name: str, search_dirs: Sequence[str]) -> str:
     return f"conf/{name}.yaml"
 
 
+def summarize_options(options: Sequence[str]) -> list[str]:
+    """Options sorted, with long numbered runs shortened: ``order_00 ... order_119 (120 options)``."""
+    runs: dict[str, list[tuple[int, str]]] = {}
+    plain = []
+    for o in options:
+        m = re.fullmatch(r"(.*?_)(\d+)", o)
+        if m:
+            runs.setdefault(m.group(1), []).append((int(m.group(2)), o))
+        else:
+            plain.append(o)
+    out = list(plain)
+    for items in runs.values():
+        items.sort()
+        if len(items) > 3:
+            out.append(f"{items[0][1]} ... {items[-1][1]} ({len(items)} options)")
+        else:
+            out += [o for _, o in items]
+    return sorted(out)
+
+
 def group_options(group: str, search_dirs: Sequence[str]) -> list[str]:
     """The options of a config group: the YAML files of ``<dir>/<group>/`` in every search dir."""
     names = set()
@@ -204,11 +224,11 @@ def from_compose_error(e: BaseException, overrides: Sequence[str], search_dirs: 
         missing = m.group(1)
         group, _, option = missing.rpartition("/")
         if group:
-            opts = [o for o in (getattr(e, "options", None) or group_options(group, search_dirs))
-                    if not o.endswith("_schema")]
+            opts = summarize_options([o for o in (getattr(e, "options", None) or group_options(group, search_dirs))
+                                      if not o.endswith("_schema")])
             o = override_for(group, overrides) or next((x for x in overrides if split_override(x)[0] == group), None)
             where = f"{COMMAND_LINE} {o}" if o else "conf/config.yaml"
-            return ConfigError(where, group, f"one of {', '.join(opts)} (the files in conf/{group}/)", option)
+            return ConfigError(where, group, f"one of {', '.join(opts)} (the choices of the {group} group)", option)
         return ConfigError("command line", "--config-name", "an existing config file", missing)
     m = re.search(r"Cannot find primary config '([^']+)'", text)
     if m:
