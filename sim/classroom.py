@@ -317,7 +317,6 @@ def compare_agendas(agendas: Sequence[str] | Mapping[str, Sequence[str]], n_seed
         t = run(load_config([*overrides, *ov, f"n_seeds={n_seeds}"])).table
         r = _rates(t, None)
         r.insert(0, "agenda", label)
-        r["mean_rounds"] = t["rounds"].mean()
         r["mean_nash_product"] = t.loc[t["agreement"], "nash_product"].mean() if t["agreement"].any() else 0.0
         r["top_blocking_issue"] = t.loc[~t["agreement"], "blocking_issue"].mode().iloc[0] \
             if (~t["agreement"]).any() else ""
@@ -332,6 +331,31 @@ def _rates(table: pd.DataFrame, by: str | None) -> pd.DataFrame:
         k, n = int(g["agreement"].sum()), len(g)
         lo, hi = wilson(k, n)
         row = {} if by is None else {by: key[0] if isinstance(key, tuple) else key}
-        row.update({"n_seeds": n, "agreement_rate": k / n, "low": lo, "high": hi})
+        row.update({"n_seeds": n, "agreement_rate": k / n, "low": lo, "high": hi,
+                    "mean_rounds": float(g["rounds"].mean())})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def small_atlas(root, agendas: Sequence[str] = ("comprehensive", "phased_plan", "order_00", "order_07"),
+                first_movers: Sequence[str] = ("mediators", "Israel"), n_seeds: int = 20,
+                overrides: Sequence[str] = ("grid.trust=[0.15,0.7]",)):
+    """Run a small sequence atlas in-process, one sweep job per agenda and first mover.
+
+    Each job is the real job body a Hydra sweep runs (:func:`sim.job.run_sweep_job`), so
+    ``root`` afterwards reads like any sweep directory (``negotiate-report root``).
+
+    Returns:
+        The sweep directory, as a :class:`pathlib.Path`.
+    """
+    from pathlib import Path
+
+    from sim.job import run_sweep_job
+
+    root = Path(root)
+    for agenda in agendas:
+        for fm in first_movers:
+            cfg = load_config([f"agenda={agenda}", f"agenda.first_mover={fm}", f"n_seeds={n_seeds}", "quiet=true",
+                               *overrides])
+            run_sweep_job(cfg, root / f"agenda={agenda},first_mover={fm}")
+    return root

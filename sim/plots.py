@@ -154,7 +154,7 @@ def rate_figure(table: pd.DataFrame, x: str, label: str | None = None,
     fig = Figure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
     rate = table["agreement_rate"].to_numpy()
-    err = np.vstack([rate - table["low"].to_numpy(), table["high"].to_numpy() - rate])
+    err = np.clip(np.vstack([rate - table["low"].to_numpy(), table["high"].to_numpy() - rate]), 0.0, None)
     if pd.api.types.is_numeric_dtype(table[x]):
         ax.errorbar(table[x], rate, yerr=err, marker="o", capsize=3)
     else:

@@ -148,6 +148,7 @@ def test_five_steps_change_the_plots_and_the_text(page):
     assert page.figure("utilities") != utilities0
     assert page.page.locator(".text-in-words table").inner_text() != text0
     ARTIFACTS.mkdir(exist_ok=True)
+    page.page.locator("h3").first.scroll_into_view_if_needed()
     page.page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     assert not page.failed and not page.outside
 
