@@ -8,6 +8,7 @@ seed and returns a :class:`sim.results.RunSet`. Notebooks and tests use these; t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -68,6 +69,9 @@ def _compose(overrides: list[str], config_name: str) -> DictConfig:
             path = next((Path(d) / group / f"{option}.yaml" for d in dirs
                          if (Path(d) / group / f"{option}.yaml").is_file()), None)
             files[group] = _show_path(path) if path else f"{group} choice {option} (generated, no file)"
+    for key in ("run", "sweep"):
+        with contextlib.suppress(Exception):  # an unresolvable directory is Hydra's to report
+            files[f"hydra.{key}.dir"] = str(OmegaConf.select(cfg, f"hydra.{key}.dir"))
     with open_dict(cfg):
         del cfg["hydra"]
     _FILES[id(cfg)] = (weakref.ref(cfg), files)
@@ -81,6 +85,12 @@ _FILES: dict[int, tuple[weakref.ref, dict[str, str]]] = {}
 def _show_path(path: Path) -> str:
     root = Path(CONF_DIR).parent
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def hydra_dir(cfg: DictConfig, key: str) -> str | None:
+    """``hydra.run.dir`` or ``hydra.sweep.dir`` as composed with ``cfg`` (None if unknown)."""
+    ref, files = _FILES.get(id(cfg), (None, {}))
+    return files.get(key) if ref is not None and ref() is cfg else None
 
 
 def group_file(cfg: DictConfig, group: str) -> str:

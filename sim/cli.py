@@ -20,8 +20,9 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.api import CONF_DIR, build, load_config, search_dirs
-from sim.errors import ConfigError, from_compose_error
+from sim.api import CONF_DIR, build, hydra_dir, load_config, search_dirs
+from sim.errors import COMMAND_LINE, ConfigError, from_compose_error
+from sim.io import check_writable_dir
 from sim.job import run_job
 
 _DEBUG = False
@@ -68,7 +69,7 @@ def _overrides(argv: list[str]) -> tuple[list[str], str]:
             else:
                 name = value
             continue
-        if a.startswith("hydra.searchpath="):
+        if a.startswith(("hydra.searchpath=", "hydra.run.dir=", "hydra.sweep.dir=")):
             out.append(a)
             continue
         if a.startswith("-") or a.startswith("hydra.") or a.startswith("hydra/") or a.startswith("+hydra"):
@@ -98,8 +99,16 @@ def check(argv: list[str]) -> None:
         variants = sweep_variants(overrides)
     except HydraException as e:
         raise from_compose_error(e, overrides, search_dirs(overrides)) from e
-    for variant in variants:
-        build(load_config(variant, config_name=name), variant)
+    multirun = "-m" in argv or "--multirun" in argv
+    for k, variant in enumerate(variants):
+        cfg = load_config(variant, config_name=name)
+        build(cfg, variant)
+        if k == 0:
+            key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+            where = hydra_dir(cfg, key)
+            if where:
+                o = next((x for x in variant if x.startswith(key + "=")), None)
+                check_writable_dir(where, key, f"{COMMAND_LINE} {o}" if o else "conf/config.yaml")
 
 
 def sweep_variants(overrides: list[str]) -> list[list[str]]:

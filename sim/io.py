@@ -1,7 +1,10 @@
 """Writing results: atomically, so that a killed job never leaves a partial file.
 
-Every file is written to a temporary name in the same directory and renamed into
-place; a reader sees either the whole file or none.
+Every file is written to a temporary name in the same directory, flushed to disk and
+renamed into place; a reader sees either the whole file or none. A job killed while
+writing leaves only a hidden ``.<name>.<random>.tmp``, removed the next time that file
+is written. A full disk or an unwritable folder becomes a :class:`ConfigError` naming
+the file, so the command prints one line instead of a traceback.
 """
 
 from __future__ import annotations
@@ -17,10 +20,38 @@ import pandas as pd
 from sim.errors import ConfigError
 
 
+def check_writable_dir(path: str | Path, key: str, origin: str) -> None:
+    """Fail early, with the clear error, if ``path`` cannot be created or written.
+
+    Args:
+        key: the config key that gave the directory (e.g. ``hydra.run.dir``).
+        origin: where that value came from (a file, or a command-line override).
+    """
+    p = Path(path).absolute()
+    probe = p
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ConfigError(origin, key, f"a directory that can be created ({probe} is a file)", str(path))
+    try:  # the directory is about to be created anyway; try it, and a file in it
+        p.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=p):
+            pass
+    except OSError as e:
+        raise ConfigError(origin, key, f"a writable directory ({e.strerror})", str(path)) from e
+
+
+def _clear_stale(path: Path) -> None:
+    """Remove temporary files a killed writer of ``path`` left behind (one writer per file)."""
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
 def _atomic(path: Path, write) -> None:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _clear_stale(path)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as e:
         raise ConfigError(str(path.parent), "output", "a writable output directory", e.strerror) from e
@@ -51,4 +82,5 @@ def write_parquet(path: Path, table: pd.DataFrame) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8), atomically."""
     _atomic(path, lambda fh: fh.write(text.encode()))
