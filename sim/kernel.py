@@ -22,7 +22,8 @@ import numpy as np
 from sim.agenda import Agenda
 from sim.scenario import Scenario
 from sim.strategies import STRATEGIES, ConcessionContext
-from sim.utility import Evaluation, RedLines, evaluate
+from sim.streams import draw_many
+from sim.utility import Evaluation, RedLines, evaluate, rowsum
 
 RUNNING, AGREED, MAX_ROUNDS, WALKOUT, SHOCK = 0, 1, 2, 3, 4
 STATUS = {RUNNING: "running", AGREED: "agreement", MAX_ROUNDS: "max_rounds",
@@ -179,7 +180,7 @@ def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pres
     r, a, i = len(seeds), sc.n_actors, sc.n_issues
     t_max = st.settings.max_rounds
     if draws is None:
-        draws = [draw_run(np.random.default_rng(int(s)), a, i, t_max) for s in seeds]
+        draws = draw_many(seeds, lambda g: draw_run(g, a, i, t_max))  # = default_rng(seed) per run
     normals = np.stack([d[0] for d in draws]) if r else np.zeros((0, 2 * a * i + a))
     uniforms = np.stack([d[1] for d in draws]) if r else np.zeros((0, t_max, N_DRAWS_PER_ROUND))
     n_pos = normals[:, : a * i].reshape(r, a, i)
@@ -264,7 +265,7 @@ def open_phase(st: Static, b: Batch, rows: np.ndarray) -> None:
 
 def renege_scale(st: Static, b: Batch) -> np.ndarray:
     """``[R, A, 2]``: base chance the counterpart reneges, and guarantor credibility."""
-    trust_c = np.add.reduce(b.trust * st.counterpart, axis=-1)
+    trust_c = rowsum(b.trust * st.counterpart)
     s0 = st.sc.renege_base * (1.0 - trust_c)
     out = np.empty(s0.shape + (2,))
     out[..., 0] = s0

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from sim.utility import RedLines, plain_utility
+from sim.utility import RedLines, plain_utility, rowsum, sign
 
 TINY = 1e-9
 
@@ -24,10 +24,10 @@ TINY = 1e-9
 def _log_nash_grad(x, pos, weight, rv, members, kind, red_lines):
     d = x[..., None, :] - pos
     if kind == "linear":
-        v, dv = 1.0 - np.abs(d), -np.sign(d)
+        v, dv = 1.0 - np.abs(d), -sign(d)
     else:
         v, dv = 1.0 - d * d, -2.0 * d
-    u = np.add.reduce(weight * v, axis=-1)
+    u = rowsum(weight * v)
     grad = weight * dv
     if red_lines is not None and not red_lines.empty:
         pen, gpen, _ = red_lines.penalty(x, weight)

@@ -27,6 +27,48 @@ import numpy as np
 CONDITION_RAMP = 0.1
 
 
+# Below this many rows a numpy call per row-sum is cheaper than one per column.
+MANY_ROWS = 64
+
+
+def rowsum(a: np.ndarray) -> np.ndarray:
+    """``np.add.reduce(a, axis=-1)``, bit for bit, but fast for many short rows.
+
+    numpy sums a contiguous last axis row by row (pairwise: one accumulator below 8
+    terms, eight accumulators up to 128), calling its inner loop once per row, which
+    dominates for ``[runs, actors, issues]`` arrays with a handful of issues. This adds
+    whole columns instead, in the same order, so a run's sums do not depend on how many
+    runs are summed at once (tests/test_batch.py checks both against each other).
+    """
+    n = a.shape[-1]
+    if a.size <= MANY_ROWS * n or n > 128 or n == 0:
+        return np.add.reduce(a, axis=-1)
+    if n < 8:
+        res = a[..., 0] + 0.0  # numpy starts from 0.0 (which turns -0.0 into 0.0)
+        for i in range(1, n):  # issues, not runs
+            res += a[..., i]
+        return res
+    r = [a[..., j].copy() for j in range(8)]
+    i = 8
+    while i < n - n % 8:
+        for j in range(8):
+            r[j] += a[..., i + j]
+        i += 8
+    res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    for k in range(i, n):
+        res += a[..., k]
+    return 0.0 + res
+
+
+def sign(a: np.ndarray) -> np.ndarray:
+    """``np.sign(a)`` for arrays without NaN, faster on large arrays (numpy's sign is not vectorised)."""
+    if a.size <= 4096:
+        return np.sign(a)
+    out = (a > 0).astype(float)
+    out -= a < 0
+    return out
+
+
 @dataclass(frozen=True)
 class RedLines:
     """Red lines as arrays, one row each; see :class:`sim.scenario.Scenario`."""
@@ -190,7 +232,7 @@ def plain_utility(x: np.ndarray, position: np.ndarray, weight: np.ndarray, kind:
                   red_lines: RedLines | None = None) -> np.ndarray:
     """Salience-weighted utility ``[..., A]`` of a whole text ``x``, red-line penalties included."""
     v, _ = issue_values(x, position, kind)
-    u = (weight * v).sum(axis=-1)
+    u = rowsum(weight * v)
     if red_lines is not None and not red_lines.empty:
         u = u - red_lines.penalty(x, weight, with_grad=False)[0]
     return u
@@ -250,20 +292,20 @@ def evaluate(x, open_, position, weight, status_quo, renege_scale, guarantee_iss
     else:
         v, vsq = 1.0 - d * d, 1.0 - dq * dq
     ow = weight * open_[..., None, :]
-    wp = np.maximum(np.add.reduce(ow, axis=-1), 1e-12)
-    u = np.add.reduce(ow * v, axis=-1) / wp
-    m = np.add.reduce(ow * np.minimum(v, vsq), axis=-1) / wp
+    wp = np.maximum(rowsum(ow), 1e-12)
+    u = rowsum(ow * v) / wp
+    m = rowsum(ow * np.minimum(v, vsq)) / wp
     p, slope = renege_probability(x, renege_scale, guarantee_issue, strong_end)
     pen, gpen, hard = red_lines.penalty(x, weight, open_, with_grad=with_grad)
     loss = u - m
     eu = u - p * loss - pen / wp
     grad = None
     if with_grad:
-        dv = -np.sign(d) if kind == "linear" else -2.0 * d
+        dv = -sign(d) if kind == "linear" else -2.0 * d
         kept = v >= vsq  # not worse than the status quo: lost if reneged on
         grad = (ow * dv * (1.0 - p[..., None] * kept) - gpen) / wp[..., None]
         if guarantee_issue >= 0:
             # eu = u - p (u - m): d eu / d x_g = -(u - m) dp/dx_g, where dp/dx_g = -s0 s1 dg/dx_g
             grad[..., guarantee_issue] += slope * loss * open_[..., guarantee_issue][..., None]
-    vsq_open = np.add.reduce(ow * vsq, axis=-1) / wp
+    vsq_open = rowsum(ow * vsq) / wp
     return Evaluation(eu=eu, u=u, m=m, wp=wp, vsq_open=vsq_open, p=p, hard=hard, v=v, grad=grad)
