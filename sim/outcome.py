@@ -48,6 +48,8 @@ def nash_solution(pos: np.ndarray, weight: np.ndarray, rv: np.ndarray, members: 
     """
     x = pos[..., members, :].mean(axis=-2) if x0 is None else x0.copy()
     x = np.minimum(np.maximum(x, lo), hi)  # np.clip without its Python wrapper: this loop is hot
+    if pos.ndim == 3 and pos.shape[-1] >= 2 and np.ndim(lo) == 0 and np.ndim(hi) == 0:
+        return _nash_runs_last(x, pos, weight, rv, members, kind, red_lines, lo, hi, iterations)
     step = np.full_like(x, 0.05)
     prev = np.zeros_like(x)
     for _ in range(iterations):
@@ -59,6 +61,50 @@ def nash_solution(pos: np.ndarray, weight: np.ndarray, rv: np.ndarray, members: 
         x = np.minimum(np.maximum(x + np.where(back, 0.0, s * step), lo), hi)
         prev = np.where(back, 0.0, s)
     return x
+
+
+def _nash_runs_last(x, pos, weight, rv, members, kind, red_lines, lo, hi, iterations) -> np.ndarray:
+    """The loop of :func:`nash_solution` with runs on the last axis, for speed; same numbers.
+
+    With runs last every array operation works on long contiguous rows and the red-line
+    terms are gathered and scattered by whole rows. Each sum adds the same terms in the
+    same order as the runs-first loop: issues pairwise as numpy sums a row
+    (:func:`sim.utility.rowsum`), actors one after another. (With a single issue numpy's
+    own order differs, so that case keeps the runs-first loop.)
+    """
+    xt = np.ascontiguousarray(x.T)  # [I, R]
+    post = np.ascontiguousarray(pos.transpose(1, 2, 0))  # [A, I, R]
+    wt = np.ascontiguousarray(weight.transpose(1, 2, 0))
+    rvt = np.ascontiguousarray(rv.T)  # [A, R]
+    mem = np.asarray(members)[:, None]
+    has_rl = red_lines is not None and not red_lines.empty
+    step = np.full_like(xt, 0.05)
+    prev = np.zeros_like(xt)
+    n_a = post.shape[0]
+    for _ in range(iterations):
+        d = xt[None] - post
+        if kind == "linear":
+            v, dv = 1.0 - np.abs(d), -sign(d)
+        else:
+            v, dv = 1.0 - d * d, -2.0 * d
+        u = rowsum(wt * v, axis=1)
+        grad = wt * dv
+        if has_rl:
+            pen, gpen, _ = red_lines.penalty(xt, wt, lines_first=True)
+            u = u - pen
+            grad = grad - gpen
+        surplus = np.maximum(u - rvt, TINY)
+        terms = (mem / surplus)[:, None, :] * grad  # [A, I, R]
+        g = terms[0] + 0.0  # numpy's sum over actors: from 0.0, one actor after another
+        for a in range(1, n_a):  # principals, not runs: two in most scenarios
+            g += terms[a]
+        s = np.sign(g)
+        prod = s * prev
+        back = prod < 0
+        step = np.where(prod > 0, np.minimum(step * 1.2, 0.2), np.where(back, step * 0.5, step))
+        xt = np.minimum(np.maximum(xt + np.where(back, 0.0, s * step), lo), hi)
+        prev = np.where(back, 0.0, s)
+    return np.ascontiguousarray(xt.T)
 
 
 @lru_cache(maxsize=64)

@@ -31,7 +31,7 @@ CONDITION_RAMP = 0.1
 MANY_ROWS = 64
 
 
-def rowsum(a: np.ndarray) -> np.ndarray:
+def rowsum(a: np.ndarray, axis: int = -1) -> np.ndarray:
     """``np.add.reduce(a, axis=-1)``, bit for bit, but fast for many short rows.
 
     numpy sums a contiguous last axis row by row (pairwise: one accumulator below 8
@@ -39,10 +39,16 @@ def rowsum(a: np.ndarray) -> np.ndarray:
     dominates for ``[runs, actors, issues]`` arrays with a handful of issues. This adds
     whole columns instead, in the same order, so a run's sums do not depend on how many
     runs are summed at once (tests/test_batch.py checks both against each other).
+
+    Args:
+        axis: the axis holding the terms of each sum; the sums are those numpy would
+            give if that axis were last and contiguous.
     """
+    if axis not in (-1, a.ndim - 1):
+        a = np.moveaxis(a, axis, -1)
     n = a.shape[-1]
-    if a.size <= MANY_ROWS * n or n > 128 or n == 0:
-        return np.add.reduce(a, axis=-1)
+    if n > 128 or n == 0 or (a.size <= MANY_ROWS * n and a.flags.c_contiguous):
+        return np.add.reduce(np.ascontiguousarray(a), axis=-1)
     if n < 8:
         res = a[..., 0] + 0.0  # numpy starts from 0.0 (which turns -0.0 into 0.0)
         for i in range(1, n):  # issues, not runs
@@ -110,7 +116,7 @@ class RedLines:
         return _PenaltyPlan.of(self)
 
     def penalty(self, x: np.ndarray, weight: np.ndarray, open_: np.ndarray | None = None,
-                with_grad: bool = True):
+                with_grad: bool = True, lines_first: bool = False):
         """Penalty ``[..., A]``, its gradient ``[..., A, I]`` and hard vetoes ``[..., A]``.
 
         A red line costs ``strength`` times the actor's own weight on the issue per unit
@@ -120,54 +126,88 @@ class RedLines:
         Each actor's penalty adds its red lines in their order, and each gradient cell adds
         the red lines that touch it in their order, so the sums do not depend on how many
         runs are evaluated at once.
+
+        Args:
+            lines_first: the arrays put issues and actors first and runs last (``x`` is
+                ``[I, ...]``, ``weight`` ``[A, I, ...]``; results ``[A, ...]`` and
+                ``[A, I, ...]``), the layout of the Nash-solution loop. Same numbers.
         """
-        lead = x.shape[:-1]
+        lf = lines_first
         n_a, n_i = self.n_actors, self.n_issues
         if self.empty:
-            z = np.zeros(lead + (n_a,))
-            return z, (np.zeros(lead + (n_a, n_i)) if with_grad else None), z.astype(bool)
+            lead = x.shape[1:] if lf else x.shape[:-1]
+            z = np.zeros((n_a,) + lead if lf else lead + (n_a,))
+            g = (np.zeros((n_a, n_i) + lead if lf else lead + (n_a, n_i))) if with_grad else None
+            return z, g, z.astype(bool)
         pl = self._plan
-        val = x[..., self.issue]
-        viol = np.maximum(self.sign * (self.bound - val), 0.0)
+        if lf:
+            rest = (1,) * (x.ndim - 1)
+
+            def par(a):
+                return a.reshape(a.shape + rest)
+
+            def take(arr, idx):
+                return arr[idx]
+        else:
+            def par(a):
+                return a
+
+            def take(arr, idx):
+                return arr[..., idx]
+        sign = par(self.sign)
+        val = take(x, self.issue)
+        viol = np.maximum(sign * (par(self.bound) - val), 0.0)
         if pl.any_cond:
-            cval = x[..., pl.cidx]
-            short = self.cond_sign * (self.cond_bound - cval)  # > 0 while the condition is unmet
-            active = np.where(pl.has_cond, np.minimum(np.maximum(short / CONDITION_RAMP, 0.0), 1.0), 1.0)
+            cval = take(x, pl.cidx)
+            short = par(self.cond_sign) * (par(self.cond_bound) - cval)  # > 0 while the condition is unmet
+            has_cond = par(pl.has_cond)
+            active = np.where(has_cond, np.minimum(np.maximum(short / CONDITION_RAMP, 0.0), 1.0), 1.0)
         else:
-            active = pl.ones
+            active = par(pl.ones)
         if open_ is not None:
-            op_k = open_[..., self.issue]
+            op_k = take(open_, self.issue)
             active = active * op_k
-        w_flat = weight.reshape(weight.shape[:-2] + (n_a * n_i,))
-        scale = self.strength * w_flat[..., pl.flat_issue]
-        pen_k = scale * viol * active
-        lead = pen_k.shape[:-1]  # x and weight broadcast against each other
-        pen = np.zeros(lead + (n_a,))
-        for ks, actors in pl.pen_groups:
-            pen[..., actors] += pen_k[..., ks]
-        if pl.any_hard:
-            crossed = self.hard & (viol > 1e-12) & (active > 0)
-            hard = np.zeros(lead + (n_a,), bool)
-            for ks, actors in pl.pen_groups:
-                hard[..., actors] |= crossed[..., ks]
+        if lf:
+            w_flat = weight.reshape((n_a * n_i,) + weight.shape[2:])
         else:
-            hard = np.zeros(lead + (n_a,), bool)
+            w_flat = weight.reshape(weight.shape[:-2] + (n_a * n_i,))
+        scale = par(self.strength) * take(w_flat, pl.flat_issue)
+        pen_k = scale * viol * active
+        lead = pen_k.shape[1:] if lf else pen_k.shape[:-1]  # x and weight broadcast against each other
+        per_actor = (n_a,) + lead if lf else lead + (n_a,)
+        pen = np.zeros(per_actor)
+        for ks, actors in pl.pen_groups:
+            if lf:
+                pen[actors] += pen_k[ks]
+            else:
+                pen[..., actors] += pen_k[..., ks]
+        hard = np.zeros(per_actor, bool)
+        if pl.any_hard:
+            crossed = par(self.hard) & (viol > 1e-12) & (active > 0)
+            for ks, actors in pl.pen_groups:
+                if lf:
+                    hard[actors] |= crossed[ks]
+                else:
+                    hard[..., actors] |= crossed[..., ks]
         if not with_grad:
             return pen, None, hard
         # d pen_k / d x[issue_k] and d pen_k / d x[cond_issue_k]
-        g_issue = -scale * self.sign * (viol > 0) * active
-        grad = np.zeros(lead + (n_a * n_i,))
+        g_issue = -scale * sign * (viol > 0) * active
+        grad = np.zeros((n_a * n_i,) + lead if lf else lead + (n_a * n_i,))
         if pl.any_cond:
-            ramp_on = pl.has_cond & (short > 0) & (short < CONDITION_RAMP)
+            ramp_on = has_cond & (short > 0) & (short < CONDITION_RAMP)
             if open_ is not None:
                 ramp_on = ramp_on & op_k
-            g_cond = np.where(ramp_on, -scale * viol * self.cond_sign / CONDITION_RAMP, 0.0)
-            g_both = np.concatenate([g_issue, g_cond], axis=-1)
+            g_cond = np.where(ramp_on, -scale * viol * par(self.cond_sign) / CONDITION_RAMP, 0.0)
+            g_both = np.concatenate([g_issue, g_cond], axis=0 if lf else -1)
         else:
             g_both = g_issue
         for src, cells in pl.grad_groups:
-            grad[..., cells] += g_both[..., src]
-        return pen, grad.reshape(lead + (n_a, n_i)), hard
+            if lf:
+                grad[cells] += g_both[src]
+            else:
+                grad[..., cells] += g_both[..., src]
+        return pen, grad.reshape((n_a, n_i) + lead if lf else lead + (n_a, n_i)), hard
 
 
 @dataclass(frozen=True)
