@@ -219,6 +219,7 @@ class GridConf:
     trust: list[Any] = field(default_factory=list)
     credibility: list[Any] = field(default_factory=list)
     pressure: list[Any] = field(default_factory=list)
+    first_mover: list[Any] = field(default_factory=list)  # agenda.first_mover values, one batch each
 
 
 @dataclass

@@ -12,6 +12,7 @@ stopping the sweep, so one bad configuration spoils no other.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import math
 import sys
@@ -20,9 +21,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sim.api import config_hash, run
 from sim.io import write_json, write_parquet, write_text
@@ -56,9 +58,38 @@ def _hydra() -> Any:
 
 
 def n_runs(cfg: DictConfig) -> int:
-    """Runs in this job: seeds times the grid points crossed inside it."""
+    """Runs in this job: seeds times the grid points (and first movers) crossed inside it."""
     g = cfg.get("grid") or {}
-    return int(cfg.n_seeds) * math.prod(max(1, len(g.get(k) or [])) for k in ("trust", "credibility", "pressure"))
+    return int(cfg.n_seeds) * math.prod(max(1, len(g.get(k) or []))
+                                        for k in ("trust", "credibility", "pressure", "first_mover"))
+
+
+def mover_label(fm: Any) -> str:
+    """``agenda.first_mover`` as one string (a per-phase list joined by ``>``)."""
+    return ">".join(str(x) for x in fm) if isinstance(fm, list | tuple | ListConfig) else str(fm)
+
+
+def run_movers(cfg: DictConfig, progress: Any = None) -> RunSet:
+    """Run ``cfg``; with ``grid.first_mover`` once per first mover, stacked into one table.
+
+    The first mover changes the compiled agenda, so each is its own batch; putting them
+    in one job (rather than one job each) keeps Hydra's per-job cost small against the
+    work. Every table gets a ``first_mover`` column.
+    """
+    movers = list((cfg.get("grid") or {}).get("first_mover") or [])
+    if not movers:
+        rs = run(cfg, progress=progress)
+        rs.table.insert(rs.table.columns.get_loc("agenda") + 1, "first_mover", mover_label(cfg.agenda.first_mover))
+        return rs
+    parts = []
+    for fm in movers:
+        c = copy.deepcopy(cfg)
+        c.agenda.first_mover = fm
+        rs = run(c, progress=progress)
+        rs.table.insert(rs.table.columns.get_loc("agenda") + 1, "first_mover", mover_label(fm))
+        parts.append(rs)
+    table = pd.concat([p.table for p in parts], ignore_index=True)
+    return RunSet(static=parts[0].static, table=table, config_hash=config_hash(cfg), config=resolved(cfg))
 
 
 def finished(out: Path, cfg: DictConfig) -> dict[str, Any] | None:
@@ -94,7 +125,7 @@ def _run_and_write(cfg: DictConfig, out: Path, hc: Any, bar_desc: str | None) ->
 
         bar = tqdm(total=total, desc=bar_desc[-40:], unit="run", leave=False, mininterval=0.5, file=sys.stderr)
     try:
-        rs = run(cfg, progress=bar.update if bar is not None else None)
+        rs = run_movers(cfg, progress=bar.update if bar is not None else None)
     finally:
         if bar is not None:
             bar.close()

@@ -135,7 +135,8 @@ def merge(root: str | Path, progress: bool | None = None) -> pd.DataFrame:
         rec = read_json(d / JOB_FILE) or {}
         t["job"] = str(d.relative_to(root)) if d != root else "."
         t["agenda_choice"] = rec.get("agenda_choice") or ""
-        t["first_mover"] = _first_mover(rec.get("config") or {})
+        if "first_mover" not in t.columns:
+            t["first_mover"] = _first_mover(rec.get("config") or {})
         t["version"] = rec.get("version") or ""
         parts.append(t)
     df = pd.concat(parts, ignore_index=True)

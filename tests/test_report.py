@@ -21,7 +21,7 @@ from sim.results import wilson
 CONFIGS = {  # folder -> overrides: three sequences, one condition grid
     "a": ["agenda=comprehensive", "agenda.first_mover=mediators"],
     "b": ["agenda=order_05", "agenda.first_mover=Hamas"],
-    "c": ["agenda=phased_plan", "agenda.first_mover=Israel"],
+    "c": ["agenda=phased_plan", "grid.first_mover=[Israel,mediators]"],  # two batches in one job
 }
 GRID = ["n_seeds=12", "grid.trust=[0.15,0.7]", "grid.pressure=[1.0,2.0]"]
 
@@ -74,8 +74,9 @@ def test_blocking_names_the_most_frequent_blocking_issue():
 def test_merge_matches_the_jobs_and_is_sorted(sweep_dir):
     df = merge(sweep_dir, progress=False)
     parts = {n: pd.read_parquet(sweep_dir / n / "runs.parquet") for n in CONFIGS}
-    assert len(df) == sum(len(p) for p in parts.values()) == 3 * 12 * 4
+    assert len(df) == sum(len(p) for p in parts.values()) == 4 * 12 * 4
     assert set(df["first_mover"]) == {"mediators", "Hamas", "Israel"}
+    assert df.groupby("sequence").size().tolist() == [48] * 4
     key = ["agenda", "first_mover", "trust_level", "credibility_level", "pressure_level", "job", "seed"]
     assert df[key].equals(df.sort_values(key, kind="mergesort")[key].reset_index(drop=True))
     for n, p in parts.items():
@@ -95,14 +96,12 @@ def test_report_ranks_correctly_and_writes_figures(sweep_dir, capsys):
     for k in ("heatmap", "ranking", "terms"):
         assert f"](figures/{k}.png)" in md
     # the printed ranking follows the agreement rate computed straight from the jobs' tables
-    rates = {}
-    for n in CONFIGS:
-        t = pd.read_parquet(sweep_dir / n / "runs.parquet")
-        rates[n] = t["agreement"].mean()
+    t = pd.concat([pd.read_parquet(sweep_dir / n / "runs.parquet") for n in CONFIGS])
+    rates = t.groupby(["agenda", "first_mover"])["agreement"].mean()
     ranking = pd.read_csv(sweep_dir / "ranking.csv")
-    assert list(ranking["rate"]) == sorted(rates.values(), reverse=True)
+    assert list(ranking["rate"]) == sorted(rates, reverse=True)
     printed = [ln for ln in out.splitlines() if ln.strip()[:1].isdigit() and " / " in ln]
-    assert [ln.split()[0] for ln in printed] == ["1", "2", "3"]
+    assert [ln.split()[0] for ln in printed] == ["1", "2", "3", "4"]
     assert "blocks most often" in out and "3 done, 0 failed" in out
 
 
