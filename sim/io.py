@@ -33,9 +33,8 @@ def check_writable_dir(path: str | Path, key: str, origin: str) -> None:
         probe = probe.parent
     if not probe.is_dir():
         raise ConfigError(origin, key, f"a directory that can be created ({probe} is a file)", str(path))
-    try:  # the directory is about to be created anyway; try it, and a file in it
-        p.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=p):
+    try:  # a file can be made where the directory will be (nothing is left behind)
+        with tempfile.TemporaryFile(dir=probe):
             pass
     except OSError as e:
         raise ConfigError(origin, key, f"a writable directory ({e.strerror})", str(path)) from e
