@@ -47,13 +47,16 @@ def rowsum(a: np.ndarray, axis: int = -1) -> np.ndarray:
     if axis not in (-1, a.ndim - 1):
         a = np.moveaxis(a, axis, -1)
     n = a.shape[-1]
-    if n > 128 or n == 0 or (a.size <= MANY_ROWS * n and a.flags.c_contiguous):
+    if a.flags.c_contiguous and (n >= 8 or n == 0 or a.size <= MANY_ROWS * n):
+        return np.add.reduce(a, axis=-1)  # numpy itself: fast for few rows, or rows of 8 and more
+    if n > 128 or n == 0:
         return np.add.reduce(np.ascontiguousarray(a), axis=-1)
     if n < 8:
         res = a[..., 0] + 0.0  # numpy starts from 0.0 (which turns -0.0 into 0.0)
         for i in range(1, n):  # issues, not runs
             res += a[..., i]
         return res
+    # rows of 8 to 128 terms, not contiguous: numpy's eight accumulators, column by column
     r = [a[..., j].copy() for j in range(8)]
     i = 8
     while i < n - n % 8:
