@@ -5,21 +5,29 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= test
-STAMP  := $(VENV)/.installed-$(EXTRAS)-$(shell cksum pyproject.toml | cut -d' ' -f1)
+SUM    := $(shell cksum pyproject.toml | cut -d' ' -f1)
+BASE   := $(VENV)/.installed-base-$(SUM)
+STAMP  := $(VENV)/.installed-test-$(SUM)
 
 ASSETS := $(VENV)/share/solara/cdn/.complete
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint bench clean dashboard system-deps
 
-$(STAMP): pyproject.toml
+# NegMAS (a test dependency, for the cross-check) ships a command also named `negotiate`:
+# reinstalling this package last, without dependencies, keeps ours on the PATH.
+$(BASE): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
-	rm -f $(VENV)/.installed-* && touch $@
+	$(BIN)/python -m pip install -q -e .
+	rm -f $(VENV)/.installed-base-* && touch $@
 
-run: $(STAMP)
+$(STAMP): $(BASE)
+	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q --no-deps --force-reinstall -e .
+	rm -f $(VENV)/.installed-test-* && touch $@
+
+run: $(BASE)
 	$(BIN)/negotiate $(ARGS)
 
 test: $(STAMP) $(ASSETS) system-deps
