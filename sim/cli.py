@@ -100,6 +100,13 @@ def check(argv: list[str]) -> None:
     except HydraException as e:
         raise from_compose_error(e, overrides, search_dirs(overrides)) from e
     multirun = "-m" in argv or "--multirun" in argv
+    if not multirun:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+        for o, text in zip(parsed, overrides, strict=True):
+            if o.is_sweep_override():
+                raise ConfigError(f"{COMMAND_LINE} {text}", o.get_key_element().lstrip("+~"),
+                                  "a single value (a comma-separated list is a sweep: run with -m)",
+                                  text.split("=", 1)[1])
     for k, variant in enumerate(variants):
         cfg = load_config(variant, config_name=name)
         build(cfg, variant)

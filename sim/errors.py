@@ -242,6 +242,14 @@ def from_compose_error(e: BaseException, overrides: Sequence[str], search_dirs: 
                            split_override(bad)[0] if bad else "key=value",
                            f"key=value in Hydra's override syntax ({_first_line(e)})")
 
+    # a sweep (a, b or range(...)) given to a single run
+    m = re.search(r"Ambiguous value for argument '([^']+)'", text)
+    if m:
+        o = m.group(1)
+        okey, value = split_override(o)
+        return ConfigError(f"{COMMAND_LINE} {o}", okey,
+                           "a single value (a comma-separated list is a sweep: run with -m)", value)
+
     key = _full_key(chain)
     expected = _expected_type(chain)
     m = re.search(r"Error merging override (.+)", text)
