@@ -4,7 +4,8 @@ These compare what the talks produced with what bargaining theory says two or mo
 principals could have had: the Nash bargaining solution (Nash 1950), the point that
 maximises the product of surpluses over reservation values, computed here by the same
 sign-based ascent the mediator uses, run to convergence; and a check that no small move
-on one or two issues makes a principal better off without making another worse off
+on one or two issues makes a principal better off (by more than 0.001) without making
+another worse off
 (with two principals and additive utilities, an improving direction, if any exists,
 needs at most two issues, so the local check is exact up to its step).
 """
@@ -127,8 +128,13 @@ def _moves(n_i: int) -> np.ndarray:
 def pareto_efficient(x: np.ndarray, pos: np.ndarray, weight: np.ndarray, members: np.ndarray,
                      kind: str = "linear",
                      red_lines: RedLines | None = None, free: np.ndarray | None = None,
-                     delta: float = 1e-3, tol: float = 1e-9) -> np.ndarray:
-    """``[R]`` bool: no move of one or two issues by ``delta`` is a Pareto improvement."""
+                     delta: float = 0.01, tol: float = 1e-3) -> np.ndarray:
+    """``[R]`` bool: no move of one or two issues by ``delta`` is a Pareto improvement.
+
+    An improvement must raise some principal's utility by more than ``tol`` and lower
+    none: a mediated text that is still moving when it is accepted is off the frontier by
+    a hair (gains of 1e-4), which is not what a reader asks "is it efficient?" about.
+    """
     free = np.ones(x.shape, bool) if free is None else free
     dirs = _moves(x.shape[-1]) * delta  # [K, I]
     base = plain_utility(x, pos, weight, kind, red_lines)  # [R, P]
