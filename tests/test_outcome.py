@@ -38,3 +38,18 @@ def test_pareto_check_tells_the_logroll_from_the_split():
     split = np.array([[0.5, 0.5]])  # both gain by trading issue 0 to A and issue 1 to B
     assert pareto_efficient(logroll, POS, W, MEMBERS).tolist() == [True]
     assert pareto_efficient(split, POS, W, MEMBERS).tolist() == [False]
+
+
+def test_grid_job_gives_each_condition_the_numbers_it_gets_alone():
+    """Sweep jobs cross conditions with the same seeds; the Nash solution, solved once per
+    distinct problem, must match what each condition gets when run by itself."""
+    import pandas as pd
+
+    from sim.api import load_config, run
+
+    grid = run(load_config(["n_seeds=30", "grid.trust=[0.15,0.5]", "grid.pressure=[0.5,2]"])).table
+    alone = run(load_config(["n_seeds=30", "conditions.trust=0.5", "conditions.pressure=2"])).table
+    part = grid[(grid.trust_level == 0.5) & (grid.pressure_level == 2)].reset_index(drop=True)
+    assert part.nbs_distance.notna().sum() > 10
+    for col in ("nbs_distance", "pareto_efficient", "nash_product", "rounds"):
+        pd.testing.assert_series_equal(part[col], alone[col], check_exact=True)
