@@ -64,14 +64,20 @@ def nash_solution(pos: np.ndarray, weight: np.ndarray, rv: np.ndarray, members: 
     return x
 
 
-def _nash_runs_last(x, pos, weight, rv, members, kind, red_lines, lo, hi, iterations) -> np.ndarray:
-    """The loop of :func:`nash_solution` with runs on the last axis, for speed; same numbers.
+def _nash_runs_last(x, pos, weight, rv, members, kind, red_lines, lo, hi, iterations,
+                    check_every: int = 25) -> np.ndarray:
+    """The loop of :func:`nash_solution` with runs on the last axis, for speed.
 
     With runs last every array operation works on long contiguous rows and the red-line
     terms are gathered and scattered by whole rows. Each sum adds the same terms in the
     same order as the runs-first loop: issues pairwise as numpy sums a row
     (:func:`sim.utility.rowsum`), actors one after another. (With a single issue numpy's
     own order differs, so that case keeps the runs-first loop.)
+
+    Every ``check_every`` iterations, runs whose text has not moved since the last check
+    (a fixed point of the ascent) are set aside, so the loop goes on only for the runs
+    still climbing. Whether a run is set aside depends on its own path alone, so its
+    answer does not depend on which other runs share the batch.
     """
     xt = np.ascontiguousarray(x.T)  # [I, R]
     post = np.ascontiguousarray(pos.transpose(1, 2, 0))  # [A, I, R]
@@ -82,7 +88,10 @@ def _nash_runs_last(x, pos, weight, rv, members, kind, red_lines, lo, hi, iterat
     step = np.full_like(xt, 0.05)
     prev = np.zeros_like(xt)
     n_a = post.shape[0]
-    for _ in range(iterations):
+    out = np.empty_like(xt)
+    live = np.arange(xt.shape[1])
+    last = xt.copy()
+    for k in range(iterations):
         d = xt[None] - post
         if kind == "linear":
             v, dv = 1.0 - np.abs(d), -sign(d)
@@ -105,7 +114,19 @@ def _nash_runs_last(x, pos, weight, rv, members, kind, red_lines, lo, hi, iterat
         step = np.where(prod > 0, np.minimum(step * 1.2, 0.2), np.where(back, step * 0.5, step))
         xt = np.minimum(np.maximum(xt + np.where(back, 0.0, s * step), lo), hi)
         prev = np.where(back, 0.0, s)
-    return np.ascontiguousarray(xt.T)
+        if (k + 1) % check_every == 0 and k + 1 < iterations:
+            still = (np.abs(xt - last) > 1e-12).any(axis=0)
+            if not still.all():
+                done = ~still
+                out[:, live[done]] = xt[:, done]
+                live = live[still]
+                if live.size == 0:
+                    return np.ascontiguousarray(out.T)
+                xt, step, prev = xt[:, still], step[:, still], prev[:, still]
+                post, wt, rvt = post[:, :, still], wt[:, :, still], rvt[:, still]
+            last = xt.copy()
+    out[:, live] = xt
+    return np.ascontiguousarray(out.T)
 
 
 @lru_cache(maxsize=64)
