@@ -14,7 +14,6 @@ import json
 import re
 import weakref
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import yaml
@@ -268,11 +267,3 @@ def load_scenario(name: str = "sharm_el_sheikh_2025", overrides: list[str] | Non
     ov = [f"scenario={name}"] + ([f"agenda={agenda}"] if agenda else []) + list(overrides or [])
     return build(load_config(ov), ov)
 
-
-def to_plain(value: Any) -> Any:
-    """JSON-friendly copy of numpy scalars and arrays."""
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value

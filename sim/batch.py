@@ -17,7 +17,6 @@ from sim.kernel import (
     AGREED,
     MAX_ROUNDS,
     RUNNING,
-    STATUS,
     Batch,
     Static,
     final_text,
@@ -137,6 +136,3 @@ def measure(st: Static, b: Batch) -> dict[str, np.ndarray]:
         "pressure": b.pressure,
     }
 
-
-def status_name(code: int) -> str:
-    return STATUS[int(code)]
