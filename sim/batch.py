@@ -39,20 +39,28 @@ def advance(st: Static, b: Batch, t: int) -> None:
 
 
 def run_batch(st: Static, b: Batch) -> dict[str, np.ndarray]:
-    """Advance ``b`` until every run has ended, retiring finished runs as it goes."""
+    """Advance ``b`` until every run has ended, retiring finished runs as it goes.
+
+    Runs are measured as they retire, except for the Nash bargaining solution: it is solved
+    once at the end for every agreed run of the batch, so its many small steps run over the
+    whole batch at once instead of once per retirement.
+    """
     parts = []
     for t in range(st.settings.max_rounds):
         advance(st, b, t)
         done = b.status != RUNNING
         n_done = int(done.sum())
         if n_done and (n_done == len(b) or n_done >= RETIRE_FRACTION * len(b)):
-            parts.append(measure(st, b.take(done)))
+            parts.append(measure(st, b.take(done), nbs=False))
             b = b.take(~done)
             if len(b) == 0:
                 break
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     order = np.argsort(cols["index"], kind="stable")
-    return {k: v[order] for k, v in cols.items()}
+    cols = {k: v[order] for k, v in cols.items()}
+    problem = {k: cols.pop(k) for k in NBS_PROBLEM}
+    cols["nbs_distance"] = nbs_distance(st, cols["final_text"], cols["status"] == AGREED, *problem.values())
+    return cols
 
 
 def simulate(st: Static, seeds, trust=None, credibility=None, pressure=None, chunk_size: int = 5000,
@@ -86,8 +94,46 @@ def simulate(st: Static, seeds, trust=None, credibility=None, pressure=None, chu
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
-def measure(st: Static, b: Batch) -> dict[str, np.ndarray]:
-    """Outcome columns for finished runs (utilities at each actor's stated positions)."""
+NBS_PROBLEM = ("_nbs_pos", "_nbs_weight", "_nbs_rv0")  # what nbs_distance needs, per run
+
+
+def nbs_distance(st: Static, x: np.ndarray, agreed: np.ndarray, pos: np.ndarray, w: np.ndarray,
+                 rv0: np.ndarray) -> np.ndarray:
+    """``[R]``: distance from each agreed text to the Nash bargaining solution (NaN if not agreed).
+
+    Args:
+        pos, w, rv0: the principals' stated positions and weights ``[R, P, I]`` and
+            reservation values ``[R, P]``.
+    """
+    out = np.full(x.shape[0], np.nan)
+    rows = np.flatnonzero(agreed)
+    if rows.size == 0:
+        return out
+    sc = st.sc
+    pos, w, rv0 = pos[rows], w[rows], rv0[rows]
+    # The bargaining solution depends only on the principals' stated preferences, which
+    # a run draws from its seed: in a sweep job every condition reuses the same seeds,
+    # so solve once per distinct problem (exactly the same numbers, far fewer of them).
+    # Most problems settle within 60 steps of the ascent and leave the loop; near
+    # conditional red lines the product is not concave and the climb is slow: up to 400
+    # steps leave about 0.5% of default-scenario problems short of the optimum by more
+    # than 1e-3 in the text (150 steps would leave 2.7%).
+    key = np.concatenate([pos.reshape(rows.size, -1), w.reshape(rows.size, -1), rv0], axis=1)
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    sub = np.ones(pos.shape[1], bool)
+    nbs = nash_solution(pos[first], w[first], rv0[first], sub, sc.utility, st.derived.principal_red_lines,
+                        iterations=400)[inverse.ravel()]
+    out[rows] = np.sqrt(((x[rows] - nbs) ** 2).sum(axis=-1))
+    return out
+
+
+def measure(st: Static, b: Batch, nbs: bool = True) -> dict[str, np.ndarray]:
+    """Outcome columns for finished runs (utilities at each actor's stated positions).
+
+    Args:
+        nbs: compute ``nbs_distance``; else return the problem it needs (the columns in
+            ``NBS_PROBLEM``) for :func:`nbs_distance` to solve later, with other runs.
+    """
     sc = st.sc
     x = final_text(st, b)
     agreed = b.status == AGREED
@@ -96,43 +142,34 @@ def measure(st: Static, b: Batch) -> dict[str, np.ndarray]:
     eu = evaluate(x, everything, b.pos0, b.weight, sc.status_quo, renege_scale(st, b), sc.guarantee_issue,
                   sc.guarantee_strong_end, st.red_lines, sc.utility, with_grad=False).eu
     pr = sc.principal
-    pidx = np.flatnonzero(pr)
+    pidx = st.derived.pidx
     surplus0 = u[:, pr] - b.rv0[:, pr]
     nash_product = np.where(agreed, np.prod(np.maximum(surplus0, 0.0), axis=-1), 0.0)
-    nbs_distance = np.full(len(b), np.nan)
     pareto = np.zeros(len(b), bool)
     rows = np.flatnonzero(agreed)
+    pos, w, rv0 = b.pos0[:, pidx], b.weight[:, pidx], b.rv0[:, pidx]
     if rows.size:
         sub = np.ones(pidx.size, bool)
-        rl = st.derived.principal_red_lines
-        pos, w, rv0 = b.pos0[rows][:, pidx], b.weight[rows][:, pidx], b.rv0[rows][:, pidx]
-        # The bargaining solution depends only on the principals' stated preferences, which
-        # a run draws from its seed: in a sweep job every condition reuses the same seeds,
-        # so solve once per distinct problem (exactly the same numbers, far fewer of them).
-        # 150 steps of the ascent leave about 2% of default-scenario problems short of the
-        # optimum by more than 1e-3 in the text (0.6% in utility): near-conditional red lines
-        # the product is not concave and the climb is slow; 400 steps halve that, at twice
-        # the cost of the whole measure.
-        key = np.concatenate([pos.reshape(rows.size, -1), w.reshape(rows.size, -1), rv0], axis=1)
-        _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-        nbs = nash_solution(pos[first], w[first], rv0[first], sub, sc.utility, rl, iterations=150)[inverse.ravel()]
-        nbs_distance[rows] = np.sqrt(((x[rows] - nbs) ** 2).sum(axis=-1))
-        pareto[rows] = pareto_efficient(x[rows], pos, w, sub, sc.utility, rl)
+        pareto[rows] = pareto_efficient(x[rows], pos[rows], w[rows], sub, sc.utility, st.derived.principal_red_lines)
     # the issue that blocked: the open issue on which the refusing actors lose most
     op = open_mask(st, b)
     v, _ = issue_values(b.x, b.pos, sc.utility)
     refusing = ~b.accept & st.required_base
     loss = (refusing[..., None] * b.weight * (1.0 - v)).sum(axis=-2)
     blocking = np.where(agreed | ~op.any(axis=-1), -1, np.where(op, loss, -np.inf).argmax(axis=-1))
-    return {
+    cols = {
         "index": b.index, "seed": b.seed, "status": b.status.astype(np.int8), "rounds": b.rounds,
         "phases_agreed": b.phases_agreed, "terms": np.where(b.locked, b.x, np.nan), "final_text": x,
         "utility": u, "expected_utility": eu, "reservation_value": b.rv, "reservation_value_0": b.rv0,
-        "conceded": 1.0 - u, "nash_product": nash_product, "nbs_distance": nbs_distance,
+        "conceded": 1.0 - u, "nash_product": nash_product,
         "pareto_efficient": pareto, "blocking_issue": blocking, "walker": b.walker,
         "trust": (b.trust * st.principal_pairs).sum(axis=(-1, -2)) / max(st.principal_pairs.sum(), 1),
         "credibility": np.where(sc.guarantor, b.cred, 0.0).max(axis=-1) if sc.guarantor.any()
         else np.zeros(len(b)),
         "pressure": b.pressure,
     }
-
+    if nbs:
+        cols["nbs_distance"] = nbs_distance(st, x, agreed, pos, w, rv0)
+    else:
+        cols.update(zip(NBS_PROBLEM, (pos, w, rv0), strict=True))
+    return cols

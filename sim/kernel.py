@@ -100,7 +100,8 @@ class Derived:
         ts = np.arange(st.settings.max_rounds + 2)[:, None]
         drop = sc.delay_cost + np.where(sc.deadline == ts, sc.deadline_drop, 0.0)
         pidx = np.flatnonzero(sc.principal)
-        return cls(lam_col=lam[:, None], lam_w=lam[:, None] * sc.influence, one_minus_lam=1.0 - lam, one_minus_lam_col=1.0 - lam[:, None],
+        return cls(lam_col=lam[:, None], lam_w=lam[:, None] * sc.influence, one_minus_lam=1.0 - lam,
+                   one_minus_lam_col=1.0 - lam[:, None],
                    lev_in=sc.leverage.sum(axis=0), drop=drop,
                    one_family=len(st.families) == 1 and bool(st.families[0][1].all()),
                    guarantor_any=bool(sc.guarantor.any()),

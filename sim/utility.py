@@ -118,6 +118,23 @@ class RedLines:
     def _plan(self) -> _PenaltyPlan:
         return _PenaltyPlan.of(self)
 
+    def terms(self, at_issue: np.ndarray, at_cond: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        """Each red line's penalty ``[..., L]`` given the values it reads, all issues open.
+
+        Args:
+            at_issue: ``[..., L]`` the text on each line's issue.
+            at_cond: ``[..., L]`` the text on each line's condition issue (any value for a
+                line without a condition).
+            weight: ``[..., A, I]`` (broadcasting against the leading dims of ``at_issue``).
+        """
+        pl = self._plan
+        viol = np.maximum(self.sign * (self.bound - at_issue), 0.0)
+        if pl.any_cond:
+            short = self.cond_sign * (self.cond_bound - at_cond)
+            viol = viol * np.where(pl.has_cond, np.minimum(np.maximum(short / CONDITION_RAMP, 0.0), 1.0), 1.0)
+        w_flat = weight.reshape(weight.shape[:-2] + (self.n_actors * self.n_issues,))
+        return self.strength * w_flat[..., pl.flat_issue] * viol
+
     def penalty(self, x: np.ndarray, weight: np.ndarray, open_: np.ndarray | None = None,
                 with_grad: bool = True, lines_first: bool = False):
         """Penalty ``[..., A]``, its gradient ``[..., A, I]`` and hard vetoes ``[..., A]``.

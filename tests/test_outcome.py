@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 
 from sim.outcome import nash_solution, pareto_efficient
 from sim.utility import plain_utility
@@ -53,3 +54,48 @@ def test_grid_job_gives_each_condition_the_numbers_it_gets_alone():
     assert part.nbs_distance.notna().sum() > 10
     for col in ("nbs_distance", "pareto_efficient", "nash_product", "rounds"):
         pd.testing.assert_series_equal(part[col], alone[col], check_exact=True)
+
+
+def whole_text_pareto(x, pos, w, members, kind, rl, delta=0.01, tol=1e-3):
+    """The Pareto check by evaluating every moved text whole (I^3 per run): the reference."""
+    from sim.outcome import _moves
+
+    dirs = _moves(x.shape[-1])[0] * delta
+    base = plain_utility(x, pos, w, kind, rl)
+    cand = np.clip(x[:, None, :] + dirs, 0.0, 1.0)
+    u = plain_utility(cand, pos[:, None], w[:, None], kind, rl)
+    gain = (u - base[:, None, :])[..., members]
+    better = (gain >= -tol).all(axis=-1) & (gain > tol).any(axis=-1)
+    return ~better.any(axis=-1)
+
+
+@pytest.mark.parametrize("kind", ["linear", "quadratic"])
+def test_pareto_check_by_issue_changes_equals_evaluating_whole_texts(kind):
+    """The check adds per-issue changes and red-line changes; it must agree with evaluating
+    every moved text whole, on random problems with (conditional) red lines and on texts
+    at the bounds, at positions and at red-line bounds."""
+    from sim.utility import RedLines
+
+    g = np.random.default_rng(5)
+    n_r, n_a, n_i, k_n = 3000, 3, 5, 7
+    actor, issue = g.integers(0, n_a, k_n), g.integers(0, n_i, k_n)
+    cond = np.where(g.random(k_n) < 0.6, g.integers(0, n_i, k_n), -1)
+    bound = np.round(g.random(k_n), 1)
+    rl = RedLines(actor, issue, bound, np.where(g.random(k_n) < 0.5, 1.0, -1.0), cond, np.round(g.random(k_n), 1),
+                  np.where(g.random(k_n) < 0.5, 1.0, -1.0), g.uniform(0.2, 2, k_n), np.zeros(k_n, bool), n_a, n_i)
+    pos = np.round(g.random((n_r, n_a, n_i)), 1)
+    w = g.random((n_r, n_a, n_i))
+    w /= w.sum(axis=-1, keepdims=True)
+    members = np.array([True, True, False])
+    x = g.random((n_r, n_i))
+    x[: n_r // 3] = np.round(x[: n_r // 3] * 10) / 10  # on bounds, positions and red lines
+    near = slice(n_r // 3, n_r)  # near the frontier: the Nash solution, some rounded
+    x[near] = nash_solution(pos[near, :2], w[near, :2], np.full((n_r - n_r // 3, 2), 0.1), np.ones(2, bool), kind,
+                            rl.subset(np.arange(2)), iterations=200)
+    x[n_r // 3: n_r // 2] = np.round(x[n_r // 3: n_r // 2] * 10) / 10
+    fast = pareto_efficient(x, pos, w, members, kind, rl)
+    ref = whole_text_pareto(x, pos, w, members, kind, rl)
+    assert 0.05 < fast.mean() < 0.95  # both answers occur
+    assert (fast == ref).mean() > 0.999  # equal up to rounding at the tolerance's edge
+    one = pareto_efficient(x[11:12], pos[11:12], w[11:12], members, kind, rl)
+    assert one[0] == fast[11]
