@@ -114,9 +114,9 @@ def nbs_distance(st: Static, x: np.ndarray, agreed: np.ndarray, pos: np.ndarray,
     # The bargaining solution depends only on the principals' stated preferences, which
     # a run draws from its seed: in a sweep job every condition reuses the same seeds,
     # so solve once per distinct problem (exactly the same numbers, far fewer of them).
-    # Most problems settle within 60 steps of the ascent and leave the loop; near
+    # Most problems settle within 100 steps of the ascent and leave the loop; near
     # conditional red lines the product is not concave and the climb is slow: up to 400
-    # steps leave about 0.5% of default-scenario problems short of the optimum by more
+    # steps leave about 0.6% of default-scenario problems short of the optimum by more
     # than 1e-3 in the text (150 steps would leave 2.7%).
     key = np.concatenate([pos.reshape(rows.size, -1), w.reshape(rows.size, -1), rv0], axis=1)
     _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
