@@ -220,6 +220,7 @@ class GridConf:
     credibility: list[Any] = field(default_factory=list)
     pressure: list[Any] = field(default_factory=list)
     first_mover: list[Any] = field(default_factory=list)  # agenda.first_mover values, one batch each
+    agenda: list[str] = field(default_factory=list)  # agenda choices (order_03, phased_plan), run in turn
 
 
 @dataclass
@@ -231,6 +232,8 @@ class RunConf:
     protocol: ProtocolConf = field(default_factory=ProtocolConf)
     conditions: ConditionsConf = field(default_factory=ConditionsConf)
     grid: GridConf = field(default_factory=GridConf)
+    block: str | None = None  # a key of `blocks`: experiments sweep it to split agendas into jobs
+    blocks: dict[str, list[str]] = field(default_factory=dict)  # block name -> agenda choices
     seed: int = 0
     n_seeds: int = 1
     chunk_size: int = 5000

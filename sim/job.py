@@ -1,9 +1,12 @@
 """The body of one Hydra job: run every seed of a configuration and write the results.
 
 Kept apart from the command-line wrapper so that sweeps, launchers and tests call the
-same function. Results are written atomically (see :mod:`sim.io`). Beside them a job
-writes its resolved config (``config.yaml``) and, last, ``job.json``: the config, the
-package version and git commit, and how long the job took and how much memory it used.
+same function. ``grid.agenda`` and ``grid.first_mover`` cross several agendas and first
+movers inside one job (one batch each, stacked into one table), so that a sweep can be
+a few large jobs rather than many small ones. Results are written atomically (see
+:mod:`sim.io`). Beside them a job writes its resolved config (``config.yaml``) and, last,
+``job.json``: the config, the package version and git commit, and how long the job took
+and how much memory it used.
 In a sweep (Hydra multirun) a job whose ``job.json`` already records the same
 configuration is skipped, and a job that fails writes ``error.json`` instead of
 stopping the sweep, so one bad configuration spoils no other.
@@ -15,6 +18,7 @@ import contextlib
 import copy
 import logging
 import math
+import re
 import sys
 import time
 import traceback
@@ -22,13 +26,19 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
+from omegaconf.errors import OmegaConfBaseException
 
-from sim.api import config_hash, run
+from sim.agenda import compile_agenda
+from sim.api import CONF_DIR, config_hash, run, scenario_file
+from sim.config import AgendaConf
+from sim.errors import ConfigError
 from sim.io import write_json, write_parquet, write_text
 from sim.results import RunSet
+from sim.scenario import compile_scenario
 from sim.summary import summary_text
 from sim.sweep import (
     ERROR_FILE,
@@ -58,10 +68,10 @@ def _hydra() -> Any:
 
 
 def n_runs(cfg: DictConfig) -> int:
-    """Runs in this job: seeds times the grid points (and first movers) crossed inside it."""
+    """Runs in this job: seeds times the grid points (and first movers and agendas) crossed inside it."""
     g = cfg.get("grid") or {}
     return int(cfg.n_seeds) * math.prod(max(1, len(g.get(k) or []))
-                                        for k in ("trust", "credibility", "pressure", "first_mover"))
+                                        for k in ("trust", "credibility", "pressure", "first_mover", "agenda"))
 
 
 def mover_label(fm: Any) -> str:
@@ -92,6 +102,134 @@ def run_movers(cfg: DictConfig, progress: Any = None) -> RunSet:
     return RunSet(static=parts[0].static, table=table, config_hash=config_hash(cfg), config=resolved(cfg))
 
 
+def agenda_choices(cfg: DictConfig) -> list[str]:
+    """``grid.agenda`` as a list of names (empty when the job runs its one ``agenda``).
+
+    Raises:
+        ConfigError: naming ``grid.block`` when ``block`` names no entry of ``blocks``.
+    """
+    try:
+        choices = (cfg.get("grid") or {}).get("agenda") or []
+    except OmegaConfBaseException as e:  # grid.agenda: ${blocks.${block}} with an unknown block
+        blocks = sorted(cfg.get("blocks") or {})
+        raise ConfigError(_experiment_file(), "block", f"one of the blocks {blocks}", cfg.get("block")) from e
+    return [str(a) for a in choices]
+
+
+def _experiment_file() -> str:
+    hc = _hydra()
+    exp = hc.runtime.choices.get("experiment") if hc is not None else None
+    return f"conf/experiment/{exp}.yaml" if exp else "conf/config.yaml"
+
+
+def _agenda_dirs() -> list[Path]:
+    """The ``agenda/`` folders of the config search path (``conf/`` and any ``hydra.searchpath``)."""
+    hc = _hydra()
+    roots = [str(s.path) for s in hc.runtime.config_sources if s.schema == "file"] if hc is not None else []
+    return [Path(r) / "agenda" for r in (roots or [CONF_DIR])]
+
+
+def agenda_options() -> dict[str, Any]:
+    """Every agenda choice -> where it is defined: a YAML file, or a ConfigStore node (``order_K``).
+
+    Files come first in the search path, as in Hydra, so a file shadows a stored node
+    of the same name. The schema itself (``agenda_schema``) is not a choice.
+    """
+    found: dict[str, Any] = {}
+    for d in _agenda_dirs():
+        for f in sorted(d.glob("*.yaml")) if d.is_dir() else []:
+            found.setdefault(f.stem, f)
+    for name, node in (ConfigStore.instance().repo.get("agenda") or {}).items():
+        stem = name.removesuffix(".yaml")
+        if stem != "agenda_schema":
+            found.setdefault(stem, node)
+    return found
+
+
+def _describe(options: dict[str, Any]) -> str:
+    orders = sorted((k for k in options if re.fullmatch(r"order_\d+", k)), key=lambda k: int(k[6:]))
+    named = sorted(k for k in options if k not in orders)
+    span = f"{orders[0]} ... {orders[-1]}, " if orders else ""
+    return f"an agenda choice ({span}{', '.join(named)})"
+
+
+def resolve_agenda(choice: str, options: dict[str, Any] | None = None) -> tuple[DictConfig, str]:
+    """The agenda config that ``agenda=<choice>`` selects, without composing the whole config.
+
+    The choice's node (a YAML file of ``conf/agenda/`` or a ConfigStore node) is merged
+    onto the :class:`sim.config.AgendaConf` schema, which is what Hydra's compose does for
+    the agenda group, so a run gets the very same agenda (and the same results).
+
+    Returns:
+        The agenda config and where it came from (for error messages).
+
+    Raises:
+        ConfigError: naming ``grid.agenda`` and the valid choices, for an unknown name.
+    """
+    options = agenda_options() if options is None else options
+    src = options.get(str(choice))
+    if src is None:
+        raise ConfigError(_experiment_file(), "grid.agenda", _describe(options), str(choice))
+    if isinstance(src, Path):
+        node, where = OmegaConf.load(src), _show(src)
+    else:
+        node, where = src.node, f"agenda choice {choice} (generated, no file)"
+    merged = OmegaConf.merge(OmegaConf.structured(AgendaConf), node)
+    OmegaConf.set_struct(merged, True)
+    return merged, where
+
+
+def _show(path: Path) -> str:
+    root = Path(CONF_DIR).parent
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def agenda_configs(cfg: DictConfig) -> list[tuple[str, DictConfig]]:
+    """One config per agenda of ``grid.agenda`` (just ``cfg`` without it), all checked first.
+
+    Every choice is resolved and compiled (with each first mover) before any run, so a bad
+    name or an agenda that does not fit the scenario fails the job before any work.
+    """
+    choices = agenda_choices(cfg)
+    if not choices:
+        return [("", cfg)]
+    options = agenda_options()
+    resolved_ = [(c, *resolve_agenda(c, options)) for c in choices]
+    sc = compile_scenario(cfg.scenario, file=scenario_file(cfg))
+    movers = list((cfg.get("grid") or {}).get("first_mover") or [])
+    out = []
+    for choice, agenda, where in resolved_:
+        for fm in movers or [agenda.first_mover]:
+            a = copy.deepcopy(agenda)
+            a.first_mover = fm
+            compile_agenda(a, sc, file=where)
+        c = copy.deepcopy(cfg)
+        with open_dict(c):
+            c.agenda = agenda
+        out.append((choice, c))
+    return out
+
+
+def run_agendas(cfg: DictConfig, progress: Any = None) -> RunSet:
+    """Run ``cfg``; with ``grid.agenda`` once per agenda choice (each with every first mover), stacked.
+
+    Like ``grid.first_mover``, this puts several batches in one job so that Hydra's
+    per-job cost stays small against the work. Each agenda runs exactly as
+    ``agenda=<choice>`` alone would (same seeds, same results); its rows get an
+    ``agenda_choice`` column beside ``agenda`` (the compiled agenda's name) and
+    ``first_mover``.
+    """
+    if not agenda_choices(cfg):
+        return run_movers(cfg, progress=progress)
+    parts = []
+    for choice, c in agenda_configs(cfg):
+        rs = run_movers(c, progress=progress)
+        rs.table.insert(rs.table.columns.get_loc("first_mover") + 1, "agenda_choice", choice)
+        parts.append(rs)
+    table = pd.concat([p.table for p in parts], ignore_index=True)
+    return RunSet(static=parts[0].static, table=table, config_hash=config_hash(cfg), config=resolved(cfg))
+
+
 def finished(out: Path, cfg: DictConfig) -> dict[str, Any] | None:
     """The ``job.json`` of an earlier run of the same configuration in ``out``, if complete."""
     rec = read_json(out / JOB_FILE)
@@ -111,7 +249,8 @@ def _job_name(hc: Any, out: Path) -> str:
 def _record(cfg: DictConfig, hc: Any) -> dict[str, Any]:
     return {"config_hash": config_hash(cfg), "seed": int(cfg.seed), "n_seeds": int(cfg.n_seeds),
             "overrides": list(hc.overrides.task) if hc is not None else [],
-            "agenda_choice": hc.runtime.choices.get("agenda") if hc is not None else None,
+            "agenda_choice": ",".join(agenda_choices(cfg)) or (hc.runtime.choices.get("agenda")
+                                                                 if hc is not None else None),
             **provenance(), "config": resolved(cfg)}
 
 
@@ -125,7 +264,7 @@ def _run_and_write(cfg: DictConfig, out: Path, hc: Any, bar_desc: str | None) ->
 
         bar = tqdm(total=total, desc=bar_desc[-40:], unit="run", leave=False, mininterval=0.5, file=sys.stderr)
     try:
-        rs = run_movers(cfg, progress=bar.update if bar is not None else None)
+        rs = run_agendas(cfg, progress=bar.update if bar is not None else None)
     finally:
         if bar is not None:
             bar.close()
@@ -149,6 +288,7 @@ def run_sweep_job(cfg: DictConfig, out: Path, hc: Any = None) -> float:
     """
     name = _job_name(hc, out)
     try:
+        agenda_choices(cfg)  # an unknown block fails here with a clear message
         prior = finished(out, cfg)
         if prior is not None:
             log.info("skipped: results of the same configuration exist in %s", out)

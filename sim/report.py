@@ -133,8 +133,10 @@ def merge(root: str | Path, progress: bool | None = None) -> pd.DataFrame:
     for d in it:
         t = pd.read_parquet(d / "runs.parquet")
         rec = read_json(d / JOB_FILE) or {}
+        # a job that crosses several agendas (grid.agenda) names each row's choice itself
+        choice = t.pop("agenda_choice") if "agenda_choice" in t.columns else rec.get("agenda_choice") or ""
         t["job"] = str(d.relative_to(root)) if d != root else "."
-        t["agenda_choice"] = rec.get("agenda_choice") or ""
+        t["agenda_choice"] = choice
         if "first_mover" not in t.columns:
             t["first_mover"] = _first_mover(rec.get("config") or {})
         t["version"] = rec.get("version") or ""

@@ -1,8 +1,9 @@
 """The sequence atlas through Hydra's real multirun: jobs, re-runs, failures, determinism.
 
 Each test launches ``python -m sim -m experiment=atlas_smoke`` (the ``negotiate`` command)
-as a user would: 3 jobs (two issue orders and the package), two first movers inside each, a
-batch of 8 seeds x 4 grid points per first mover, through the joblib launcher.
+as a user would: 2 jobs (``block=orders``: two issue orders; ``block=package``: the package),
+each agenda with two first movers, a batch of 8 seeds x 4 grid points per first mover,
+through the joblib launcher.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from sim.report import merge
 from sim.sweep import job_dirs, job_state
 
 ROOT = Path(__file__).resolve().parent.parent
-N_JOBS = 3
-RUNS_PER_JOB = 8 * 2 * 1 * 2 * 2  # seeds x trust x credibility x pressure levels x first movers
+BLOCKS = {"orders": ["order_00", "order_07"], "package": ["comprehensive"]}  # as in atlas_smoke.yaml
+N_JOBS = len(BLOCKS)
+RUNS_PER_AGENDA = 8 * 2 * 1 * 2 * 2  # seeds x trust x credibility x pressure levels x first movers
+N_RUNS = RUNS_PER_AGENDA * sum(len(a) for a in BLOCKS.values())
 
 
 def sweep(out: Path, *extra: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -55,26 +58,31 @@ def test_every_job_writes_runs_config_and_provenance(atlas):
         assert job_state(d) == "done"
         rec = json.loads((d / "job.json").read_text())
         runs = pd.read_parquet(d / "runs.parquet")
-        assert len(runs) == rec["n_runs"] == RUNS_PER_JOB
+        # the folder names the job's block, and the stored config is the one that ran
+        m = re.fullmatch(r"block=(\w+)", d.name)
+        assert m and m.group(1) in BLOCKS
+        agendas = BLOCKS[m.group(1)]
+        assert len(runs) == rec["n_runs"] == RUNS_PER_AGENDA * len(agendas)
+        assert rec["agenda_choice"] == ",".join(agendas) and rec["config"]["grid"]["agenda"] == agendas
         assert sorted(runs.trust_level.unique()) == [0.15, 0.7]
         assert sorted(runs.pressure_level.unique()) == [1.0, 2.0]
-        # the folder names the job's overrides, and the stored config is the one that ran
-        m = re.fullmatch(r"agenda=(\w+)", d.name)
-        assert m and rec["agenda_choice"] == m.group(1)
+        assert list(runs.agenda_choice.unique()) == agendas  # every row says which agenda it came from
+        assert runs.groupby("agenda_choice").agenda.nunique().eq(1).all()
         assert sorted(runs.first_mover.unique()) == ["Israel", "mediators"]
-        assert (runs.groupby("first_mover").size() == RUNS_PER_JOB // 2).all()
-        assert "first_mover:\n  - Israel\n  - mediators" in (d / "config.yaml").read_text()
+        assert (runs.groupby(["agenda_choice", "first_mover"]).size() == RUNS_PER_AGENDA // 2).all()
+        cfg_text = (d / "config.yaml").read_text()
+        assert "first_mover:\n  - Israel\n  - mediators" in cfg_text and f"block: {m.group(1)}" in cfg_text
         assert rec["version"] and rec["runs_per_s"] > 0 and rec["peak_memory_mb"] > 0
         if git.returncode == 0:
             assert rec["git_commit"] == git.stdout.strip()
         assert not list(d.glob(".*.tmp")), "a temporary file was left behind"
-    orders = {pd.read_parquet(d / "runs.parquet").agenda.iloc[0] for d in dirs}
+    orders = set(pd.concat(pd.read_parquet(d / "runs.parquet") for d in dirs).agenda)
     assert len(orders) == 3 and "comprehensive" in orders  # two generated orders and the package
 
 
 def test_rerun_skips_finished_jobs_and_redoes_only_missing_ones(atlas):
     stamp = {d: ((d / "runs.parquet").stat().st_mtime_ns, (d / "job.json").read_bytes()) for d in job_dirs(atlas)}
-    redo = sorted(stamp)[2]
+    redo = sorted(stamp)[1]
     (redo / "job.json").unlink()  # as if this job had been killed before it finished
     res = sweep(atlas)
     assert f"{N_JOBS} jobs done, 0 failed" in res.stdout
@@ -88,19 +96,20 @@ def test_rerun_skips_finished_jobs_and_redoes_only_missing_ones(atlas):
 
 def test_a_failing_job_spoils_no_other_and_is_listed(tmp_path):
     out = tmp_path / "sweep"
-    bad = out / "agenda=order_07"
+    bad = out / "block=orders"
     (bad / "runs.parquet").mkdir(parents=True)  # the job cannot write its results there
     res = sweep(out)
-    assert "2 jobs done, 1 failed" in res.stdout
+    assert "1 jobs done, 1 failed" in res.stdout
     assert f"FAILED {bad.name}" in res.stdout
     err = json.loads((bad / "error.json").read_text())
     assert err["status"] == "failed" and "runs.parquet" in err["error"] and "Traceback" in err["traceback"]
     states = {d.name: job_state(d) for d in job_dirs(out)}
-    assert sorted(states.values()) == ["done"] * 2 + ["failed"]
+    assert states == {"block=orders": "failed", "block=package": "done"}
     rep = report(out)
     assert rep.returncode == 0, rep.stderr
-    assert f"FAILED {bad.name}" in rep.stdout and "2 done, 1 failed" in rep.stdout
-    assert len(pd.read_parquet(out / "atlas.parquet")) == 2 * RUNS_PER_JOB
+    assert f"FAILED {bad.name}" in rep.stdout and "1 done, 1 failed" in rep.stdout
+    atlas = pd.read_parquet(out / "atlas.parquet")
+    assert len(atlas) == RUNS_PER_AGENDA and set(atlas.agenda_choice) == {"comprehensive"}
     # fix the cause and run again: only the failed job runs, and the error is gone
     (bad / "runs.parquet").rmdir()
     res = sweep(out)
@@ -113,9 +122,20 @@ def test_same_atlas_twice_gives_identical_table(atlas, tmp_path):
     other = tmp_path / "sweep"
     sweep(other, "hydra.launcher.n_jobs=1")
     a, b = merge(atlas, progress=False), merge(other, progress=False)
-    assert len(a) == N_JOBS * RUNS_PER_JOB
+    assert len(a) == N_RUNS
     pd.testing.assert_frame_equal(a, b)
     for d in (atlas, other):
         assert report(d).returncode == 0
     pd.testing.assert_frame_equal(pd.read_parquet(atlas / "atlas.parquet"), pd.read_parquet(other / "atlas.parquet"))
     assert (atlas / "atlas.parquet").read_bytes() == (other / "atlas.parquet").read_bytes()
+
+
+def test_blocks_give_the_atlas_of_one_job_per_agenda(atlas, tmp_path):
+    """The same agendas, one Hydra job each (no blocks): the same runs, row for row."""
+    other = tmp_path / "sweep"
+    choices = [a for agendas in BLOCKS.values() for a in agendas]
+    res = sweep(other, "~hydra.sweeper.params.block", "block=null", "grid.agenda=[]", f"agenda={','.join(choices)}")
+    assert f"{len(choices)} jobs done, 0 failed" in res.stdout
+    a, b = merge(atlas, progress=False), merge(other, progress=False)
+    assert sorted(b.job.unique()) == sorted(f"agenda={c},block=null,grid.agenda=[]" for c in choices)
+    pd.testing.assert_frame_equal(a.drop(columns="job"), b.drop(columns="job"), check_exact=True)

@@ -15,7 +15,7 @@ import pytest
 
 from sim.report import merge
 from sim.sweep import job_dirs, job_state
-from tests.test_atlas import N_JOBS, RUNS_PER_JOB, sweep
+from tests.test_atlas import N_JOBS, N_RUNS, sweep
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def joblib_atlas(tmp_path_factory) -> pd.DataFrame:
     out = tmp_path_factory.mktemp("joblib") / "sweep"
     sweep(out)
     df = merge(out, progress=False)
-    assert len(df) == N_JOBS * RUNS_PER_JOB
+    assert len(df) == N_RUNS
     return df
 
 

@@ -43,7 +43,7 @@ def sweep(out: Path, launcher: str) -> None:
     res = subprocess.run(cmd, cwd=out.parent, capture_output=True, text=True, env=env(), timeout=900)
     assert res.returncode == 0, res.stderr[-3000:]
     m = re.search(r"sweep finished in [\d.]+ s: (\d+) jobs done, 0 failed, 0 incomplete", res.stdout)
-    assert m and int(m.group(1)) == len(job_dirs(out)) >= 3, res.stdout[-2000:]
+    assert m and int(m.group(1)) == len(job_dirs(out)) >= 2, res.stdout[-2000:]
 
 
 def n_runs(root: Path) -> int:
