@@ -345,7 +345,8 @@ def influence(st: Static, b: Batch, live: np.ndarray) -> None:
     small product per run, the same whatever the batch size), far faster than ``einsum``.
     """
     dv = st.derived
-    pos = np.matmul(dv.lam_w, b.pos) + b.pos_anchor
+    pos = np.matmul(dv.lam_w, b.pos)
+    pos += b.pos_anchor
     rv = np.matmul(dv.lam_w, b.rv[..., None])[..., 0] + dv.one_minus_lam * b.rv_own
     if live.all():
         b.pos, b.rv = pos, rv

@@ -103,19 +103,24 @@ def _nash_runs_last(x, pos, weight, rv, members, kind, red_lines, lo, hi, iterat
     live = np.arange(xt.shape[1])
     last = xt.copy()
     for k in range(iterations):
+        # the arithmetic of the runs-first loop, with the [A, I, R] arrays reused in place
         d = xt[None] - post
         if kind == "linear":
-            v, dv = 1.0 - np.abs(d), -sign(d)
+            dv = sign(d)
+            np.negative(dv, out=dv)
+            v = np.abs(d, out=d)
         else:
-            v, dv = 1.0 - d * d, -2.0 * d
-        u = rowsum(wt * v, axis=1)
-        grad = wt * dv
+            dv = np.multiply(-2.0, d)
+            v = np.multiply(d, d, out=d)
+        np.subtract(1.0, v, out=v)
+        u = rowsum(np.multiply(wt, v, out=v), axis=1)
+        grad = np.multiply(wt, dv, out=dv)
         if has_rl:
             pen, gpen, _ = red_lines.penalty(xt, wt, lines_first=True)
             u = u - pen
-            grad = grad - gpen
+            np.subtract(grad, gpen, out=grad)
         surplus = np.maximum(u - rvt, TINY)
-        terms = (mem / surplus)[:, None, :] * grad  # [A, I, R]
+        terms = np.multiply((mem / surplus)[:, None, :], grad, out=grad)  # [A, I, R]
         g = terms[0] + 0.0  # numpy's sum over actors: from 0.0, one actor after another
         for a in range(1, n_a):  # principals, not runs: two in most scenarios
             g += terms[a]
