@@ -17,7 +17,7 @@ following them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -67,6 +67,25 @@ def rowsum(a: np.ndarray, axis: int = -1) -> np.ndarray:
     for k in range(i, n):
         res += a[..., k]
     return 0.0 + res
+
+
+def issue_sum(a: np.ndarray) -> np.ndarray:
+    """Sums over the last axis (issues) of a fresh contiguous ``[..., A, I]`` array, per run.
+
+    With 8 issues or more, one matrix-vector product per run (``np.matmul`` with a vector
+    of ones, BLAS over each run's ``[A, I]`` block) is several times faster than numpy's row
+    sums; each run's block is summed on its own, so a run's sums do not depend on how many
+    runs are summed at once. With fewer issues :func:`rowsum` is faster.
+    """
+    n = a.shape[-1]
+    if n < 8 or a.ndim < 2 or not a.flags.c_contiguous:
+        return rowsum(a)
+    return np.matmul(a, _ones(n))
+
+
+@lru_cache(maxsize=32)
+def _ones(n: int) -> np.ndarray:
+    return np.ones(n)
 
 
 def sign(a: np.ndarray) -> np.ndarray:
@@ -361,14 +380,14 @@ def evaluate(x, open_, position, weight, status_quo, renege_scale, guarantee_iss
         np.multiply(vsq, vsq, out=vsq)
         np.subtract(1.0, vsq, out=vsq)
     ow = weight * open_[..., None, :]
-    wp = np.maximum(rowsum(ow), 1e-12)
+    wp = np.maximum(issue_sum(ow), 1e-12)
     tmp = ow * v
-    u = rowsum(tmp) / wp
+    u = issue_sum(tmp) / wp
     np.minimum(v, vsq, out=tmp)
     np.multiply(ow, tmp, out=tmp)
-    m = rowsum(tmp) / wp
+    m = issue_sum(tmp) / wp
     np.multiply(ow, vsq, out=tmp)
-    vsq_open = rowsum(tmp) / wp
+    vsq_open = issue_sum(tmp) / wp
     p, slope = renege_probability(x, renege_scale, guarantee_issue, strong_end)
     pen, gpen, hard = red_lines.penalty(x, weight, open_, with_grad=with_grad)
     loss = u - m

@@ -42,6 +42,15 @@ def generated_static():
     return make_static(sc, ag, Settings(max_rounds=40))
 
 
+@pytest.fixture(scope="module")
+def wide_static():
+    """A random 7-actor, 12-issue scenario: 8 issues or more take the matrix-product sums."""
+    cfg = random_scenario(7, 12, seed=2)
+    sc = compile_scenario(cfg, file="<test>")
+    ag = compile_agenda(random_agenda(12, seed=2), sc, file="<test>")
+    return make_static(sc, ag, Settings(max_rounds=40))
+
+
 def test_generated_scenario_is_varied(generated_static):
     st = generated_static
     assert st.sc.n_actors == 6 and st.sc.n_issues == 5 and st.ag.n_phases >= 2
@@ -50,9 +59,9 @@ def test_generated_scenario_is_varied(generated_static):
     assert len(set(out["status"].tolist())) >= 2  # agreements and breakdowns both happen
 
 
-@pytest.mark.parametrize("which", ["default", "generated"])
-def test_seed_gives_same_result_alone_in_10_and_in_1000(which, default_static, generated_static):
-    st = default_static if which == "default" else generated_static
+@pytest.mark.parametrize("which", ["default", "generated", "wide"])
+def test_seed_gives_same_result_alone_in_10_and_in_1000(which, default_static, generated_static, wide_static):
+    st = {"default": default_static, "generated": generated_static, "wide": wide_static}[which]
     seeds = np.arange(1000) * 7 + 3
     big = simulate(st, seeds, chunk_size=1000)
     ten = simulate(st, seeds[100:110])
@@ -64,8 +73,9 @@ def test_seed_gives_same_result_alone_in_10_and_in_1000(which, default_static, g
     assert_rows_equal(chunked, big, slice(None), slice(None))
 
 
-def test_mesa_model_equals_batch_on_generated_scenario(generated_static):
-    st = generated_static
+@pytest.mark.parametrize("which", ["generated", "wide"])
+def test_mesa_model_equals_batch_on_generated_scenario(which, generated_static, wide_static):
+    st = generated_static if which == "generated" else wide_static
     big = simulate(st, np.arange(50))
     for seed in (0, 17, 49):
         m = NegotiationModel(rng=seed, static=st)
