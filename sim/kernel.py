@@ -92,6 +92,7 @@ class Derived:
     principal_red_lines: RedLines  # the principals' red lines, renumbered over the principals
     pidx: np.ndarray  # [P] indices of the principals
     counterpart_p: np.ndarray  # [A, P] the columns of ``Static.counterpart`` that are not zero
+    turn_start: np.ndarray  # [phases] where each phase's turn to propose starts among the principals
 
     @classmethod
     def of(cls, st: Static) -> Derived:
@@ -106,7 +107,10 @@ class Derived:
                    one_family=len(st.families) == 1 and bool(st.families[0][1].all()),
                    guarantor_any=bool(sc.guarantor.any()),
                    principal_red_lines=st.red_lines.subset(pidx), pidx=pidx,
-                   counterpart_p=np.ascontiguousarray(st.counterpart[:, pidx]))
+                   counterpart_p=np.ascontiguousarray(st.counterpart[:, pidx]),
+                   # the first mover if it is a principal, else the first principal
+                   turn_start=np.array([int(np.searchsorted(pidx, f)) if f in pidx else 0
+                                        for f in st.ag.first_mover], dtype=np.int64))
 
 
 def make_static(sc: Scenario, ag: Agenda, settings: Settings) -> Static:

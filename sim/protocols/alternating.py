@@ -107,12 +107,13 @@ def frontier_offer(st: Static, b: Batch, who: np.ndarray, target: np.ndarray, op
 
 
 def proposer_of(st: Static, b: Batch, t: int) -> np.ndarray:
-    """``[R]``: who proposes in round ``t``: the turn goes round the principals in order."""
-    pidx = np.flatnonzero(st.sc.principal)
-    fm = st.ag.first_mover[np.minimum(b.phase, st.ag.n_phases - 1)]
-    start = np.where(fm >= 0, np.searchsorted(pidx, np.maximum(fm, 0)), 0)
-    start = np.where(np.isin(fm, pidx) | (fm < 0), start, 0)
-    turn = (start + t - b.last_phase_round) % pidx.size
+    """``[R]``: who proposes in round ``t``: the turn goes round the principals in order.
+
+    Each phase's turn starts at its first mover if that is a principal, else at the first
+    principal.
+    """
+    pidx = st.derived.pidx
+    turn = (st.derived.turn_start[np.minimum(b.phase, st.ag.n_phases - 1)] + t - b.last_phase_round) % pidx.size
     return pidx[turn]
 
 
