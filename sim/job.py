@@ -106,7 +106,7 @@ def agenda_choices(cfg: DictConfig) -> list[str]:
     """``grid.agenda`` as a list of names (empty when the job runs its one ``agenda``).
 
     Raises:
-        ConfigError: naming ``grid.block`` when ``block`` names no entry of ``blocks``.
+        ConfigError: naming ``block`` when it names no entry of ``blocks``.
     """
     try:
         choices = (cfg.get("grid") or {}).get("agenda") or []
@@ -217,7 +217,9 @@ def run_agendas(cfg: DictConfig, progress: Any = None) -> RunSet:
     per-job cost stays small against the work. Each agenda runs exactly as
     ``agenda=<choice>`` alone would (same seeds, same results); its rows get an
     ``agenda_choice`` column beside ``agenda`` (the compiled agenda's name) and
-    ``first_mover``.
+    ``first_mover``. Each choice replaces the whole ``agenda`` (as ``agenda=<choice>``
+    does), so overrides of ``agenda.*`` do not carry over: vary the first mover with
+    ``grid.first_mover``.
     """
     if not agenda_choices(cfg):
         return run_movers(cfg, progress=progress)
