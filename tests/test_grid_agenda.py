@@ -125,3 +125,15 @@ def test_the_command_reports_a_bad_agenda_in_one_line(tmp_path, negotiate_cmd):
     assert res.returncode == 2, res.stderr[-2000:]
     err = res.stderr.strip()
     assert len(err.splitlines()) == 1 and "grid.agenda" in err and "'nonsense'" in err, err
+
+
+def test_atlas_blocks_cover_every_agenda_once():
+    """The atlas's jobs (its swept blocks) hold each order of the core issues and each named plan exactly once."""
+    from omegaconf import OmegaConf
+
+    exp = OmegaConf.load(Path(CONF_DIR) / "experiment" / "sequence_atlas.yaml")
+    swept = str(exp.hydra.sweeper.params.block).split(",")
+    assert sorted(swept) == sorted(exp.blocks) and len(swept) >= 4  # >= 2 jobs per core on 2 cores
+    held = [a for b in swept for a in load_config(["experiment=sequence_atlas", f"block={b}"]).grid.agenda]
+    named = sorted(p.stem for p in (Path(CONF_DIR) / "agenda").glob("*.yaml") if p.stem != "sequence")
+    assert sorted(held) == sorted([f"order_{k:02d}" for k in range(24)] + named)
