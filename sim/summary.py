@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sim.results import RunSet
+from sim.results import RunSet, wilson
+
+# columns that, when they take several values in one job, split its runs into groups
+GROUPS = ("agenda_choice", "first_mover")
 
 
 def _pct(x: float) -> str:
@@ -13,15 +16,19 @@ def summary_text(rs: RunSet) -> str:
     """Outcome, agreed terms with anchor labels, rounds, utilities against reservation values."""
     st = rs.static
     sc, ag = st.sc, st.ag
-    lines = [sc.title or sc.name, f"Agenda {ag.name}:"]
+    t = rs.table
+    keys = [c for c in GROUPS if c in t.columns and t[c].nunique() > 1]
+    lines = [sc.title or sc.name, f"Agenda {ag.name}" + (" (the first of this job's groups):" if keys else ":")]
     lines += [f"  {d}" for d in ag.describe(sc)]
     lines.append(f"Protocol {st.settings.name} ({st.settings.rule} rule), at most {st.settings.max_rounds} rounds")
-    t = rs.table
     if len(t) > 1:
         rate, lo, hi = rs.agreement_rate()
         k = int(t["agreement"].sum())
         lines.append("")
-        lines.append(f"Runs: {len(t)} (seeds {int(t['seed'].min())}-{int(t['seed'].max())})")
+        if keys:
+            lines += _groups(t, keys)
+        lines.append(f"Runs: {len(t)} (seeds {int(t['seed'].min())}-{int(t['seed'].max())})"
+                     + (f", all {' and '.join(k.replace('_', ' ') + 's' for k in keys)} pooled" if keys else ""))
         lines.append(f"Agreement in {k} of {len(t)} runs: {_pct(rate)} (95% Wilson interval {_pct(lo)}-{_pct(hi)})")
         n_part = int((t["outcome"] == "partial").sum())
         n_brk = int((t["outcome"] == "breakdown").sum())
@@ -44,6 +51,20 @@ def summary_text(rs: RunSet) -> str:
     lines.append("")
     lines.append(f"Inputs tagged J in {sc.file} are judgements, not facts; Q and S are sourced.")
     return "\n".join(lines)
+
+
+def _groups(t, keys: list[str]) -> list[str]:
+    """One line per group of runs (agenda choice, first mover): size, agreement rate, rounds."""
+    out = [f"By {' and '.join(k.replace('_', ' ') for k in keys)}:"]
+    for name, g in t.groupby(keys, sort=False):
+        label = " / ".join(str(v) for v in (name if isinstance(name, tuple) else (name,)))
+        k, n = int(g["agreement"].sum()), len(g)
+        lo, hi = wilson(k, n)
+        med = g.loc[g["agreement"], "rounds"].median() if k else None
+        out.append(f"  {label:<34} {n:>6} runs  agreement {_pct(k / n):>6} ({_pct(lo)}-{_pct(hi)})"
+                   + (f"  median rounds {med:g}" if med is not None else ""))
+    out.append("")
+    return out
 
 
 def _one(rs: RunSet, row: int) -> list[str]:

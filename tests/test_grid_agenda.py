@@ -137,3 +137,24 @@ def test_atlas_blocks_cover_every_agenda_once():
     held = [a for b in swept for a in load_config(["experiment=sequence_atlas", f"block={b}"]).grid.agenda]
     named = sorted(p.stem for p in (Path(CONF_DIR) / "agenda").glob("*.yaml") if p.stem != "sequence")
     assert sorted(held) == sorted([f"order_{k:02d}" for k in range(24)] + named)
+
+
+def test_summary_of_a_job_with_several_agendas_shows_each_group():
+    """The printed summary pools a job's runs; with several agendas and first movers it must
+    also give each group's own rate, so a reader is not misled by the pooled figure."""
+    from sim.results import wilson
+    from sim.summary import summary_text
+
+    rs = run_agendas(load_config(agenda_grid()))
+    text = summary_text(rs)
+    assert "By agenda choice and first mover:" in text
+    assert "(the first of this job's groups)" in text
+    assert "all agenda choices and first movers pooled" in text
+    t = rs.table
+    for (choice, mover), g in t.groupby(["agenda_choice", "first_mover"]):
+        k, n = int(g["agreement"].sum()), len(g)
+        lo, hi = wilson(k, n)
+        line = next(ln for ln in text.splitlines() if ln.strip().startswith(f"{choice} / {mover} "))
+        assert f"{n} runs" in line and f"{100 * k / n:.1f}%" in line and f"({100 * lo:.1f}%-{100 * hi:.1f}%)" in line
+    one = summary_text(run_movers(load_config(["n_seeds=6"])))
+    assert "By agenda" not in one and "pooled" not in one
