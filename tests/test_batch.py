@@ -33,22 +33,23 @@ def assert_rows_equal(small: dict, big: dict, rows_small, rows_big) -> None:
         assert same_bits(small[k][rows_small], big[k][rows_big]), k
 
 
+def generated(n_actors: int, n_issues: int, seed: int):
+    """A random scenario and agenda, compiled the way a scenario file is."""
+    sc = compile_scenario(random_scenario(n_actors, n_issues, seed=seed), file="<test>")
+    ag = compile_agenda(random_agenda(n_issues, seed=seed), sc, file="<test>")
+    return make_static(sc, ag, Settings(max_rounds=40))
+
+
 @pytest.fixture(scope="module")
 def generated_static():
-    """A random 6-actor, 5-issue scenario, compiled the way a scenario file is."""
-    cfg = random_scenario(6, 5, seed=1)
-    sc = compile_scenario(cfg, file="<test>")
-    ag = compile_agenda(random_agenda(5, seed=1), sc, file="<test>")
-    return make_static(sc, ag, Settings(max_rounds=40))
+    """A random 6-actor, 5-issue scenario."""
+    return generated(6, 5, seed=1)
 
 
 @pytest.fixture(scope="module")
 def wide_static():
     """A random 7-actor, 12-issue scenario: 8 issues or more take the matrix-product sums."""
-    cfg = random_scenario(7, 12, seed=2)
-    sc = compile_scenario(cfg, file="<test>")
-    ag = compile_agenda(random_agenda(12, seed=2), sc, file="<test>")
-    return make_static(sc, ag, Settings(max_rounds=40))
+    return generated(7, 12, seed=2)
 
 
 def test_generated_scenario_is_varied(generated_static):
