@@ -1,0 +1,296 @@
+"""Compiled loops (numba) for the arithmetic every round and every outcome record repeats.
+
+Evaluating a text for every actor (utility, the commitment problem, red-line penalties
+and the gradient the mediator follows), the Nash bargaining solution and the Pareto
+check are written here once, as plain loops over runs, actors and issues, compiled with
+numba. numpy would make one call per operation on arrays of a few dozen numbers, and in
+a run of the Mesa model or a short batch those calls, not the arithmetic, are the cost.
+
+Each run is computed on its own, in a fixed order (sums over issues and over actors add
+their terms one after another from 0.0), so a run's numbers do not depend on how many
+runs share a call: the same seed gives the same result alone or in a batch of 100,000.
+No ``fastmath``: the compiler may not reorder floating-point arithmetic.
+
+The wrappers in :mod:`sim.utility` and :mod:`sim.outcome` broadcast their arguments to
+``[N, ...]`` and call these; these take only C-contiguous float64, int64 and bool arrays.
+Compiled code is cached next to this file (``__pycache__``), so only the first use on a
+machine compiles (a few seconds).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+# A red line's condition fades in over this distance, so that a linkage ("withdrawal
+# beyond the line only once disarmament passes a threshold") has a gradient the
+# mediator can follow toward meeting the condition.
+CONDITION_RAMP = 0.1
+TINY = 1e-9  # floor on a surplus in the Nash-solution search
+
+
+@njit(**JIT)
+def value(d, linear):
+    """The value of an issue at distance ``d`` from the ideal: ``1 - |d|`` or ``1 - d^2``."""
+    return 1.0 - abs(d) if linear else 1.0 - d * d
+
+
+@njit(**JIT)
+def slope(d, linear):
+    """d value / d text at distance ``d = text - ideal`` (0 at the ideal itself, for linear)."""
+    if linear:
+        return -1.0 if d > 0.0 else (1.0 if d < 0.0 else 0.0)
+    return -2.0 * d
+
+
+@njit(**JIT)
+def red_line_terms(x, w, op, use_open, rl, with_grad, pen, grad, hard):
+    """Add one run's red-line penalties into ``pen [A]``, ``grad [A, I]`` and ``hard [A]``.
+
+    A red line costs ``strength`` times the actor's own weight on the issue per unit of
+    violation. Only lines on issues in the text count (``op``, when ``use_open``). Each
+    actor's penalty adds its lines in their order; each gradient cell adds the lines that
+    touch it in their order (the line's own issue, then its condition's issue).
+
+    Args:
+        x: ``[I]`` the text; w: ``[A, I]`` weights; op: ``[I]`` bool, the open issues.
+        rl: ``RedLines.arrays`` (actor, issue, bound, sign, cond_issue, cond_bound,
+            cond_sign, strength, hard).
+    """
+    actor, issue, bound, sgn, cissue, cbound, csign, strength, hard_line = rl
+    for k in range(actor.shape[0]):
+        a = actor[k]
+        i = issue[k]
+        viol = max(sgn[k] * (bound[k] - x[i]), 0.0)
+        c = cissue[k]
+        short = 0.0
+        active = 1.0
+        if c >= 0:
+            short = csign[k] * (cbound[k] - x[c])  # > 0 while the condition is unmet
+            active = min(max(short / CONDITION_RAMP, 0.0), 1.0)
+        on = True
+        if use_open:
+            on = op[i]
+            if not on:
+                active = 0.0
+        scale = strength[k] * w[a, i]
+        pen[a] += scale * viol * active
+        if hard_line[k] and viol > 1e-12 and active > 0.0:
+            hard[a] = True
+        if with_grad:
+            if viol > 0.0:
+                grad[a, i] += -scale * sgn[k] * active
+            if c >= 0 and on and 0.0 < short < CONDITION_RAMP:
+                grad[a, c] += -scale * viol * csign[k] / CONDITION_RAMP
+
+
+@njit(**JIT)
+def evaluate_runs(x, op, pos, weight, sq, rs, gi, strong, rl, linear, with_grad):
+    """Expected utility of each run's text over its open issues, for every actor.
+
+    See :func:`sim.utility.evaluate` for the model. Shapes: ``x``, ``op`` ``[N, I]``;
+    ``pos``, ``weight`` ``[N, A, I]``; ``sq`` ``[I]``; ``rs`` ``[N, A, 2]``.
+
+    Returns:
+        eu, u, m, wp, vsq_open, p ``[N, A]``; hard ``[N, A]`` bool; grad ``[N, A, I]``
+        (zeros without ``with_grad``).
+    """
+    n_r, n_a, n_i = pos.shape
+    eu = np.empty((n_r, n_a))
+    u = np.empty((n_r, n_a))
+    m = np.empty((n_r, n_a))
+    wp = np.empty((n_r, n_a))
+    vq = np.empty((n_r, n_a))
+    p = np.empty((n_r, n_a))
+    hard = np.zeros((n_r, n_a), np.bool_)
+    grad = np.zeros((n_r, n_a, n_i) if with_grad else (0, n_a, n_i))
+    pen = np.empty(n_a)
+    gpen = np.empty((n_a, n_i))
+    sign_g = 1.0 if strong > 0.5 else -1.0
+    for r in range(n_r):
+        pen[:] = 0.0
+        gpen[:, :] = 0.0
+        red_line_terms(x[r], weight[r], op[r], True, rl, with_grad, pen, gpen, hard[r])
+        for a in range(n_a):
+            ws = 0.0
+            us = 0.0
+            ms = 0.0
+            qs = 0.0
+            for i in range(n_i):
+                v = value(x[r, i] - pos[r, a, i], linear)
+                vs = value(sq[i] - pos[r, a, i], linear)
+                ow = weight[r, a, i] if op[r, i] else 0.0
+                ws += ow
+                us += ow * v
+                ms += ow * min(v, vs)
+                qs += ow * vs
+            wpa = max(ws, 1e-12)
+            ua = us / wpa
+            ma = ms / wpa
+            s0 = rs[r, a, 0]
+            s1 = rs[r, a, 1]
+            if gi >= 0:
+                g = x[r, gi] if strong > 0.5 else 1.0 - x[r, gi]
+                pa = s0 * (1.0 - g * s1)
+            else:
+                pa = s0
+            loss = ua - ma
+            eu[r, a] = ua - pa * loss - pen[a] / wpa
+            u[r, a] = ua
+            m[r, a] = ma
+            wp[r, a] = wpa
+            vq[r, a] = qs / wpa
+            p[r, a] = pa
+            if with_grad:
+                for i in range(n_i):
+                    d = x[r, i] - pos[r, a, i]
+                    v = value(d, linear)
+                    vs = value(sq[i] - pos[r, a, i], linear)
+                    ow = weight[r, a, i] if op[r, i] else 0.0
+                    kept = 1.0 if v >= vs else 0.0  # not worse than the status quo: lost if reneged on
+                    grad[r, a, i] = (ow * slope(d, linear) * (1.0 - pa * kept) - gpen[a, i]) / wpa
+                if gi >= 0 and op[r, gi]:
+                    # eu = u - p (u - m): d eu / d x_g = -(u - m) dp/dx_g, dp/dx_g = -s0 s1 dg/dx_g
+                    grad[r, a, gi] += s0 * s1 * sign_g * loss
+    return eu, u, m, wp, vq, p, hard, grad
+
+
+@njit(**JIT)
+def penalty_runs(x, weight, op, use_open, rl, with_grad):
+    """Red-line penalties ``[N, A]``, gradients ``[N, A, I]`` and vetoes ``[N, A]`` of ``N`` texts."""
+    n_r, n_a, n_i = weight.shape
+    pen = np.zeros((n_r, n_a))
+    grad = np.zeros((n_r, n_a, n_i) if with_grad else (0, n_a, n_i))
+    gbuf = np.zeros((n_a, n_i))
+    hard = np.zeros((n_r, n_a), np.bool_)
+    for r in range(n_r):
+        g = grad[r] if with_grad else gbuf
+        red_line_terms(x[r], weight[r], op[r], use_open, rl, with_grad, pen[r], g, hard[r])
+    return pen, grad, hard
+
+
+@njit(**JIT)
+def _utilities(x, pos, w, linear, rl, pen, gbuf, hbuf, out):
+    """Plain utilities ``out [A]`` of one text: weighted per-issue values less penalties."""
+    n_a, n_i = pos.shape
+    pen[:] = 0.0
+    red_line_terms(x, w, x, False, rl, False, pen, gbuf, hbuf)
+    for a in range(n_a):
+        s = 0.0
+        for i in range(n_i):
+            s += w[a, i] * value(x[i] - pos[a, i], linear)
+        out[a] = s - pen[a]
+
+
+@njit(**JIT)
+def nash_runs(x0, pos, weight, rv, members, linear, rl, lo, hi, iterations, check_every, settled):
+    """Texts ``[N, I]`` maximising the product of the ``members``' surpluses, one problem at a time.
+
+    Sign-based ascent (Rprop) on the log of the Nash product from ``x0``; a problem stops
+    once its text moves by at most ``settled`` on every issue over ``check_every`` steps.
+    """
+    n_r, n_a, n_i = pos.shape
+    out = x0.copy()
+    pen = np.empty(n_a)
+    gpen = np.empty((n_a, n_i))
+    hbuf = np.zeros(n_a, np.bool_)
+    g = np.empty(n_i)
+    step = np.empty(n_i)
+    prev = np.empty(n_i)
+    last = np.empty(n_i)
+    for r in range(n_r):
+        x = out[r]
+        w = weight[r]
+        step[:] = 0.05
+        prev[:] = 0.0
+        last[:] = x
+        for k in range(iterations):
+            pen[:] = 0.0
+            gpen[:, :] = 0.0
+            red_line_terms(x, w, x, False, rl, True, pen, gpen, hbuf)
+            g[:] = 0.0
+            for a in range(n_a):
+                if not members[a]:
+                    continue
+                s = 0.0
+                for i in range(n_i):
+                    s += w[a, i] * value(x[i] - pos[r, a, i], linear)
+                c = 1.0 / max(s - pen[a] - rv[r, a], TINY)
+                for i in range(n_i):
+                    g[i] += c * (w[a, i] * slope(x[i] - pos[r, a, i], linear) - gpen[a, i])
+            for i in range(n_i):
+                s = 1.0 if g[i] > 0.0 else (-1.0 if g[i] < 0.0 else 0.0)
+                prod = s * prev[i]
+                if prod > 0.0:
+                    step[i] = min(step[i] * 1.2, 0.2)
+                    x[i] = min(max(x[i] + s * step[i], lo[r, i]), hi[r, i])
+                    prev[i] = s
+                elif prod < 0.0:  # the sign flipped: the last step overshot
+                    step[i] = step[i] * 0.5
+                    prev[i] = 0.0
+                else:
+                    x[i] = min(max(x[i] + s * step[i], lo[r, i]), hi[r, i])
+                    prev[i] = s
+            if (k + 1) % check_every == 0:
+                moved = False
+                for i in range(n_i):
+                    if abs(x[i] - last[i]) > settled:
+                        moved = True
+                    last[i] = x[i]
+                if not moved:
+                    break
+    return out
+
+
+@njit(**JIT)
+def pareto_runs(x, pos, weight, members, linear, rl, free, delta, tol):
+    """``[N]`` bool: no move of one or two free issues by ``delta`` is a Pareto improvement.
+
+    An improvement raises some member's utility by more than ``tol`` and lowers none by
+    more than ``tol``. Each moved text is evaluated whole, red lines included.
+    """
+    n_r, n_a, n_i = pos.shape
+    out = np.ones(n_r, np.bool_)
+    pen = np.empty(n_a)
+    gbuf = np.zeros((n_a, n_i))
+    hbuf = np.zeros(n_a, np.bool_)
+    u0 = np.empty(n_a)
+    u1 = np.empty(n_a)
+    y = np.empty(n_i)
+    for r in range(n_r):
+        _utilities(x[r], pos[r], weight[r], linear, rl, pen, gbuf, hbuf, u0)
+        found = False
+        for i in range(n_i):
+            if found:
+                break
+            if not free[r, i]:
+                continue
+            for j in range(i, n_i):  # j == i: issue i alone
+                if found:
+                    break
+                if not free[r, j]:
+                    continue
+                for qi in range(2):
+                    si = 2.0 * qi - 1.0
+                    for qj in range(1 if j == i else 2):
+                        sj = 2.0 * qj - 1.0
+                        y[:] = x[r]
+                        y[i] = min(max(x[r, i] + si * delta, 0.0), 1.0)
+                        if j != i:
+                            y[j] = min(max(x[r, j] + sj * delta, 0.0), 1.0)
+                        _utilities(y, pos[r], weight[r], linear, rl, pen, gbuf, hbuf, u1)
+                        worse = False
+                        better = False
+                        for a in range(n_a):
+                            if members[a]:
+                                gain = u1[a] - u0[a]
+                                if gain < -tol:
+                                    worse = True
+                                if gain > tol:
+                                    better = True
+                        if better and not worse:
+                            found = True
+        out[r] = not found
+    return out
