@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from sim.api import load_config, run
-from sim.kernel import Static, best_in_phase, evaluate_batch, open_mask, required
+from sim.compiled import mediated_accept
+from sim.kernel import RUNNING, Static, best_in_phase, evaluate_batch, open_mask, required
 from sim.model import NegotiationModel
 from sim.results import wilson
 
@@ -198,9 +199,10 @@ class ClassroomModel(NegotiationModel):
             x[0, i] = np.clip(v, b.lo[0, i], b.hi[0, i])
         ev = evaluate_batch(st, b, op, x=x, with_grad=False)
         umax = best_in_phase(st, b, ev, op)
-        asp = b.rv + b.frac * (umax - b.rv)
-        ok = (ev.eu >= asp - 1e-12) & (ev.eu >= b.rv) & ~ev.hard
-        req = required(st, op)[0]
+        req = required(st, op)
+        nobody_seated = np.full(b.override.shape, -1, np.int8)  # each actor's own test, as the protocol applies it
+        asp, ok, _, _ = mediated_accept(ev.eu, b.rv, b.frac, umax, ev.hard, nobody_seated, req, b.status == RUNNING)
+        req = req[0]
         me = sc.actors.index(self.seated)
         out = []
         for k in np.flatnonzero(req):

@@ -94,8 +94,10 @@ def evaluate_runs(x, op, pos, weight, sq, rs, gi, strong, rl, linear, with_grad)
     ``pos``, ``weight`` ``[N, A, I]``; ``sq`` ``[I]``; ``rs`` ``[N, A, 2]``.
 
     Returns:
-        eu, u, m, wp, vsq_open, p ``[N, A]``; hard ``[N, A]`` bool; grad ``[N, A, I]``
-        (zeros without ``with_grad``).
+        eu, u, m, wp, vsq_open, p, umax ``[N, A]``; hard ``[N, A]`` bool; grad ``[N, A, I]``
+        (empty without ``with_grad``). ``umax`` is the actor's expected utility of its own
+        ideal on the open issues: each open issue its way, kept with probability ``1 - p``
+        (``p`` at the actor's own ideal guarantee when that clause is open).
     """
     n_r, n_a, n_i = pos.shape
     eu = np.empty((n_r, n_a))
@@ -104,6 +106,7 @@ def evaluate_runs(x, op, pos, weight, sq, rs, gi, strong, rl, linear, with_grad)
     wp = np.empty((n_r, n_a))
     vq = np.empty((n_r, n_a))
     p = np.empty((n_r, n_a))
+    umax = np.empty((n_r, n_a))
     hard = np.zeros((n_r, n_a), np.bool_)
     grad = np.zeros((n_r, n_a, n_i) if with_grad else (0, n_a, n_i))
     pen = np.empty(n_a)
@@ -143,6 +146,11 @@ def evaluate_runs(x, op, pos, weight, sq, rs, gi, strong, rl, linear, with_grad)
             wp[r, a] = wpa
             vq[r, a] = qs / wpa
             p[r, a] = pa
+            p_own = pa
+            if gi >= 0 and op[r, gi]:
+                g_own = pos[r, a, gi] if strong > 0.5 else 1.0 - pos[r, a, gi]
+                p_own = s0 * (1.0 - g_own * s1)
+            umax[r, a] = 1.0 - p_own * (1.0 - vq[r, a])
             if with_grad:
                 for i in range(n_i):
                     d = x[r, i] - pos[r, a, i]
@@ -154,7 +162,7 @@ def evaluate_runs(x, op, pos, weight, sq, rs, gi, strong, rl, linear, with_grad)
                 if gi >= 0 and op[r, gi]:
                     # eu = u - p (u - m): d eu / d x_g = -(u - m) dp/dx_g, dp/dx_g = -s0 s1 dg/dx_g
                     grad[r, a, gi] += s0 * s1 * sign_g * loss
-    return eu, u, m, wp, vq, p, hard, grad
+    return eu, u, m, wp, vq, p, umax, hard, grad
 
 
 @njit(**JIT)
@@ -294,3 +302,131 @@ def pareto_runs(x, pos, weight, members, linear, rl, free, delta, tol):
                             found = True
         out[r] = not found
     return out
+
+
+@njit(**JIT)
+def renege_scale_runs(trust, pidx, counterpart_p, renege_base, guarantor, cred):
+    """``[R, A, 2]``: the chance each actor's counterparts renege, and guarantor credibility.
+
+    ``s0 = renege_base (1 - trust in the counterparts)`` (counterparts are principals,
+    weighted by ``counterpart_p [A, P]``); ``s1`` is the most credible guarantor's
+    credibility, 0 without guarantors.
+    """
+    n_r, n_a, _ = trust.shape
+    out = np.empty((n_r, n_a, 2))
+    for r in range(n_r):
+        s1 = 0.0
+        for a in range(n_a):
+            if guarantor[a]:
+                s1 = max(s1, cred[r, a])
+        for a in range(n_a):
+            tc = 0.0
+            for q in range(pidx.shape[0]):
+                tc += trust[r, a, pidx[q]] * counterpart_p[a, q]
+            out[r, a, 0] = renege_base[a] * (1.0 - tc)
+            out[r, a, 1] = s1
+    return out
+
+
+@njit(**JIT)
+def weighted_gradient(w, grad):
+    """``[R, I]``: ``sum_a w[r, a] grad[r, a, i]``, actors added in order (a mediator rule's direction)."""
+    n_r, n_a, n_i = grad.shape
+    out = np.zeros((n_r, n_i))
+    for r in range(n_r):
+        for a in range(n_a):
+            for i in range(n_i):
+                out[r, i] += w[r, a] * grad[r, a, i]
+    return out
+
+
+@njit(**JIT)
+def rprop_draft(x, lo, hi, step, gsign, direction, rows, op, grow, shrink, step_min, step_max):
+    """One sign-based (Rprop) step of the texts of ``rows`` along ``direction``, on open issues, in place."""
+    n_r, n_i = x.shape
+    for r in range(n_r):
+        if not rows[r]:
+            continue
+        for i in range(n_i):
+            if not op[r, i]:
+                continue
+            d = direction[r, i]
+            s = 1.0 if d > 0.0 else (-1.0 if d < 0.0 else 0.0)
+            prod = s * gsign[r, i]
+            if prod > 0.0:
+                step[r, i] = min(step[r, i] * grow, step_max)
+            elif prod < 0.0:  # the sign flipped: the last step overshot
+                step[r, i] = max(step[r, i] * shrink, step_min)
+                gsign[r, i] = 0.0
+                continue
+            x[r, i] = min(max(x[r, i] + s * step[r, i], lo[r, i]), hi[r, i])
+            gsign[r, i] = s
+
+
+@njit(**JIT)
+def influence_and_time(pos, rv, rv_own, lam_w, pos_anchor, one_minus_lam, drop, press_drop, live):
+    """Between rounds, in place for live runs: Friedkin-Johnsen influence, then time and pressure.
+
+    ``pos <- L W pos + (1 - L) pos0``; ``rv <- L W rv + (1 - L) rv_own`` (with the old
+    ``rv_own``); then ``rv_own <- max(rv_own - drop - press_drop, 0)``.
+    """
+    n_r, n_a, n_i = pos.shape
+    new = np.empty((n_a, n_i))
+    nrv = np.empty(n_a)
+    for r in range(n_r):
+        if not live[r]:
+            continue
+        for a in range(n_a):
+            for i in range(n_i):
+                s = 0.0
+                for c in range(n_a):
+                    s += lam_w[a, c] * pos[r, c, i]
+                new[a, i] = s + pos_anchor[r, a, i]
+            s = 0.0
+            for c in range(n_a):
+                s += lam_w[a, c] * rv[r, c]
+            nrv[a] = s + one_minus_lam[a] * rv_own[r, a]
+        for a in range(n_a):
+            for i in range(n_i):
+                pos[r, a, i] = new[a, i]
+            rv[r, a] = nrv[a]
+            rv_own[r, a] = max(rv_own[r, a] - drop[a] - press_drop[r, a], 0.0)
+
+
+@njit(**JIT)
+def mediated_accept(eu, rv, frac, umax, hard, override, req, running):
+    """One round's verdicts on the mediators' text.
+
+    An actor accepts if its expected utility meets its aspiration
+    (``rv + frac (umax - rv)``) and its reservation value, and no hard red line is
+    crossed; a seated human (``override`` 0 or 1) decides instead. A running run agrees
+    if every required actor accepts; otherwise the first required actor whose best in
+    the phase is below its reservation value walks out.
+
+    Returns:
+        asp, ok ``[R, A]``; agreed ``[R]`` bool; walker ``[R]`` (-1: nobody walks out).
+    """
+    n_r, n_a = eu.shape
+    asp = np.empty((n_r, n_a))
+    ok = np.empty((n_r, n_a), np.bool_)
+    agreed = np.zeros(n_r, np.bool_)
+    walker = np.full(n_r, -1, np.int64)
+    for r in range(n_r):
+        all_ok = True
+        for a in range(n_a):
+            asp[r, a] = rv[r, a] + frac[r, a] * (umax[r, a] - rv[r, a])
+            if override[r, a] >= 0:
+                ok[r, a] = override[r, a] == 1
+            else:
+                ok[r, a] = eu[r, a] >= asp[r, a] - 1e-12 and eu[r, a] >= rv[r, a] and not hard[r, a]
+            if req[r, a] and not ok[r, a]:
+                all_ok = False
+        if not running[r]:
+            continue
+        agreed[r] = all_ok
+        if not all_ok:
+            for a in range(n_a):
+                if req[r, a] and umax[r, a] < rv[r, a]:
+                    walker[r] = a
+                    break
+    return asp, ok, agreed, walker

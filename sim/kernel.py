@@ -20,10 +20,11 @@ from typing import Any
 import numpy as np
 
 from sim.agenda import Agenda
+from sim.compiled import influence_and_time, renege_scale_runs
 from sim.scenario import Scenario
 from sim.strategies import STRATEGIES, ConcessionContext
 from sim.streams import draw_many
-from sim.utility import Evaluation, RedLines, evaluate, rowsum
+from sim.utility import Evaluation, RedLines, evaluate
 
 RUNNING, AGREED, MAX_ROUNDS, WALKOUT, SHOCK = 0, 1, 2, 3, 4
 STATUS = {RUNNING: "running", AGREED: "agreement", MAX_ROUNDS: "max_rounds",
@@ -93,6 +94,7 @@ class Derived:
     pidx: np.ndarray  # [P] indices of the principals
     counterpart_p: np.ndarray  # [A, P] the columns of ``Static.counterpart`` that are not zero
     turn_start: np.ndarray  # [phases] where each phase's turn to propose starts among the principals
+    frac_table: np.ndarray | None  # [T + 2, A] each round's concession, if every strategy reads only the time
 
     @classmethod
     def of(cls, st: Static) -> Derived:
@@ -101,8 +103,16 @@ class Derived:
         ts = np.arange(st.settings.max_rounds + 2)[:, None]
         drop = sc.delay_cost + np.where(sc.deadline == ts, sc.deadline_drop, 0.0)
         pidx = np.flatnonzero(sc.principal)
-        return cls(lam_col=lam[:, None], lam_w=lam[:, None] * sc.influence, one_minus_lam=1.0 - lam,
-                   one_minus_lam_col=1.0 - lam[:, None],
+        frac_table = None
+        if all(f[0].time_only for f in st.families):
+            one = np.ones((1, sc.n_actors))
+            frac_table = np.concatenate([
+                concession(st.families, ConcessionContext(t=t, horizon=st.settings.max_rounds, frac=one, frac_prev=one,
+                                                 eu=one, aspiration=one, reservation_value=one,
+                                                 principal=sc.principal))
+                for t in range(st.settings.max_rounds + 2)])
+        return cls(frac_table=frac_table, lam_col=lam[:, None], lam_w=lam[:, None] * sc.influence,
+                   one_minus_lam=1.0 - lam, one_minus_lam_col=1.0 - lam[:, None],
                    lev_in=sc.leverage.sum(axis=0), drop=drop,
                    one_family=len(st.families) == 1 and bool(st.families[0][1].all()),
                    guarantor_any=bool(sc.guarantor.any()),
@@ -275,14 +285,8 @@ def open_phase(st: Static, b: Batch, rows: np.ndarray) -> None:
 
 def renege_scale(st: Static, b: Batch) -> np.ndarray:
     """``[R, A, 2]``: base chance the counterpart reneges, and guarantor credibility."""
-    dv = st.derived
-    trust_c = rowsum(b.trust[..., dv.pidx] * dv.counterpart_p)  # counterparts are principals
-    s0 = st.sc.renege_base * (1.0 - trust_c)
-    out = np.empty(s0.shape + (2,))
-    out[..., 0] = s0
-    g = st.sc.guarantor
-    out[..., 1] = np.maximum.reduce(np.where(g, b.cred, 0.0), axis=-1)[:, None] if dv.guarantor_any else 0.0
-    return out
+    dv, sc = st.derived, st.sc
+    return renege_scale_runs(b.trust, dv.pidx, dv.counterpart_p, sc.renege_base, sc.guarantor, b.cred)
 
 
 def evaluate_batch(st: Static, b: Batch, op: np.ndarray, x: np.ndarray | None = None,
@@ -302,36 +306,43 @@ def best_in_phase(st: Static, b: Batch, ev, op: np.ndarray, rs: np.ndarray | Non
     """``[R, A]``: each actor's expected utility of its own ideal on the open issues.
 
     The top of the actor's range this phase: every open issue its way (value 1), kept
-    with probability ``1 - p``; if reneged on, it is left with the status quo.
+    with probability ``1 - p`` (``p`` with the actor's own ideal guarantees, when that
+    clause is open); if reneged on, it is left with the status quo. Computed with the
+    evaluation (:func:`sim.compiled.evaluate_runs`).
+    """
+    return ev.umax
+
+
+def concession(families: tuple, ctx: ConcessionContext) -> np.ndarray:
+    """The new ``frac`` of every actor: each strategy family on its own actors, clipped to [0, 1].
 
     Args:
-        rs: ``renege_scale(st, b)`` if the caller already has it this round.
+        families: ``Static.families``.
     """
-    sc = st.sc
-    p = ev.p
-    gi = sc.guarantee_issue
-    if gi >= 0:
-        if rs is None:
-            rs = renege_scale(st, b)
-        own = b.pos[..., gi]
-        g = own if sc.guarantee_strong_end > 0.5 else 1.0 - own
-        p = np.where(op[:, gi][:, None], rs[..., 0] * (1.0 - g * rs[..., 1]), p)
-    return 1.0 - p * (1.0 - ev.vsq_open)
+    if len(families) == 1 and families[0][1].all():
+        cls, _, params = families[0]
+        new = cls.update(ctx, params)
+    else:
+        new = ctx.frac
+        for cls, mask, params in families:
+            new = np.where(mask, cls.update(ctx, params), new)
+    return np.minimum(np.maximum(new, 0.0), 1.0)  # = np.clip(new, 0, 1), without its Python wrapper
 
 
 def concede(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
-    """Apply each strategy family to its actors' rows of ``frac`` (live runs only)."""
-    ctx = ConcessionContext(t=t, horizon=st.settings.max_rounds, frac=b.frac, frac_prev=b.frac_prev,
-                            eu=b.eu, aspiration=b.asp, reservation_value=b.rv,
-                            principal=st.sc.principal)
-    if st.derived.one_family:
-        cls, _, params = st.families[0]
-        new = cls.update(ctx, params)
+    """Apply each strategy family to its actors' rows of ``frac`` (live runs only).
+
+    When every family reads only the time, the fractions come from the table computed
+    once per configuration (``Derived.frac_table``), with the same numbers.
+    """
+    table = st.derived.frac_table
+    if table is not None and t < table.shape[0]:
+        new = np.empty_like(b.frac)
+        new[:] = table[t]
     else:
-        new = b.frac
-        for cls, mask, params in st.families:
-            new = np.where(mask, cls.update(ctx, params), new)
-    new = np.minimum(np.maximum(new, 0.0), 1.0)  # = np.clip(new, 0, 1), without its Python wrapper
+        new = concession(st.families, ConcessionContext(t=t, horizon=st.settings.max_rounds, frac=b.frac,
+                                               frac_prev=b.frac_prev, eu=b.eu, aspiration=b.asp,
+                                               reservation_value=b.rv, principal=st.sc.principal))
     if new.shape == b.frac.shape and live.all():
         b.frac_prev, b.frac = b.frac, new
     else:
@@ -340,34 +351,19 @@ def concede(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
         b.frac = np.where(lv, new, b.frac)
 
 
-def influence(st: Static, b: Batch, live: np.ndarray) -> None:
-    """Friedkin-Johnsen: positions and reservation values move along the channels.
+def influence(st: Static, b: Batch, live: np.ndarray, t: int) -> None:
+    """Friedkin-Johnsen influence, then the cost of delay, deadlines and pressure (live runs).
 
     ``x(t+1) = L W x(t) + (I - L) x0``, with ``L`` the actors' susceptibility (one minus
-    stubbornness); the anchor of a reservation value is its own time-driven value.
-    ``np.matmul`` over the stack of runs multiplies each run's matrices on their own (one
-    small product per run, the same whatever the batch size), far faster than ``einsum``.
+    stubbornness); the anchor of a reservation value is its own time-driven value, which
+    then drops by the cost of delay, any deadline's drop, and pressure through leverage.
     """
-    dv = st.derived
-    pos = np.matmul(dv.lam_w, b.pos)
-    pos += b.pos_anchor
-    rv = np.matmul(dv.lam_w, b.rv[..., None])[..., 0] + dv.one_minus_lam * b.rv_own
-    if live.all():
-        b.pos, b.rv = pos, rv
-    else:
-        b.pos = np.where(live[:, None, None], pos, b.pos)
-        b.rv = np.where(live[:, None], rv, b.rv)
-
-
-def time_and_pressure(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
-    """Cost of delay, deadlines and pressure through leverage lower reservation values."""
     sc, dv = st.sc, st.derived
     if 0 <= t < dv.drop.shape[0]:
         drop = dv.drop[t]
     else:
         drop = sc.delay_cost + np.where(sc.deadline == t, sc.deadline_drop, 0.0)
-    new = np.maximum(b.rv_own - drop - b.press_drop, 0.0)  # press_drop: pressure through leverage
-    b.rv_own = new if live.all() else np.where(live[:, None], new, b.rv_own)
+    influence_and_time(b.pos, b.rv, b.rv_own, dv.lam_w, b.pos_anchor, dv.one_minus_lam, drop, b.press_drop, live)
 
 
 def shocks(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
@@ -410,8 +406,7 @@ def evolve(st: Static, b: Batch, t: int) -> None:
     """Between rounds: concede, influence, time and pressure, shocks (live runs only)."""
     live = b.status == RUNNING
     concede(st, b, t + 1, live)
-    influence(st, b, live)
-    time_and_pressure(st, b, t + 1, live)
+    influence(st, b, live, t + 1)
     shocks(st, b, t, live)
 
 

@@ -193,6 +193,7 @@ class Evaluation:
     vsq_open: np.ndarray  # [..., A] normalised value of the status quo on the open issues
     p: np.ndarray  # [..., A] probability that the deal is reneged on
     hard: np.ndarray  # [..., A] a hard red line is crossed
+    umax: np.ndarray  # [..., A] expected utility of the actor's own ideal on the open issues
     grad: np.ndarray | None  # [..., A, I] d eu / d x
 
 
@@ -218,15 +219,25 @@ def evaluate(x, open_, position, weight, status_quo, renege_scale, guarantee_iss
     """
     x = np.asarray(x, dtype=float)
     n_a, n_i = position.shape[-2:]
-    lead = np.broadcast_shapes(x.shape[:-1], open_.shape[:-1], position.shape[:-2], weight.shape[:-2],
-                               renege_scale.shape[:-2])
-    eu, u, m, wp, vsq_open, p, hard, grad = evaluate_runs(
-        _rows(x, lead, (n_i,)), _rows(open_, lead, (n_i,), np.bool_), _rows(position, lead, (n_a, n_i)),
-        _rows(weight, lead, (n_a, n_i)), np.ascontiguousarray(status_quo, float),
-        _rows(renege_scale, lead, (n_a, 2)), int(guarantee_issue), float(strong_end), red_lines.arrays,
-        kind == "linear", bool(with_grad))
-    per_actor = lead + (n_a,)
-    return Evaluation(eu=eu.reshape(per_actor), u=u.reshape(per_actor), m=m.reshape(per_actor),
-                      wp=wp.reshape(per_actor), vsq_open=vsq_open.reshape(per_actor), p=p.reshape(per_actor),
-                      hard=hard.reshape(per_actor),
-                      grad=grad.reshape(per_actor + (n_i,)) if with_grad else None)
+    lin, sq = kind == "linear", np.ascontiguousarray(status_quo, float)
+    if (x.ndim == 2 and open_.shape == x.shape and position.shape == weight.shape == x.shape[:1] + (n_a, n_i)
+            and renege_scale.shape == x.shape[:1] + (n_a, 2)):  # the kernel's own shapes: no broadcasting
+        lead = x.shape[:1]
+        out = evaluate_runs(np.ascontiguousarray(x), np.ascontiguousarray(open_), np.ascontiguousarray(position),
+                            np.ascontiguousarray(weight), sq, np.ascontiguousarray(renege_scale),
+                            int(guarantee_issue), float(strong_end), red_lines.arrays, lin, bool(with_grad))
+    else:
+        lead = np.broadcast_shapes(x.shape[:-1], open_.shape[:-1], position.shape[:-2], weight.shape[:-2],
+                                   renege_scale.shape[:-2])
+        out = evaluate_runs(
+            _rows(x, lead, (n_i,)), _rows(open_, lead, (n_i,), np.bool_), _rows(position, lead, (n_a, n_i)),
+            _rows(weight, lead, (n_a, n_i)), sq, _rows(renege_scale, lead, (n_a, 2)), int(guarantee_issue),
+            float(strong_end), red_lines.arrays, lin, bool(with_grad))
+    eu, u, m, wp, vsq_open, p, umax, hard, grad = out
+    if len(lead) != 1:
+        per_actor = lead + (n_a,)
+        eu, u, m, wp, vsq_open, p, umax, hard = (a.reshape(per_actor) for a in (eu, u, m, wp, vsq_open, p, umax, hard))
+        if with_grad:
+            grad = grad.reshape(per_actor + (n_i,))
+    return Evaluation(eu=eu, u=u, m=m, wp=wp, vsq_open=vsq_open, p=p, hard=hard, umax=umax,
+                      grad=grad if with_grad else None)

@@ -173,8 +173,8 @@ def friedkin_johnsen_case(scenario: str = "sharm_el_sheikh_2025", rounds: int = 
     b = init_batch(st, np.array([0]))
     live = b.status == RUNNING
     x0 = b.pos0[0].copy()
-    for _ in range(rounds):
-        influence(st, b, live)
+    for t in range(rounds):
+        influence(st, b, live, t + 1)  # positions: influence alone (time moves reservation values only)
     lam = np.diag(sc.susceptibility)
     steady = np.linalg.solve(np.eye(sc.n_actors) - lam @ sc.influence, (np.eye(sc.n_actors) - lam) @ x0)
     err = float(np.abs(b.pos[0] - steady).max())

@@ -28,13 +28,13 @@ from sim.kernel import (
     Batch,
     Static,
     best_in_phase,
+    concession,
     evaluate_batch,
     influence,
     open_mask,
     required,
     settle,
     shocks,
-    time_and_pressure,
 )
 from sim.protocols.base import Protocol, register
 from sim.strategies import ConcessionContext
@@ -49,22 +49,22 @@ def concede_turn(st: Static, b: Batch, t: int, proposer: np.ndarray | None) -> N
     and who proposes this round (``[R, A]`` bool), for turn-based protocols.
     """
     live = b.status == RUNNING
-    ctx = ConcessionContext(t=t, horizon=st.settings.max_rounds, frac=b.frac, frac_prev=b.frac_prev,
-                            eu=b.eu, aspiration=b.asp, reservation_value=b.rv,
-                            principal=st.sc.principal, discount=st.sc.discount, proposer=proposer)
-    new = b.frac
-    for cls, mask, params in st.families:
-        new = np.where(mask, cls.update(ctx, params), new)
+    table = st.derived.frac_table  # strategies that read only the time: computed once
+    if table is not None and t < table.shape[0]:
+        new = table[t]
+    else:
+        new = concession(st.families, ConcessionContext(
+            t=t, horizon=st.settings.max_rounds, frac=b.frac, frac_prev=b.frac_prev, eu=b.eu, aspiration=b.asp,
+            reservation_value=b.rv, principal=st.sc.principal, discount=st.sc.discount, proposer=proposer))
     lv = live[:, None]
     b.frac_prev = np.where(lv, b.frac, b.frac_prev)
-    b.frac = np.where(lv, np.clip(new, 0.0, 1.0), b.frac)
+    b.frac = np.where(lv, new, b.frac)
 
 
 def between_rounds(st: Static, b: Batch, t: int) -> None:
     """Influence, time and pressure, shocks: the parts of a round every protocol shares."""
     live = b.status == RUNNING
-    influence(st, b, live)
-    time_and_pressure(st, b, t + 1, live)
+    influence(st, b, live, t + 1)
     shocks(st, b, t, live)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.compiled import mediated_accept, rprop_draft
 from sim.kernel import (
     RUNNING,
     WALKOUT,
@@ -39,17 +40,8 @@ GROW, SHRINK, STEP_MIN = 1.2, 0.5, 1e-4
 
 
 def draft(st: Static, b: Batch, direction: np.ndarray, rows: np.ndarray, op: np.ndarray) -> None:
-    """One Rprop step of the text of ``rows`` along ``direction`` on the open issues."""
-    act = op & rows[:, None]
-    s = np.sign(direction) * act
-    prod = s * b.gsign
-    back = prod < 0  # the sign flipped: the last step overshot
-    step = np.where(prod > 0, np.minimum(b.step * GROW, st.settings.step_max),
-                    np.where(back, np.maximum(b.step * SHRINK, STEP_MIN), b.step))
-    move = np.where(back, 0.0, s * step)
-    b.x = np.where(act, np.minimum(np.maximum(b.x + move, b.lo), b.hi), b.x)
-    b.gsign = np.where(act, np.where(back, 0.0, s), b.gsign)
-    b.step = np.where(act, step, b.step)
+    """One Rprop step of the text of ``rows`` along ``direction`` on the open issues (in place)."""
+    rprop_draft(b.x, b.lo, b.hi, b.step, b.gsign, direction, rows, op, GROW, SHRINK, STEP_MIN, st.settings.step_max)
 
 
 @register
@@ -75,19 +67,9 @@ class Mediated(Protocol):
         rs = renege_scale(st, b)
         ev = evaluate_batch(st, b, op, rs=rs)
         umax = best_in_phase(st, b, ev, op, rs=rs)
-        asp = b.rv + b.frac * (umax - b.rv)
         req = required(st, op)
-        ok = (ev.eu >= asp - 1e-12) & (ev.eu >= b.rv) & ~ev.hard
-        seated = b.override >= 0
-        if seated.any():
-            ok = np.where(seated, b.override == 1, ok)  # a seated human decides
-        agreed = (ok | ~req).all(axis=-1)
-        if not all_running:
-            agreed &= running
-        hopeless = req & (umax < b.rv)
-        walk = hopeless.any(axis=-1) & ~agreed
-        if not all_running:
-            walk &= running
+        asp, ok, agreed, walker = mediated_accept(ev.eu, b.rv, b.frac, umax, ev.hard, b.override, req, running)
+        walk = walker >= 0
         if all_running:
             b.eu, b.asp, b.umax, b.accept = ev.eu, asp, umax, ok
             b.rounds[:] = t + 1
@@ -96,15 +78,16 @@ class Mediated(Protocol):
             b.eu, b.asp = np.where(rv, ev.eu, b.eu), np.where(rv, asp, b.asp)
             b.umax, b.accept = np.where(rv, umax, b.umax), np.where(rv, ok, b.accept)
             b.rounds[running] = t + 1
-        if walk.any():
-            b.walker = np.where(walk, hopeless.argmax(axis=-1), b.walker)
+        any_walk = bool(walk.any())
+        if any_walk:
+            b.walker = np.where(walk, walker, b.walker)
             b.status[walk] = WALKOUT
         was_fresh = b.fresh.copy()
         any_agreed = bool(agreed.any())
         if any_agreed:
             settle(st, b, agreed, t)
         going = ~was_fresh
-        if any_agreed or not all_running or walk.any():
+        if any_agreed or not all_running or any_walk:
             going &= (b.status == RUNNING) & ~agreed
         rule = RULES[st.settings.rule]
         direction = rule(st, b, ev, req)

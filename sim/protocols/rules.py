@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.compiled import weighted_gradient
 from sim.kernel import EPS, Batch, Static, best_in_phase, open_mask
 from sim.utility import issue_values
 
@@ -39,7 +40,7 @@ def nash_direction(st: Static, b: Batch, ev, req: np.ndarray) -> np.ndarray:
     """Gradient ``[R, I]`` of the log Nash product over the required actors, plus bias."""
     surplus = np.maximum(ev.eu - b.rv, EPS)
     w = req / surplus + st.sc.bias * st.sc.mediator
-    return (w[..., None] * ev.grad).sum(axis=-2)
+    return weighted_gradient(w, ev.grad)
 
 
 def ks_direction(st: Static, b: Batch, ev, req: np.ndarray) -> np.ndarray:
@@ -63,7 +64,7 @@ def ks_direction(st: Static, b: Batch, ev, req: np.ndarray) -> np.ndarray:
     lw = lw - (lw * req).sum(axis=-1, keepdims=True) / n
     b.ks_log_weight = lw
     w = req * np.exp(lw + KS_GAIN * err) / span + st.sc.bias * st.sc.mediator
-    return (w[..., None] * ev.grad).sum(axis=-2)
+    return weighted_gradient(w, ev.grad)
 
 
 def split_direction(st: Static, b: Batch, ev, req: np.ndarray) -> np.ndarray:
@@ -102,7 +103,7 @@ def biased_direction(st: Static, b: Batch, ev, req: np.ndarray) -> np.ndarray:
     """Gradient of an asymmetric Nash product, powers from the mediators' leanings."""
     surplus = np.maximum(ev.eu - b.rv, EPS)
     w = req * powers(st, b) / surplus + st.sc.bias * st.sc.mediator
-    return (w[..., None] * ev.grad).sum(axis=-2)
+    return weighted_gradient(w, ev.grad)
 
 
 RULES = {"nash": nash_direction, "kalai_smorodinsky": ks_direction,

@@ -47,6 +47,9 @@ class Strategy:
     classifier: ClassVar[dict[str, Any]] = {}
     params: ClassVar[dict[str, float]] = {}
     bounds: ClassVar[dict[str, tuple[float, float]]] = {}
+    # True if ``update`` reads only ``ctx.t`` and ``ctx.horizon``: the kernel then computes
+    # each round's fractions once per configuration instead of once per round and batch.
+    time_only: ClassVar[bool] = False
 
     @classmethod
     def check_params(cls, given: Mapping, fail: Callable[[str, str, Any], Exception]) -> dict[str, float]:

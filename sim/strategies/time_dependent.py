@@ -28,6 +28,7 @@ class TimeDependent(Strategy):
     classifier = {"family": "time-dependent", "memory": 0, "monotone": True, "stochastic": False}
     params = {"e": 1.0, "horizon": 0.0}
     bounds = {"e": (0.01, 100.0), "horizon": (0.0, 1e6)}
+    time_only = True
 
     @staticmethod
     def update(ctx: ConcessionContext, p):
@@ -43,6 +44,7 @@ class Hardliner(Strategy):
     classifier = {"family": "time-dependent", "memory": 0, "monotone": True, "stochastic": False}
     params = {"e": 0.2, "floor": 0.5}
     bounds = {"e": (0.01, 100.0), "floor": (0.0, 1.0)}
+    time_only = True
 
     @staticmethod
     def update(ctx: ConcessionContext, p):
