@@ -29,6 +29,7 @@ from sim.protocols import PROTOCOLS
 from sim.utility import evaluate, issue_values, plain_utility
 
 RETIRE_FRACTION = 0.25
+DEDUPLICATE_FROM = 64  # runs: below this, nbs_distance solves every agreed run's problem as it is
 
 
 def advance(st: Static, b: Batch, t: int) -> None:
@@ -118,11 +119,16 @@ def nbs_distance(st: Static, x: np.ndarray, agreed: np.ndarray, pos: np.ndarray,
     # conditional red lines the product is not concave and the climb is slow: up to 400
     # steps leave about 0.6% of default-scenario problems short of the optimum by more
     # than 1e-3 in the text (150 steps would leave 2.7%).
-    key = np.concatenate([pos.reshape(rows.size, -1), w.reshape(rows.size, -1), rv0], axis=1)
-    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    # (Each problem is solved on its own, so deduplicating changes no number; for a few
+    # runs it costs more than it saves.)
     sub = np.ones(pos.shape[1], bool)
-    nbs = nash_solution(pos[first], w[first], rv0[first], sub, sc.utility, st.derived.principal_red_lines,
-                        iterations=400)[inverse.ravel()]
+    if rows.size >= DEDUPLICATE_FROM:
+        key = np.concatenate([pos.reshape(rows.size, -1), w.reshape(rows.size, -1), rv0], axis=1)
+        _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        nbs = nash_solution(pos[first], w[first], rv0[first], sub, sc.utility, st.derived.principal_red_lines,
+                            iterations=400)[inverse.ravel()]
+    else:
+        nbs = nash_solution(pos, w, rv0, sub, sc.utility, st.derived.principal_red_lines, iterations=400)
     out[rows] = np.sqrt(((x[rows] - nbs) ** 2).sum(axis=-1))
     return out
 

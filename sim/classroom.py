@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim.api import load_config, run
-from sim.compiled import mediated_accept
+from sim.compiled import accept
 from sim.kernel import RUNNING, Static, best_in_phase, evaluate_batch, open_mask, required
 from sim.model import NegotiationModel
 from sim.results import wilson
@@ -201,7 +201,9 @@ class ClassroomModel(NegotiationModel):
         umax = best_in_phase(st, b, ev, op)
         req = required(st, op)
         nobody_seated = np.full(b.override.shape, -1, np.int8)  # each actor's own test, as the protocol applies it
-        asp, ok, _, _ = mediated_accept(ev.eu, b.rv, b.frac, umax, ev.hard, nobody_seated, req, b.status == RUNNING)
+        asp = b.rv + b.frac * (umax - b.rv)
+        ok, _, _ = accept(ev.eu, b.rv, asp, umax, ev.hard, nobody_seated, req, b.status == RUNNING, req, False,
+                          1e-12, 0.0)
         req = req[0]
         me = sc.actors.index(self.seated)
         out = []

@@ -341,6 +341,21 @@ def weighted_gradient(w, grad):
 
 
 @njit(**JIT)
+def nash_direction_runs(eu, rv, req, bias, grad, eps):
+    """``[R, I]``: the gradient of the log Nash product over the required actors, plus bias.
+
+    ``sum_a w_a grad_a`` with ``w_a = [a required] / max(eu_a - rv_a, eps) + bias_a``
+    (``bias``: each mediator's pull toward its own position, 0 for the others).
+    """
+    n_r, n_a = eu.shape
+    w = np.empty((n_r, n_a))
+    for r in range(n_r):
+        for a in range(n_a):
+            w[r, a] = (1.0 if req[r, a] else 0.0) / max(eu[r, a] - rv[r, a], eps) + bias[a]
+    return weighted_gradient(w, grad)
+
+
+@njit(**JIT)
 def rprop_draft(x, lo, hi, step, gsign, direction, rows, op, grow, shrink, step_min, step_max):
     """One sign-based (Rprop) step of the texts of ``rows`` along ``direction``, on open issues, in place."""
     n_r, n_i = x.shape
@@ -394,31 +409,33 @@ def influence_and_time(pos, rv, rv_own, lam_w, pos_anchor, one_minus_lam, drop, 
 
 
 @njit(**JIT)
-def mediated_accept(eu, rv, frac, umax, hard, override, req, running):
-    """One round's verdicts on the mediators' text.
+def accept(eu, rv, asp, umax, hard, override, req, running, proposer, use_proposer, tol_asp, tol_rv):
+    """One round's verdicts on the text on the table.
 
-    An actor accepts if its expected utility meets its aspiration
-    (``rv + frac (umax - rv)``) and its reservation value, and no hard red line is
-    crossed; a seated human (``override`` 0 or 1) decides instead. A running run agrees
-    if every required actor accepts; otherwise the first required actor whose best in
-    the phase is below its reservation value walks out.
+    An actor accepts if its expected utility meets its aspiration ``asp`` and its
+    reservation value (each less its tolerance), and no hard red line is crossed; a
+    seated human (``override`` 0 or 1) decides instead; with ``use_proposer``, the actor
+    who proposed the text stands by it unless it falls below its reservation value. A
+    running run agrees if every required actor accepts; otherwise the first required
+    actor whose best in the phase is below its reservation value walks out.
 
     Returns:
-        asp, ok ``[R, A]``; agreed ``[R]`` bool; walker ``[R]`` (-1: nobody walks out).
+        ok ``[R, A]`` bool; agreed ``[R]`` bool; walker ``[R]`` (-1: nobody walks out).
     """
     n_r, n_a = eu.shape
-    asp = np.empty((n_r, n_a))
     ok = np.empty((n_r, n_a), np.bool_)
     agreed = np.zeros(n_r, np.bool_)
     walker = np.full(n_r, -1, np.int64)
     for r in range(n_r):
         all_ok = True
         for a in range(n_a):
-            asp[r, a] = rv[r, a] + frac[r, a] * (umax[r, a] - rv[r, a])
-            if override[r, a] >= 0:
+            above_rv = eu[r, a] >= rv[r, a] - tol_rv and not hard[r, a]
+            if use_proposer and proposer[r, a]:
+                ok[r, a] = above_rv
+            elif override[r, a] >= 0:
                 ok[r, a] = override[r, a] == 1
             else:
-                ok[r, a] = eu[r, a] >= asp[r, a] - 1e-12 and eu[r, a] >= rv[r, a] and not hard[r, a]
+                ok[r, a] = eu[r, a] >= asp[r, a] - tol_asp and above_rv
             if req[r, a] and not ok[r, a]:
                 all_ok = False
         if not running[r]:
@@ -429,4 +446,78 @@ def mediated_accept(eu, rv, frac, umax, hard, override, req, running):
                 if req[r, a] and umax[r, a] < rv[r, a]:
                     walker[r] = a
                     break
-    return asp, ok, agreed, walker
+    return ok, agreed, walker
+
+
+@njit(**JIT)
+def frontier_offer_runs(pos, weight, lo, hi, x, op, who, target, others, linear):
+    """``[R, I]``: the text that gives actor ``who[r]`` utility ``target[r]`` and the others most.
+
+    Starting from ``who``'s ideal on the open issues (within the phase's bounds), it moves
+    issues toward the others' pooled position, the issue with the best ratio of their
+    gain to its loss first (ties in issue order), until its utility over the open issues
+    has fallen to ``target`` (plain utility: no commitment problem, no red lines).
+    Closed issues keep ``x``.
+    """
+    n_r, n_a, n_i = pos.shape
+    out = np.empty((n_r, n_i))
+    w_own = np.empty(n_i)
+    own = np.empty(n_i)
+    pooled = np.empty(n_i)
+    loss = np.empty(n_i)
+    key = np.empty(n_i)
+    order = np.empty(n_i, np.int64)
+    wp = np.empty(n_a)
+    for r in range(n_r):
+        p = who[r]
+        s = 0.0
+        for i in range(n_i):
+            w_own[i] = weight[r, p, i] if op[r, i] else 0.0
+            s += w_own[i]
+        s = max(s, 1e-12)
+        for a in range(n_a):
+            t = 0.0
+            for i in range(n_i):
+                if op[r, i]:
+                    t += weight[r, a, i]
+            wp[a] = max(t, 1e-12)
+        short = 0.0  # what the phase's bounds cut off the ideal: 1 - short is the best on offer
+        for i in range(n_i):
+            w_own[i] = w_own[i] / s
+            own[i] = min(max(pos[r, p, i], lo[r, i]), hi[r, i])
+            wo_sum = 0.0
+            wpos = 0.0
+            gain = 0.0  # the others' normalised weights on the issue, pooled
+            for a in range(n_a):
+                ow = weight[r, a, i] if (op[r, i] and others[r, a]) else 0.0
+                wo_sum += ow
+                wpos += ow * pos[r, a, i]
+                gain += ow / wp[a]
+            pl = wpos / max(wo_sum, 1e-12) if wo_sum > 0.0 else own[i]
+            pooled[i] = min(max(pl, lo[r, i]), hi[r, i])
+            dist = abs(pooled[i] - own[i]) if op[r, i] else 0.0
+            loss[i] = w_own[i] * (dist if linear else dist * dist)  # own loss of conceding the whole issue
+            key[i] = -(gain / max(w_own[i], 1e-12)) if (op[r, i] and dist > 0.0) else np.inf
+            order[i] = i
+            d0 = abs(own[i] - pos[r, p, i])
+            short += w_own[i] * (d0 if linear else d0 * d0)
+        for i in range(1, n_i):  # a stable insertion sort of the issues by key: best ratio first
+            k = order[i]
+            j = i - 1
+            while j >= 0 and key[order[j]] > key[k]:
+                order[j + 1] = order[j]
+                j -= 1
+            order[j + 1] = k
+        budget = max(1.0 - short - target[r], 0.0)
+        cum = 0.0
+        for q in range(n_i):
+            i = order[q]
+            ls = loss[i]
+            cum += ls
+            f = 0.0
+            if ls > 0.0:
+                f = min(max((budget - (cum - ls)) / ls, 0.0), 1.0)
+                if not linear:
+                    f = np.sqrt(f)
+            out[r, i] = own[i] + f * (pooled[i] - own[i]) if op[r, i] else x[r, i]
+    return out

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from sim.agenda import Agenda
-from sim.compiled import influence_and_time, renege_scale_runs
+from sim.compiled import evaluate_runs, influence_and_time, renege_scale_runs
 from sim.scenario import Scenario
 from sim.strategies import STRATEGIES, ConcessionContext
 from sim.streams import draw_many
@@ -94,6 +94,7 @@ class Derived:
     pidx: np.ndarray  # [P] indices of the principals
     counterpart_p: np.ndarray  # [A, P] the columns of ``Static.counterpart`` that are not zero
     turn_start: np.ndarray  # [phases] where each phase's turn to propose starts among the principals
+    mediator_bias: np.ndarray  # [A] each mediator's bias toward its own position, 0 for the others
     frac_table: np.ndarray | None  # [T + 2, A] each round's concession, if every strategy reads only the time
 
     @classmethod
@@ -111,7 +112,8 @@ class Derived:
                                                  eu=one, aspiration=one, reservation_value=one,
                                                  principal=sc.principal))
                 for t in range(st.settings.max_rounds + 2)])
-        return cls(frac_table=frac_table, lam_col=lam[:, None], lam_w=lam[:, None] * sc.influence,
+        return cls(frac_table=frac_table, mediator_bias=sc.bias * sc.mediator, lam_col=lam[:, None],
+                   lam_w=lam[:, None] * sc.influence,
                    one_minus_lam=1.0 - lam, one_minus_lam_col=1.0 - lam[:, None],
                    lev_in=sc.leverage.sum(axis=0), drop=drop,
                    one_family=len(st.families) == 1 and bool(st.families[0][1].all()),
@@ -249,7 +251,7 @@ def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pres
 
 def open_mask(st: Static, b: Batch) -> np.ndarray:
     """``[R, I]``: which issues are open in each run's current phase."""
-    return st.ag.open[np.minimum(b.phase, st.ag.n_phases - 1)]
+    return st.ag.open[b.phase]  # a run's phase never passes the last (settle stops there)
 
 
 def open_phase(st: Static, b: Batch, rows: np.ndarray) -> None:
@@ -297,7 +299,14 @@ def evaluate_batch(st: Static, b: Batch, op: np.ndarray, x: np.ndarray | None = 
         rs: ``renege_scale(st, b)`` if the caller already has it this round.
     """
     sc = st.sc
-    return evaluate(b.x if x is None else x, op, b.pos, b.weight, sc.status_quo,
+    if x is None:  # the kernel's own arrays: straight to the compiled loops
+        rs = renege_scale(st, b) if rs is None else rs
+        eu, u, m, wp, vsq_open, p, umax, hard, grad = evaluate_runs(
+            b.x, op, b.pos, b.weight, sc.status_quo, rs, sc.guarantee_issue, sc.guarantee_strong_end,
+            st.red_lines.arrays, sc.utility == "linear", with_grad)
+        return Evaluation(eu=eu, u=u, m=m, wp=wp, vsq_open=vsq_open, p=p, hard=hard, umax=umax,
+                          grad=grad if with_grad else None)
+    return evaluate(x, op, b.pos, b.weight, sc.status_quo,
                     renege_scale(st, b) if rs is None else rs,
                     sc.guarantee_issue, sc.guarantee_strong_end, st.red_lines, sc.utility, with_grad)
 

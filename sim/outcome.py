@@ -23,8 +23,12 @@ CHECK_EVERY = 5
 SETTLED = 1e-6
 
 
-def _runs(a: np.ndarray, tail: tuple, n: int, dtype=float) -> np.ndarray:
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=dtype), (n,) + tail))
+def _runs(a: np.ndarray, tail: tuple, lead: tuple, dtype=float) -> np.ndarray:
+    """``a`` broadcast to ``lead + tail``, as a C-contiguous ``[N, *tail]`` array."""
+    a = np.asarray(a, dtype=dtype)
+    if a.shape != lead + tail:
+        a = np.broadcast_to(a, lead + tail)
+    return np.ascontiguousarray(a).reshape((-1,) + tail)
 
 
 def nash_solution(pos: np.ndarray, weight: np.ndarray, rv: np.ndarray, members: np.ndarray,
@@ -45,13 +49,12 @@ def nash_solution(pos: np.ndarray, weight: np.ndarray, rv: np.ndarray, members: 
     members = np.asarray(members, bool)
     n_a, n_i = pos.shape[-2:]
     lead = np.broadcast_shapes(pos.shape[:-2], weight.shape[:-2], np.shape(rv)[:-1])
-    n = int(np.prod(lead))
     x = pos[..., members, :].mean(axis=-2) if x0 is None else x0
-    lo_, hi_ = _runs(lo, (n_i,), n), _runs(hi, (n_i,), n)
-    x = np.minimum(np.maximum(_runs(x, (n_i,), n), lo_), hi_)
+    lo_, hi_ = _runs(lo, (n_i,), lead), _runs(hi, (n_i,), lead)
+    x = np.minimum(np.maximum(_runs(x, (n_i,), lead), lo_), hi_)
     rl = red_lines if red_lines is not None else RedLines.none(n_a, n_i)
-    out = nash_runs(x, _runs(pos, (n_a, n_i), n), _runs(weight, (n_a, n_i), n), _runs(rv, (n_a,), n), members,
-                    kind == "linear", rl.arrays, lo_, hi_, int(iterations), CHECK_EVERY, SETTLED)
+    out = nash_runs(x, _runs(pos, (n_a, n_i), lead), _runs(weight, (n_a, n_i), lead), _runs(rv, (n_a,), lead),
+                    members, kind == "linear", rl.arrays, lo_, hi_, int(iterations), CHECK_EVERY, SETTLED)
     return out.reshape(lead + (n_i,))
 
 
@@ -73,6 +76,7 @@ def pareto_efficient(x: np.ndarray, pos: np.ndarray, weight: np.ndarray, members
     """
     n_r, n_a, n_i = pos.shape[0], pos.shape[-2], x.shape[-1]
     rl = red_lines if red_lines is not None else RedLines.none(n_a, n_i)
-    free = np.ones((n_r, n_i), bool) if free is None else _runs(free, (n_i,), n_r, bool)
-    return pareto_runs(_runs(x, (n_i,), n_r), _runs(pos, (n_a, n_i), n_r), _runs(weight, (n_a, n_i), n_r),
+    lead = (n_r,)
+    free = np.ones((n_r, n_i), bool) if free is None else _runs(free, (n_i,), lead, bool)
+    return pareto_runs(_runs(x, (n_i,), lead), _runs(pos, (n_a, n_i), lead), _runs(weight, (n_a, n_i), lead),
                        np.asarray(members, bool), kind == "linear", rl.arrays, free, float(delta), float(tol))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.compiled import accept, frontier_offer_runs
 from sim.kernel import (
     RUNNING,
     WALKOUT,
@@ -77,33 +78,7 @@ def frontier_offer(st: Static, b: Batch, who: np.ndarray, target: np.ndarray, op
     their gain to its loss first, until its utility over the open issues has fallen to
     ``target`` (plain utility: no commitment problem, no red lines).
     """
-    rr = np.arange(len(b))
-    w_own = b.weight[rr, who] * op  # [R, I]
-    w_own = w_own / np.maximum(w_own.sum(-1, keepdims=True), 1e-12)
-    own = np.clip(b.pos[rr, who], b.lo, b.hi)
-    ow = b.weight * op[:, None, :] * others[..., None]  # [R, A, I]
-    wo_sum = ow.sum(axis=1)
-    wp = np.maximum((b.weight * op[:, None, :]).sum(-1), 1e-12)  # [R, A]
-    pooled = np.where(wo_sum > 0, (ow * b.pos).sum(axis=1) / np.maximum(wo_sum, 1e-12), own)
-    pooled = np.clip(pooled, b.lo, b.hi)
-    gain_w = (ow / wp[..., None]).sum(axis=1)  # the others' (normalised) weights, pooled
-    dist = np.abs(pooled - own) * op
-    quadratic = st.sc.utility != "linear"
-    loss = w_own * (dist * dist if quadratic else dist)  # own loss of conceding the whole issue
-    ratio = np.where(op & (dist > 0), gain_w / np.maximum(w_own, 1e-12), -np.inf)
-    order = np.argsort(-ratio, axis=-1, kind="stable")
-    loss_s = np.take_along_axis(loss, order, axis=-1)
-    before = np.cumsum(loss_s, axis=-1) - loss_s
-    d0 = np.abs(own - b.pos[rr, who])  # > 0 only where the phase's bounds cut the ideal off
-    best = 1.0 - (w_own * (d0 * d0 if quadratic else d0)).sum(-1)
-    budget = np.maximum(best - target, 0.0)[:, None]
-    part = np.clip((budget - before) / np.where(loss_s > 0, loss_s, 1.0), 0.0, 1.0)
-    part = np.where(loss_s > 0, part, 0.0)
-    if quadratic:
-        part = np.sqrt(part)
-    f = np.empty_like(part)
-    np.put_along_axis(f, order, part, axis=-1)
-    return np.where(op, own + f * (pooled - own), b.x)
+    return frontier_offer_runs(b.pos, b.weight, b.lo, b.hi, b.x, op, who, target, others, st.sc.utility == "linear")
 
 
 def proposer_of(st: Static, b: Batch, t: int) -> np.ndarray:
@@ -148,17 +123,15 @@ class AlternatingOffers(Protocol):
         x = frontier_offer(st, b, who, asp[rr, who], op, others)
         b.x = np.where(running[:, None], x, b.x)
         ev = evaluate_batch(st, b, op, with_grad=False)
-        ok = (ev.eu >= asp - TOL) & (ev.eu >= b.rv - TOL) & ~ev.hard
-        ok = np.where(b.override >= 0, b.override == 1, ok)  # a seated human decides
-        # the proposer stands by its own text unless it falls below its reservation value
-        ok = np.where(is_prop, (ev.eu >= b.rv - TOL) & ~ev.hard, ok)
-        agreed = running & (ok | ~req).all(axis=-1)
-        hopeless = req & (umax < b.rv)
-        walk = running & ~agreed & hopeless.any(axis=-1)
+        # a seated human decides; the proposer stands by its own text unless it falls
+        # below its reservation value
+        ok, agreed, walker = accept(ev.eu, b.rv, asp, umax, ev.hard, b.override, req, running, is_prop, True,
+                                    TOL, TOL)
+        walk = walker >= 0
         rv = running[:, None]
         b.eu, b.asp = np.where(rv, ev.eu, b.eu), np.where(rv, asp, b.asp)
         b.umax, b.accept = np.where(rv, umax, b.umax), np.where(rv, ok, b.accept)
-        b.walker = np.where(walk, hopeless.argmax(axis=-1), b.walker)
+        b.walker = np.where(walk, walker, b.walker)
         b.status = np.where(walk, WALKOUT, b.status).astype(np.int8)
         b.rounds = np.where(running, t + 1, b.rounds)
         settle(st, b, agreed, t + 1)  # the next phase opens in round t + 1, its first mover first

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.compiled import mediated_accept, rprop_draft
+from sim.compiled import accept, rprop_draft
 from sim.kernel import (
     RUNNING,
     WALKOUT,
@@ -68,7 +68,8 @@ class Mediated(Protocol):
         ev = evaluate_batch(st, b, op, rs=rs)
         umax = best_in_phase(st, b, ev, op, rs=rs)
         req = required(st, op)
-        asp, ok, agreed, walker = mediated_accept(ev.eu, b.rv, b.frac, umax, ev.hard, b.override, req, running)
+        asp = b.rv + b.frac * (umax - b.rv)
+        ok, agreed, walker = accept(ev.eu, b.rv, asp, umax, ev.hard, b.override, req, running, req, False, 1e-12, 0.0)
         walk = walker >= 0
         if all_running:
             b.eu, b.asp, b.umax, b.accept = ev.eu, asp, umax, ok

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.compiled import weighted_gradient
+from sim.compiled import nash_direction_runs, weighted_gradient
 from sim.kernel import EPS, Batch, Static, best_in_phase, open_mask
 from sim.utility import issue_values
 
@@ -38,9 +38,7 @@ KS_GAIN = 20.0
 
 def nash_direction(st: Static, b: Batch, ev, req: np.ndarray) -> np.ndarray:
     """Gradient ``[R, I]`` of the log Nash product over the required actors, plus bias."""
-    surplus = np.maximum(ev.eu - b.rv, EPS)
-    w = req / surplus + st.sc.bias * st.sc.mediator
-    return weighted_gradient(w, ev.grad)
+    return nash_direction_runs(ev.eu, b.rv, req, st.derived.mediator_bias, ev.grad, EPS)
 
 
 def ks_direction(st: Static, b: Batch, ev, req: np.ndarray) -> np.ndarray:
