@@ -41,7 +41,7 @@ def value(d, linear):
 def slope(d, linear):
     """d value / d text at distance ``d = text - ideal`` (0 at the ideal itself, for linear)."""
     if linear:
-        return -1.0 if d > 0.0 else (1.0 if d < 0.0 else 0.0)
+        return 1.0 * (d < 0.0) - 1.0 * (d > 0.0)  # without branches: the sign of d is a coin toss
     return -2.0 * d
 
 
@@ -117,21 +117,6 @@ def evaluate_runs(x, op, pos, weight, sq, rs, gi, strong, rl, linear, with_grad)
         gpen[:, :] = 0.0
         red_line_terms(x[r], weight[r], op[r], True, rl, with_grad, pen, gpen, hard[r])
         for a in range(n_a):
-            ws = 0.0
-            us = 0.0
-            ms = 0.0
-            qs = 0.0
-            for i in range(n_i):
-                v = value(x[r, i] - pos[r, a, i], linear)
-                vs = value(sq[i] - pos[r, a, i], linear)
-                ow = weight[r, a, i] if op[r, i] else 0.0
-                ws += ow
-                us += ow * v
-                ms += ow * min(v, vs)
-                qs += ow * vs
-            wpa = max(ws, 1e-12)
-            ua = us / wpa
-            ma = ms / wpa
             s0 = rs[r, a, 0]
             s1 = rs[r, a, 1]
             if gi >= 0:
@@ -139,6 +124,27 @@ def evaluate_runs(x, op, pos, weight, sq, rs, gi, strong, rl, linear, with_grad)
                 pa = s0 * (1.0 - g * s1)
             else:
                 pa = s0
+            ws = 0.0
+            for i in range(n_i):
+                if op[r, i]:
+                    ws += weight[r, a, i]
+            wpa = max(ws, 1e-12)
+            us = 0.0
+            ms = 0.0
+            qs = 0.0
+            for i in range(n_i):
+                d = x[r, i] - pos[r, a, i]
+                v = value(d, linear)
+                vs = value(sq[i] - pos[r, a, i], linear)
+                ow = weight[r, a, i] if op[r, i] else 0.0
+                us += ow * v
+                ms += ow * min(v, vs)
+                qs += ow * vs
+                if with_grad:
+                    kept = 1.0 * (v >= vs)  # not worse than the status quo: lost if reneged on
+                    grad[r, a, i] = (ow * slope(d, linear) * (1.0 - pa * kept) - gpen[a, i]) / wpa
+            ua = us / wpa
+            ma = ms / wpa
             loss = ua - ma
             eu[r, a] = ua - pa * loss - pen[a] / wpa
             u[r, a] = ua
@@ -151,17 +157,9 @@ def evaluate_runs(x, op, pos, weight, sq, rs, gi, strong, rl, linear, with_grad)
                 g_own = pos[r, a, gi] if strong > 0.5 else 1.0 - pos[r, a, gi]
                 p_own = s0 * (1.0 - g_own * s1)
             umax[r, a] = 1.0 - p_own * (1.0 - vq[r, a])
-            if with_grad:
-                for i in range(n_i):
-                    d = x[r, i] - pos[r, a, i]
-                    v = value(d, linear)
-                    vs = value(sq[i] - pos[r, a, i], linear)
-                    ow = weight[r, a, i] if op[r, i] else 0.0
-                    kept = 1.0 if v >= vs else 0.0  # not worse than the status quo: lost if reneged on
-                    grad[r, a, i] = (ow * slope(d, linear) * (1.0 - pa * kept) - gpen[a, i]) / wpa
-                if gi >= 0 and op[r, gi]:
-                    # eu = u - p (u - m): d eu / d x_g = -(u - m) dp/dx_g, dp/dx_g = -s0 s1 dg/dx_g
-                    grad[r, a, gi] += s0 * s1 * sign_g * loss
+            if with_grad and gi >= 0 and op[r, gi]:
+                # eu = u - p (u - m): d eu / d x_g = -(u - m) dp/dx_g, dp/dx_g = -s0 s1 dg/dx_g
+                grad[r, a, gi] += s0 * s1 * sign_g * loss
     return eu, u, m, wp, vq, p, umax, hard, grad
 
 
@@ -379,11 +377,14 @@ def rprop_draft(x, lo, hi, step, gsign, direction, rows, op, grow, shrink, step_
 
 
 @njit(**JIT)
-def influence_and_time(pos, rv, rv_own, lam_w, pos_anchor, one_minus_lam, drop, press_drop, live):
+def influence_and_time(pos, rv, rv_own, w_start, w_col, w_val, pos_anchor, one_minus_lam, drop, press_drop, live):
     """Between rounds, in place for live runs: Friedkin-Johnsen influence, then time and pressure.
 
     ``pos <- L W pos + (1 - L) pos0``; ``rv <- L W rv + (1 - L) rv_own`` (with the old
-    ``rv_own``); then ``rv_own <- max(rv_own - drop - press_drop, 0)``.
+    ``rv_own``); then ``rv_own <- max(rv_own - drop - press_drop, 0)``. ``L W`` is given by
+    its nonzero entries, row by row (actor ``a``'s are ``w_start[a]:w_start[a + 1]`` of
+    ``w_col``, ``w_val``, in column order), so influence costs the number of channels
+    times the issues, not actors squared.
     """
     n_r, n_a, n_i = pos.shape
     new = np.empty((n_a, n_i))
@@ -391,15 +392,17 @@ def influence_and_time(pos, rv, rv_own, lam_w, pos_anchor, one_minus_lam, drop, 
     for r in range(n_r):
         if not live[r]:
             continue
+        new[:, :] = 0.0
         for a in range(n_a):
+            for k in range(w_start[a], w_start[a + 1]):
+                c, v = w_col[k], w_val[k]
+                for i in range(n_i):
+                    new[a, i] += v * pos[r, c, i]
             for i in range(n_i):
-                s = 0.0
-                for c in range(n_a):
-                    s += lam_w[a, c] * pos[r, c, i]
-                new[a, i] = s + pos_anchor[r, a, i]
+                new[a, i] += pos_anchor[r, a, i]
             s = 0.0
-            for c in range(n_a):
-                s += lam_w[a, c] * rv[r, c]
+            for k in range(w_start[a], w_start[a + 1]):
+                s += w_val[k] * rv[r, w_col[k]]
             nrv[a] = s + one_minus_lam[a] * rv_own[r, a]
         for a in range(n_a):
             for i in range(n_i):

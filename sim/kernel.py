@@ -84,6 +84,7 @@ class Derived:
 
     lam_col: np.ndarray  # [A, 1] susceptibility
     lam_w: np.ndarray  # [A, A] susceptibility times the influence weights, diag(L) W
+    lam_w_sparse: tuple  # its nonzero entries by rows: (row starts [A + 1], columns, values)
     one_minus_lam: np.ndarray  # [A]
     one_minus_lam_col: np.ndarray  # [A, 1]
     lev_in: np.ndarray  # [A] how hard each actor is pressed at pressure 1
@@ -112,8 +113,12 @@ class Derived:
                                                  eu=one, aspiration=one, reservation_value=one,
                                                  principal=sc.principal))
                 for t in range(st.settings.max_rounds + 2)])
+        lam_w = lam[:, None] * sc.influence
+        rows, cols = np.nonzero(lam_w)  # row-major: each row's columns in order
+        sparse = (np.searchsorted(rows, np.arange(sc.n_actors + 1)).astype(np.int64), cols.astype(np.int64),
+                  np.ascontiguousarray(lam_w[rows, cols]))
         return cls(frac_table=frac_table, mediator_bias=sc.bias * sc.mediator, lam_col=lam[:, None],
-                   lam_w=lam[:, None] * sc.influence,
+                   lam_w=lam_w, lam_w_sparse=sparse,
                    one_minus_lam=1.0 - lam, one_minus_lam_col=1.0 - lam[:, None],
                    lev_in=sc.leverage.sum(axis=0), drop=drop,
                    one_family=len(st.families) == 1 and bool(st.families[0][1].all()),
@@ -372,7 +377,9 @@ def influence(st: Static, b: Batch, live: np.ndarray, t: int) -> None:
         drop = dv.drop[t]
     else:
         drop = sc.delay_cost + np.where(sc.deadline == t, sc.deadline_drop, 0.0)
-    influence_and_time(b.pos, b.rv, b.rv_own, dv.lam_w, b.pos_anchor, dv.one_minus_lam, drop, b.press_drop, live)
+    start, col, val = dv.lam_w_sparse
+    influence_and_time(b.pos, b.rv, b.rv_own, start, col, val, b.pos_anchor, dv.one_minus_lam, drop, b.press_drop,
+                       live)
 
 
 def shocks(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
