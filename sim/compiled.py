@@ -108,9 +108,15 @@ def evaluate_runs(x, op, pos, weight, sq, rs, gi, strong, rl, linear, with_grad)
     p = np.empty((n_r, n_a))
     umax = np.empty((n_r, n_a))
     hard = np.zeros((n_r, n_a), np.bool_)
-    grad = np.zeros((n_r, n_a, n_i) if with_grad else (0, n_a, n_i))
+    grad = np.empty((n_r, n_a, n_i) if with_grad else (0, n_a, n_i))  # every cell is written
     pen = np.empty(n_a)
     gpen = np.empty((n_a, n_i))
+    ow = np.empty(n_i)  # per issue: open weight, its products with the values, kept, slope
+    t_u = np.empty(n_i)
+    t_m = np.empty(n_i)
+    t_q = np.empty(n_i)
+    kept = np.empty(n_i)
+    dv = np.empty(n_i)
     sign_g = 1.0 if strong > 0.5 else -1.0
     for r in range(n_r):
         pen[:] = 0.0
@@ -124,25 +130,31 @@ def evaluate_runs(x, op, pos, weight, sq, rs, gi, strong, rl, linear, with_grad)
                 pa = s0 * (1.0 - g * s1)
             else:
                 pa = s0
-            ws = 0.0
-            for i in range(n_i):
-                if op[r, i]:
-                    ws += weight[r, a, i]
-            wpa = max(ws, 1e-12)
-            us = 0.0
-            ms = 0.0
-            qs = 0.0
+            # per issue first (a loop the compiler vectorises), then the sums, in issue order
             for i in range(n_i):
                 d = x[r, i] - pos[r, a, i]
                 v = value(d, linear)
                 vs = value(sq[i] - pos[r, a, i], linear)
-                ow = weight[r, a, i] if op[r, i] else 0.0
-                us += ow * v
-                ms += ow * min(v, vs)
-                qs += ow * vs
-                if with_grad:
-                    kept = 1.0 * (v >= vs)  # not worse than the status quo: lost if reneged on
-                    grad[r, a, i] = (ow * slope(d, linear) * (1.0 - pa * kept) - gpen[a, i]) / wpa
+                o = weight[r, a, i] * op[r, i]
+                ow[i] = o
+                t_u[i] = o * v
+                t_m[i] = o * min(v, vs)
+                t_q[i] = o * vs
+                kept[i] = 1.0 * (v >= vs)  # not worse than the status quo: lost if reneged on
+                dv[i] = slope(d, linear)
+            ws = 0.0
+            us = 0.0
+            ms = 0.0
+            qs = 0.0
+            for i in range(n_i):
+                ws += ow[i]
+                us += t_u[i]
+                ms += t_m[i]
+                qs += t_q[i]
+            wpa = max(ws, 1e-12)
+            if with_grad:
+                for i in range(n_i):
+                    grad[r, a, i] = (ow[i] * dv[i] * (1.0 - pa * kept[i]) - gpen[a, i]) / wpa
             ua = us / wpa
             ma = ms / wpa
             loss = ua - ma
