@@ -72,8 +72,8 @@ class NegotiatorAgent(CellAgent):
 
     @property
     def trust(self) -> np.ndarray:
-        """Trust in every other actor."""
-        return self.model.batch.trust[0, self.index]
+        """Trust in every other actor (a copy: trust changes through the kernel's steps)."""
+        return self.model.batch.trust[0, self.index].copy()
 
     def step(self) -> None:
         """Agents act through the kernel (see NegotiationModel.step); nothing per agent."""

@@ -173,7 +173,7 @@ class Batch:
                "pos", "rv", "rv_own", "frac", "frac_prev", "trust", "x", "lo", "hi", "step",
                "gsign", "phase", "locked", "status", "rounds", "phases_agreed", "eu", "asp",
                "umax", "accept", "walker", "fresh", "last_phase_round", "override",
-               "pos_anchor", "press_drop")
+               "pos_anchor", "press_drop", "rs")
 
     def __init__(self, **arrays: np.ndarray) -> None:
         self.names = tuple(arrays)
@@ -223,9 +223,10 @@ def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pres
         return np.where(np.isnan(arr), default, arr)
 
     trust0 = np.broadcast_to(sc.trust, (r, a, a)).copy()
-    t_lvl = np.broadcast_to(np.full(r, np.nan) if trust is None else np.asarray(trust, float), (r,))
-    trust0 = np.where(st.principal_pairs & ~np.isnan(t_lvl)[:, None, None],
-                      np.nan_to_num(t_lvl)[:, None, None], trust0)
+    if trust is not None:
+        t_lvl = np.broadcast_to(np.asarray(trust, float), (r,))
+        trust0 = np.where(st.principal_pairs & ~np.isnan(t_lvl)[:, None, None],
+                          np.nan_to_num(t_lvl)[:, None, None], trust0)
     cred_lvl = cond(credibility, np.nan)
     cred = np.where(sc.guarantor & ~np.isnan(cred_lvl)[:, None], np.nan_to_num(cred_lvl)[:, None],
                     sc.credibility)
@@ -247,6 +248,7 @@ def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pres
         pos_anchor=dv.one_minus_lam_col * pos0,
         press_drop=sc.pressure_rate * press[:, None] * dv.lev_in,
     )
+    update_renege_scale(st, b)
     open_phase(st, b, np.arange(r))
     from sim.protocols import PROTOCOLS  # late import: protocols build on this module
 
@@ -278,9 +280,10 @@ def open_phase(st: Static, b: Batch, rows: np.ndarray) -> None:
     hi = np.where(again & (prev < sq), np.minimum(hi, prev), hi)
     hi = np.maximum(hi, lo)
     fm = ag.first_mover[ph]
-    pos = b.pos[rows]
-    med = sc.mediator.astype(float)
-    med_pos = (pos * med[:, None]).sum(axis=1) / max(med.sum(), 1.0)
+    pos = b.pos[rows] if rows.size < len(b) else b.pos  # rows: every run, in order, or a few
+    med = np.flatnonzero(sc.mediator)
+    # the mediators' mean position: their positions added in order, over their number
+    med_pos = pos[:, med].sum(axis=1) / max(float(med.size), 1.0) if med.size else np.zeros(prev.shape)
     anchor = np.where((fm >= 0)[:, None], pos[np.arange(rows.size), np.maximum(fm, 0)], med_pos)
     b.x[rows] = np.where(op, np.clip(anchor, lo, hi), prev)
     b.lo[rows], b.hi[rows] = lo, hi
@@ -291,9 +294,22 @@ def open_phase(st: Static, b: Batch, rows: np.ndarray) -> None:
 
 
 def renege_scale(st: Static, b: Batch) -> np.ndarray:
-    """``[R, A, 2]``: base chance the counterpart reneges, and guarantor credibility."""
+    """``[R, A, 2]``: base chance the counterpart reneges, and guarantor credibility.
+
+    Kept in the batch (``b.rs``): it changes only when trust does (a phase implemented,
+    a shock), and :func:`update_renege_scale` recomputes those runs' rows then.
+    """
+    return b.rs
+
+
+def update_renege_scale(st: Static, b: Batch, rows: np.ndarray | None = None) -> None:
+    """Recompute ``b.rs`` from trust and credibility, for ``rows`` (default: every run)."""
     dv, sc = st.derived, st.sc
-    return renege_scale_runs(b.trust, dv.pidx, dv.counterpart_p, sc.renege_base, sc.guarantor, b.cred)
+    if rows is None:
+        b.add("rs", renege_scale_runs(b.trust, dv.pidx, dv.counterpart_p, sc.renege_base, sc.guarantor, b.cred))
+    else:
+        b.rs[rows] = renege_scale_runs(b.trust[rows], dv.pidx, dv.counterpart_p, sc.renege_base, sc.guarantor,
+                                       b.cred[rows])
 
 
 def evaluate_batch(st: Static, b: Batch, op: np.ndarray, x: np.ndarray | None = None,
@@ -394,6 +410,7 @@ def shocks(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
     rows = np.flatnonzero(hit)
     tr = b.trust[rows]
     b.trust[rows] = np.where(st.principal_pairs, tr * (1.0 - sc.shock_trust_drop), tr)
+    update_renege_scale(st, b, rows)
     collapse = hit & (u[:, 1] < sc.shock_collapse) & (b.status == RUNNING)
     b.status[collapse] = SHOCK
 
@@ -410,6 +427,7 @@ def settle(st: Static, b: Batch, agreed: np.ndarray, t: int) -> None:
     gain = st.sc.trust_gain
     tr = b.trust[rows]
     b.trust[rows] = np.where(st.principal_pairs, tr + gain * (1.0 - tr), tr)
+    update_renege_scale(st, b, rows)
     last = b.phase[rows] + 1 >= st.ag.n_phases
     done = rows[last]
     b.status[done] = AGREED
