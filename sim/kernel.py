@@ -1,9 +1,11 @@
 """The round kernel: the state of many negotiations as arrays, and the steps of a round.
 
 Everything a round does (draft, evaluate, concede, influence, time, shocks) is written
-once here over numpy arrays shaped ``[runs, actors, issues]``, with no Python loop over
-actors or runs. The Mesa model runs a batch of one; a sweep job runs thousands at once
-and retires finished runs as it goes. Each run draws its random numbers from its own
+once, over arrays shaped ``[runs, actors, issues]``, with no Python loop over actors or
+runs: the steps here and in :mod:`sim.protocols` are numpy expressions and calls to the
+compiled loops of :mod:`sim.compiled`, which go over runs, actors and issues in machine
+code. The Mesa model runs a batch of one; a sweep job runs thousands at once and retires
+finished runs as it goes. Each run draws its random numbers from its own
 stream, ``numpy.random.default_rng(seed)`` (a ``SeedSequence(seed)``), always in the
 same order, so a seed gives the same result bit for bit alone or inside any batch.
 
