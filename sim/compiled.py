@@ -94,19 +94,15 @@ def evaluate_runs(x, op, pos, weight, sq, rs, gi, strong, rl, linear, with_grad)
     ``pos``, ``weight`` ``[N, A, I]``; ``sq`` ``[I]``; ``rs`` ``[N, A, 2]``.
 
     Returns:
-        eu, u, m, wp, vsq_open, p, umax ``[N, A]``; hard ``[N, A]`` bool; grad ``[N, A, I]``
+        ``[7, N, A]``: eu, u, m, wp, vsq_open, p, umax; hard ``[N, A]`` bool; grad ``[N, A, I]``
         (empty without ``with_grad``). ``umax`` is the actor's expected utility of its own
         ideal on the open issues: each open issue its way, kept with probability ``1 - p``
         (``p`` at the actor's own ideal guarantee when that clause is open).
     """
     n_r, n_a, n_i = pos.shape
-    eu = np.empty((n_r, n_a))
-    u = np.empty((n_r, n_a))
-    m = np.empty((n_r, n_a))
-    wp = np.empty((n_r, n_a))
-    vq = np.empty((n_r, n_a))
-    p = np.empty((n_r, n_a))
-    umax = np.empty((n_r, n_a))
+    per_actor = np.empty((7, n_r, n_a))  # one array to return: each returned array costs a conversion
+    eu, u, m, wp, vq, p, umax = (per_actor[0], per_actor[1], per_actor[2], per_actor[3], per_actor[4],
+                                 per_actor[5], per_actor[6])
     hard = np.zeros((n_r, n_a), np.bool_)
     grad = np.empty((n_r, n_a, n_i) if with_grad else (0, n_a, n_i))  # every cell is written
     pen = np.empty(n_a)
@@ -172,7 +168,7 @@ def evaluate_runs(x, op, pos, weight, sq, rs, gi, strong, rl, linear, with_grad)
             if with_grad and gi >= 0 and op[r, gi]:
                 # eu = u - p (u - m): d eu / d x_g = -(u - m) dp/dx_g, dp/dx_g = -s0 s1 dg/dx_g
                 grad[r, a, gi] += s0 * s1 * sign_g * loss
-    return eu, u, m, wp, vq, p, umax, hard, grad
+    return per_actor, hard, grad
 
 
 @njit(**JIT)

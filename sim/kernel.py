@@ -324,7 +324,7 @@ def evaluate_batch(st: Static, b: Batch, op: np.ndarray, x: np.ndarray | None = 
     sc = st.sc
     if x is None:  # the kernel's own arrays: straight to the compiled loops
         rs = renege_scale(st, b) if rs is None else rs
-        eu, u, m, wp, vsq_open, p, umax, hard, grad = evaluate_runs(
+        (eu, u, m, wp, vsq_open, p, umax), hard, grad = evaluate_runs(
             b.x, op, b.pos, b.weight, sc.status_quo, rs, sc.guarantee_issue, sc.guarantee_strong_end,
             st.red_lines.arrays, sc.utility == "linear", with_grad)
         return Evaluation(eu=eu, u=u, m=m, wp=wp, vsq_open=vsq_open, p=p, hard=hard, umax=umax,
@@ -451,7 +451,9 @@ def required(st: Static, op: np.ndarray) -> np.ndarray:
     gi = st.sc.guarantee_issue
     if gi >= 0 and st.derived.guarantor_any:
         return st.required_base | (st.sc.guarantor & op[:, gi, None])
-    return np.broadcast_to(st.required_base, op.shape[:1] + st.required_base.shape)
+    req = np.empty(op.shape[:1] + st.required_base.shape, bool)  # (cheaper than np.broadcast_to)
+    req[:] = st.required_base
+    return req
 
 
 def final_text(st: Static, b: Batch) -> np.ndarray:

@@ -233,7 +233,7 @@ def evaluate(x, open_, position, weight, status_quo, renege_scale, guarantee_iss
             _rows(x, lead, (n_i,)), _rows(open_, lead, (n_i,), np.bool_), _rows(position, lead, (n_a, n_i)),
             _rows(weight, lead, (n_a, n_i)), sq, _rows(renege_scale, lead, (n_a, 2)), int(guarantee_issue),
             float(strong_end), red_lines.arrays, lin, bool(with_grad))
-    eu, u, m, wp, vsq_open, p, umax, hard, grad = out
+    (eu, u, m, wp, vsq_open, p, umax), hard, grad = out
     if len(lead) != 1:
         per_actor = lead + (n_a,)
         eu, u, m, wp, vsq_open, p, umax, hard = (a.reshape(per_actor) for a in (eu, u, m, wp, vsq_open, p, umax, hard))

@@ -109,6 +109,7 @@ class AlternatingOffers(Protocol):
     @classmethod
     def step(cls, st: Static, b: Batch, t: int) -> None:
         running = b.status == RUNNING
+        all_running = bool(running.all())
         op = open_mask(st, b)
         who = proposer_of(st, b, t)
         rr = np.arange(len(b))
@@ -121,18 +122,23 @@ class AlternatingOffers(Protocol):
         req = required(st, op)
         others = req & ~is_prop & st.sc.principal
         x = frontier_offer(st, b, who, asp[rr, who], op, others)
-        b.x = np.where(running[:, None], x, b.x)
+        b.x = x if all_running else np.where(running[:, None], x, b.x)
         ev = evaluate_batch(st, b, op, with_grad=False)
         # a seated human decides; the proposer stands by its own text unless it falls
         # below its reservation value
         ok, agreed, walker = accept(ev.eu, b.rv, asp, umax, ev.hard, b.override, req, running, is_prop, True,
                                     TOL, TOL)
         walk = walker >= 0
-        rv = running[:, None]
-        b.eu, b.asp = np.where(rv, ev.eu, b.eu), np.where(rv, asp, b.asp)
-        b.umax, b.accept = np.where(rv, umax, b.umax), np.where(rv, ok, b.accept)
-        b.walker = np.where(walk, walker, b.walker)
-        b.status = np.where(walk, WALKOUT, b.status).astype(np.int8)
-        b.rounds = np.where(running, t + 1, b.rounds)
+        if all_running:
+            b.eu, b.asp, b.umax, b.accept = ev.eu, asp, umax, ok
+            b.rounds[:] = t + 1
+        else:
+            rv = running[:, None]
+            b.eu, b.asp = np.where(rv, ev.eu, b.eu), np.where(rv, asp, b.asp)
+            b.umax, b.accept = np.where(rv, umax, b.umax), np.where(rv, ok, b.accept)
+            b.rounds = np.where(running, t + 1, b.rounds)
+        if walk.any():
+            b.walker = np.where(walk, walker, b.walker)
+            b.status = np.where(walk, WALKOUT, b.status).astype(np.int8)
         settle(st, b, agreed, t + 1)  # the next phase opens in round t + 1, its first mover first
         between_rounds(st, b, t)
