@@ -98,6 +98,7 @@ class Derived:
     counterpart_p: np.ndarray  # [A, P] the columns of ``Static.counterpart`` that are not zero
     turn_start: np.ndarray  # [phases] where each phase's turn to propose starts among the principals
     mediator_bias: np.ndarray  # [A] each mediator's bias toward its own position, 0 for the others
+    required_by_phase: np.ndarray  # [phases, A] whose acceptance a text needs in each phase
     frac_table: np.ndarray | None  # [T + 2, A] each round's concession, if every strategy reads only the time
 
     @classmethod
@@ -119,7 +120,11 @@ class Derived:
         rows, cols = np.nonzero(lam_w)  # row-major: each row's columns in order
         sparse = (np.searchsorted(rows, np.arange(sc.n_actors + 1)).astype(np.int64), cols.astype(np.int64),
                   np.ascontiguousarray(lam_w[rows, cols]))
-        return cls(frac_table=frac_table, mediator_bias=sc.bias * sc.mediator, lam_col=lam[:, None],
+        req = st.required_base[None, :] & np.ones((st.ag.n_phases, 1), bool)
+        if sc.guarantee_issue >= 0 and sc.guarantor.any():
+            req = req | (sc.guarantor & st.ag.open[:, sc.guarantee_issue, None])
+        return cls(frac_table=frac_table, mediator_bias=sc.bias * sc.mediator, required_by_phase=req,
+                   lam_col=lam[:, None],
                    lam_w=lam_w, lam_w_sparse=sparse,
                    one_minus_lam=1.0 - lam, one_minus_lam_col=1.0 - lam[:, None],
                    lev_in=sc.leverage.sum(axis=0), drop=drop,
@@ -155,6 +160,16 @@ def make_static(sc: Scenario, ag: Agenda, settings: Settings) -> Static:
     return Static(sc=sc, ag=ag, settings=settings, red_lines=RedLines.from_scenario(sc),
                   counterpart=counterpart, principal_pairs=pairs, families=tuple(families),
                   required_base=pr.copy())
+
+
+def any_true(a: np.ndarray) -> bool:
+    """``a.any()`` for a bool array, several times faster on the small arrays of a round."""
+    return np.count_nonzero(a) > 0
+
+
+def all_true(a: np.ndarray) -> bool:
+    """``a.all()`` for a bool array, several times faster on the small arrays of a round."""
+    return np.count_nonzero(a) == a.size
 
 
 def draw_run(rng: np.random.Generator, n_actors: int, n_issues: int, max_rounds: int):
@@ -375,7 +390,7 @@ def concede(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
         new = concession(st.families, ConcessionContext(t=t, horizon=st.settings.max_rounds, frac=b.frac,
                                                frac_prev=b.frac_prev, eu=b.eu, aspiration=b.asp,
                                                reservation_value=b.rv, principal=st.sc.principal))
-    if new.shape == b.frac.shape and live.all():
+    if new.shape == b.frac.shape and all_true(live):
         b.frac_prev, b.frac = b.frac, new
     else:
         lv = live[:, None]
@@ -407,7 +422,7 @@ def shocks(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
         return
     u = b.uniforms[:, t]
     hit = live & (u[:, 0] < sc.shock_rate)
-    if not hit.any():
+    if not any_true(hit):
         return
     rows = np.flatnonzero(hit)
     tr = b.trust[rows]
@@ -444,6 +459,11 @@ def evolve(st: Static, b: Batch, t: int) -> None:
     concede(st, b, t + 1, live)
     influence(st, b, live, t + 1)
     shocks(st, b, t, live)
+
+
+def required_now(st: Static, b: Batch) -> np.ndarray:
+    """``[R, A]``: :func:`required` for each run's current phase, from a table per phase."""
+    return st.derived.required_by_phase[b.phase]
 
 
 def required(st: Static, op: np.ndarray) -> np.ndarray:

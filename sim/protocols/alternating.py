@@ -28,12 +28,14 @@ from sim.kernel import (
     WALKOUT,
     Batch,
     Static,
+    all_true,
+    any_true,
     best_in_phase,
     concession,
     evaluate_batch,
     influence,
     open_mask,
-    required,
+    required_now,
     settle,
     shocks,
 )
@@ -109,7 +111,7 @@ class AlternatingOffers(Protocol):
     @classmethod
     def step(cls, st: Static, b: Batch, t: int) -> None:
         running = b.status == RUNNING
-        all_running = bool(running.all())
+        all_running = all_true(running)
         op = open_mask(st, b)
         who = proposer_of(st, b, t)
         rr = np.arange(len(b))
@@ -119,7 +121,7 @@ class AlternatingOffers(Protocol):
         ev0 = evaluate_batch(st, b, op, with_grad=False)
         umax = best_in_phase(st, b, ev0, op)
         asp = b.rv + b.frac * (umax - b.rv)
-        req = required(st, op)
+        req = required_now(st, b)
         others = req & ~is_prop & st.sc.principal
         x = frontier_offer(st, b, who, asp[rr, who], op, others)
         b.x = x if all_running else np.where(running[:, None], x, b.x)
@@ -137,7 +139,7 @@ class AlternatingOffers(Protocol):
             b.eu, b.asp = np.where(rv, ev.eu, b.eu), np.where(rv, asp, b.asp)
             b.umax, b.accept = np.where(rv, umax, b.umax), np.where(rv, ok, b.accept)
             b.rounds = np.where(running, t + 1, b.rounds)
-        if walk.any():
+        if any_true(walk):
             b.walker = np.where(walk, walker, b.walker)
             b.status = np.where(walk, WALKOUT, b.status).astype(np.int8)
         settle(st, b, agreed, t + 1)  # the next phase opens in round t + 1, its first mover first

@@ -25,12 +25,14 @@ from sim.kernel import (
     WALKOUT,
     Batch,
     Static,
+    all_true,
+    any_true,
     best_in_phase,
     evaluate_batch,
     evolve,
     open_mask,
     renege_scale,
-    required,
+    required_now,
     settle,
 )
 from sim.protocols.base import Protocol, register
@@ -62,12 +64,12 @@ class Mediated(Protocol):
     @classmethod
     def step(cls, st: Static, b: Batch, t: int) -> None:
         running = b.status == RUNNING
-        all_running = bool(running.all())
+        all_running = all_true(running)
         op = open_mask(st, b)
         rs = renege_scale(st, b)
         ev = evaluate_batch(st, b, op, rs=rs)
         umax = best_in_phase(st, b, ev, op, rs=rs)
-        req = required(st, op)
+        req = required_now(st, b)
         asp = b.rv + b.frac * (umax - b.rv)
         ok, agreed, walker = accept(ev.eu, b.rv, asp, umax, ev.hard, b.override, req, running, req, False, 1e-12, 0.0)
         walk = walker >= 0
@@ -79,12 +81,12 @@ class Mediated(Protocol):
             b.eu, b.asp = np.where(rv, ev.eu, b.eu), np.where(rv, asp, b.asp)
             b.umax, b.accept = np.where(rv, umax, b.umax), np.where(rv, ok, b.accept)
             b.rounds[running] = t + 1
-        any_walk = bool(walk.any())
+        any_walk = any_true(walk)
         if any_walk:
             b.walker = np.where(walk, walker, b.walker)
             b.status[walk] = WALKOUT
         was_fresh = b.fresh.copy()
-        any_agreed = bool(agreed.any())
+        any_agreed = any_true(agreed)
         if any_agreed:
             settle(st, b, agreed, t)
         going = ~was_fresh
@@ -97,6 +99,6 @@ class Mediated(Protocol):
                 ev = evaluate_batch(st, b, op)
                 direction = rule(st, b, ev, req)
             draft(st, b, direction, going, op)
-        if was_fresh.any():
+        if any_true(was_fresh):
             b.fresh = b.fresh & ~was_fresh
         evolve(st, b, t)
