@@ -1,8 +1,8 @@
 """One kernel, any batch size: a seed gives the same numbers alone, in 10 or in 100,000.
 
-Also checks the pieces that make the kernel fast against the plain numpy they replace,
-bit for bit: row sums, signs, the red-line penalty (against the one-hot formulation),
-the batched seeding (against ``default_rng``) and the runs-last Nash-solution loop.
+Also checks the pieces that make the kernel fast against plain numpy, bit for bit: row
+sums, signs, the compiled red-line penalty (against the one-hot formulation), the batched
+seeding (against ``default_rng``) and the Nash solution alone and in a batch.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def generated_static():
 
 @pytest.fixture(scope="module")
 def wide_static():
-    """A random 7-actor, 12-issue scenario: 8 issues or more take the matrix-product sums."""
+    """A random 7-actor, 12-issue scenario (wider than numpy's one-accumulator sums)."""
     return generated(7, 12, seed=2)
 
 
