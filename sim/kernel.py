@@ -432,6 +432,33 @@ def shocks(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
     b.status[collapse] = SHOCK
 
 
+def record_verdicts(b: Batch, t: int, running: np.ndarray, all_running: bool, eu: np.ndarray, asp: np.ndarray,
+                    umax: np.ndarray, ok: np.ndarray, walker: np.ndarray) -> bool:
+    """Keep a round's evaluations and verdicts for the running runs; a walkout ends its run.
+
+    Args:
+        walker: ``[R]`` the actor who walks out of each run, or -1 (from
+            :func:`sim.compiled.accept`).
+
+    Returns:
+        Whether anyone walked out.
+    """
+    if all_running:
+        b.eu, b.asp, b.umax, b.accept = eu, asp, umax, ok
+        b.rounds[:] = t + 1
+    else:
+        rv = running[:, None]
+        b.eu, b.asp = np.where(rv, eu, b.eu), np.where(rv, asp, b.asp)
+        b.umax, b.accept = np.where(rv, umax, b.umax), np.where(rv, ok, b.accept)
+        b.rounds[running] = t + 1
+    walk = walker >= 0
+    if not any_true(walk):
+        return False
+    b.walker = np.where(walk, walker, b.walker)
+    b.status[walk] = WALKOUT
+    return True
+
+
 def settle(st: Static, b: Batch, agreed: np.ndarray, t: int) -> None:
     """Lock the agreed phases, raise trust by implementing them, open the next phase."""
     rows = np.flatnonzero(agreed)

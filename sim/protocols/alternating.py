@@ -25,16 +25,15 @@ import numpy as np
 from sim.compiled import accept, frontier_offer_runs
 from sim.kernel import (
     RUNNING,
-    WALKOUT,
     Batch,
     Static,
     all_true,
-    any_true,
     best_in_phase,
     concession,
     evaluate_batch,
     influence,
     open_mask,
+    record_verdicts,
     required_now,
     settle,
     shocks,
@@ -130,17 +129,6 @@ class AlternatingOffers(Protocol):
         # below its reservation value
         ok, agreed, walker = accept(ev.eu, b.rv, asp, umax, ev.hard, b.override, req, running, is_prop, True,
                                     TOL, TOL)
-        walk = walker >= 0
-        if all_running:
-            b.eu, b.asp, b.umax, b.accept = ev.eu, asp, umax, ok
-            b.rounds[:] = t + 1
-        else:
-            rv = running[:, None]
-            b.eu, b.asp = np.where(rv, ev.eu, b.eu), np.where(rv, asp, b.asp)
-            b.umax, b.accept = np.where(rv, umax, b.umax), np.where(rv, ok, b.accept)
-            b.rounds = np.where(running, t + 1, b.rounds)
-        if any_true(walk):
-            b.walker = np.where(walk, walker, b.walker)
-            b.status = np.where(walk, WALKOUT, b.status).astype(np.int8)
+        record_verdicts(b, t, running, all_running, ev.eu, asp, umax, ok, walker)
         settle(st, b, agreed, t + 1)  # the next phase opens in round t + 1, its first mover first
         between_rounds(st, b, t)

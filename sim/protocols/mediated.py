@@ -22,7 +22,6 @@ import numpy as np
 from sim.compiled import accept, rprop_draft
 from sim.kernel import (
     RUNNING,
-    WALKOUT,
     Batch,
     Static,
     all_true,
@@ -31,6 +30,7 @@ from sim.kernel import (
     evaluate_batch,
     evolve,
     open_mask,
+    record_verdicts,
     renege_scale,
     required_now,
     settle,
@@ -72,19 +72,7 @@ class Mediated(Protocol):
         req = required_now(st, b)
         asp = b.rv + b.frac * (umax - b.rv)
         ok, agreed, walker = accept(ev.eu, b.rv, asp, umax, ev.hard, b.override, req, running, req, False, 1e-12, 0.0)
-        walk = walker >= 0
-        if all_running:
-            b.eu, b.asp, b.umax, b.accept = ev.eu, asp, umax, ok
-            b.rounds[:] = t + 1
-        else:
-            rv = running[:, None]
-            b.eu, b.asp = np.where(rv, ev.eu, b.eu), np.where(rv, asp, b.asp)
-            b.umax, b.accept = np.where(rv, umax, b.umax), np.where(rv, ok, b.accept)
-            b.rounds[running] = t + 1
-        any_walk = any_true(walk)
-        if any_walk:
-            b.walker = np.where(walk, walker, b.walker)
-            b.status[walk] = WALKOUT
+        any_walk = record_verdicts(b, t, running, all_running, ev.eu, asp, umax, ok, walker)
         was_fresh = b.fresh.copy()
         any_agreed = any_true(agreed)
         if any_agreed:
