@@ -199,7 +199,7 @@ class ClassroomModel(NegotiationModel):
             x[0, i] = np.clip(v, b.lo[0, i], b.hi[0, i])
         ev = evaluate_batch(st, b, op, x=x, with_grad=False)
         umax = best_in_phase(st, b, ev, op)
-        req = required(st, op)
+        req = required(st, b)
         nobody_seated = np.full(b.override.shape, -1, np.int8)  # each actor's own test, as the protocol applies it
         asp = b.rv + b.frac * (umax - b.rv)
         ok, _, _ = accept(ev.eu, b.rv, asp, umax, ev.hard, nobody_seated, req, b.status == RUNNING, req, False,

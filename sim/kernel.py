@@ -84,15 +84,12 @@ class Derived:
     no result.
     """
 
-    lam_col: np.ndarray  # [A, 1] susceptibility
-    lam_w: np.ndarray  # [A, A] susceptibility times the influence weights, diag(L) W
-    lam_w_sparse: tuple  # its nonzero entries by rows: (row starts [A + 1], columns, values)
+    lam_w_sparse: tuple  # diag(L) W (susceptibility times influence weights), its nonzero
+    # entries by rows: (row starts [A + 1], columns, values)
     one_minus_lam: np.ndarray  # [A]
     one_minus_lam_col: np.ndarray  # [A, 1]
     lev_in: np.ndarray  # [A] how hard each actor is pressed at pressure 1
     drop: np.ndarray  # [T + 2, A] time-driven drop of reservation values at round t
-    one_family: bool  # a single strategy family covers every actor
-    guarantor_any: bool
     principal_red_lines: RedLines  # the principals' red lines, renumbered over the principals
     pidx: np.ndarray  # [P] indices of the principals
     counterpart_p: np.ndarray  # [A, P] the columns of ``Static.counterpart`` that are not zero
@@ -124,12 +121,9 @@ class Derived:
         if sc.guarantee_issue >= 0 and sc.guarantor.any():
             req = req | (sc.guarantor & st.ag.open[:, sc.guarantee_issue, None])
         return cls(frac_table=frac_table, mediator_bias=sc.bias * sc.mediator, required_by_phase=req,
-                   lam_col=lam[:, None],
-                   lam_w=lam_w, lam_w_sparse=sparse,
+                   lam_w_sparse=sparse,
                    one_minus_lam=1.0 - lam, one_minus_lam_col=1.0 - lam[:, None],
                    lev_in=sc.leverage.sum(axis=0), drop=drop,
-                   one_family=len(st.families) == 1 and bool(st.families[0][1].all()),
-                   guarantor_any=bool(sc.guarantor.any()),
                    principal_red_lines=st.red_lines.subset(pidx), pidx=pidx,
                    counterpart_p=np.ascontiguousarray(st.counterpart[:, pidx]),
                    # the first mover if it is a principal, else the first principal
@@ -488,19 +482,10 @@ def evolve(st: Static, b: Batch, t: int) -> None:
     shocks(st, b, t, live)
 
 
-def required_now(st: Static, b: Batch) -> np.ndarray:
-    """``[R, A]``: :func:`required` for each run's current phase, from a table per phase."""
+def required(st: Static, b: Batch) -> np.ndarray:
+    """``[R, A]``: whose acceptance each run's text needs in its current phase: the
+    principals, and the guarantors while their clause is open (a table per phase)."""
     return st.derived.required_by_phase[b.phase]
-
-
-def required(st: Static, op: np.ndarray) -> np.ndarray:
-    """``[R, A]``: whose acceptance the text needs (guarantors when their clause is open)."""
-    gi = st.sc.guarantee_issue
-    if gi >= 0 and st.derived.guarantor_any:
-        return st.required_base | (st.sc.guarantor & op[:, gi, None])
-    req = np.empty(op.shape[:1] + st.required_base.shape, bool)  # (cheaper than np.broadcast_to)
-    req[:] = st.required_base
-    return req
 
 
 def final_text(st: Static, b: Batch) -> np.ndarray:

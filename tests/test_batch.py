@@ -1,7 +1,7 @@
 """One kernel, any batch size: a seed gives the same numbers alone, in 10 or in 100,000.
 
 Also checks the pieces that make the kernel fast against plain numpy, bit for bit: row
-sums, signs, the compiled red-line penalty (against the one-hot formulation), the batched
+sums, the compiled red-line penalty (against the one-hot formulation), the batched
 seeding (against ``default_rng``) and the Nash solution alone and in a batch.
 """
 
@@ -18,7 +18,7 @@ from sim.outcome import nash_solution
 from sim.scenario import compile_scenario
 from sim.streams import draw_many
 from sim.synthetic import random_agenda, random_scenario
-from sim.utility import CONDITION_RAMP, RedLines, rowsum, sign
+from sim.utility import CONDITION_RAMP, RedLines, rowsum
 
 
 def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
@@ -119,15 +119,13 @@ def test_batched_seeding_equals_default_rng():
 
 
 @pytest.mark.parametrize("n", [1, 2, 5, 7, 8, 9, 16, 17, 31, 64])
-def test_rowsum_and_sign_equal_numpy(n):
+def test_rowsum_equals_numpy(n):
     g = np.random.default_rng(n)
     for shape in [(1, 3), (40, 5), (300, 2)]:
         a = g.standard_normal(shape + (n,)) * 10.0 ** g.integers(-8, 8, shape + (n,))
         assert same_bits(rowsum(a), np.add.reduce(a, axis=-1))
         moved = np.ascontiguousarray(np.moveaxis(a, -1, 0))
         assert same_bits(rowsum(moved, axis=0), np.add.reduce(a, axis=-1))
-        z = np.where(np.abs(a) < 0.5, 0.0, a)
-        assert same_bits(sign(z), np.sign(z))
 
 
 def one_hot_penalty(rl: RedLines, x, weight, open_):

@@ -34,7 +34,7 @@ from sim.kernel import (
     influence,
     open_mask,
     record_verdicts,
-    required_now,
+    required,
     settle,
     shocks,
 )
@@ -120,7 +120,7 @@ class AlternatingOffers(Protocol):
         ev0 = evaluate_batch(st, b, op, with_grad=False)
         umax = best_in_phase(st, b, ev0, op)
         asp = b.rv + b.frac * (umax - b.rv)
-        req = required_now(st, b)
+        req = required(st, b)
         others = req & ~is_prop & st.sc.principal
         x = frontier_offer(st, b, who, asp[rr, who], op, others)
         b.x = x if all_running else np.where(running[:, None], x, b.x)

@@ -32,7 +32,7 @@ from sim.kernel import (
     open_mask,
     record_verdicts,
     renege_scale,
-    required_now,
+    required,
     settle,
 )
 from sim.protocols.base import Protocol, register
@@ -69,7 +69,7 @@ class Mediated(Protocol):
         rs = renege_scale(st, b)
         ev = evaluate_batch(st, b, op, rs=rs)
         umax = best_in_phase(st, b, ev, op, rs=rs)
-        req = required_now(st, b)
+        req = required(st, b)
         asp = b.rv + b.frac * (umax - b.rv)
         ok, agreed, walker = accept(ev.eu, b.rv, asp, umax, ev.hard, b.override, req, running, req, False, 1e-12, 0.0)
         any_walk = record_verdicts(b, t, running, all_running, ev.eu, asp, umax, ok, walker)

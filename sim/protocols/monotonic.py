@@ -149,7 +149,7 @@ class MonotonicConcession(Protocol):
         # who accepts whose proposal: U_i(P_j) >= U_i(P_i) for principals, aspiration for others
         Up = np.take_along_axis(util, np.where(pr, newc, 0)[:, :, None], axis=1)  # [R, A(proposer), A]
         hard_p = np.take_along_axis(hard, np.where(pr, newc, 0)[:, :, None], axis=1)
-        req = required(st, op)
+        req = required(st, b)
         floor = np.where(pr, own_u, asp)  # [R, A]
         acc = (Up >= floor[:, None, :] - TOL) & (Up >= b.rv[:, None, :] - TOL) & ~hard_p
         # (a principal's own proposal passes its own test unless below its reservation value)
