@@ -22,7 +22,7 @@ import pandas as pd
 
 from sim.api import load_config, run
 from sim.compiled import accept
-from sim.kernel import RUNNING, Static, best_in_phase, evaluate_batch, open_mask, required
+from sim.kernel import RUNNING, Static, evaluate_batch, open_mask, required
 from sim.model import NegotiationModel
 from sim.results import wilson
 
@@ -198,7 +198,7 @@ class ClassroomModel(NegotiationModel):
             i = sc.issues.index(issue)
             x[0, i] = np.clip(v, b.lo[0, i], b.hi[0, i])
         ev = evaluate_batch(st, b, op, x=x, with_grad=False)
-        umax = best_in_phase(st, b, ev, op)
+        umax = ev.umax
         req = required(st, b)
         nobody_seated = np.full(b.override.shape, -1, np.int8)  # each actor's own test, as the protocol applies it
         asp = b.rv + b.frac * (umax - b.rv)

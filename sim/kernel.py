@@ -324,34 +324,21 @@ def update_renege_scale(st: Static, b: Batch, rows: np.ndarray | None = None) ->
 
 
 def evaluate_batch(st: Static, b: Batch, op: np.ndarray, x: np.ndarray | None = None,
-                   with_grad: bool = True, rs: np.ndarray | None = None) -> Evaluation:
+                   with_grad: bool = True) -> Evaluation:
     """Evaluate text ``x`` (default: the current text) over the open issues ``op``.
 
-    Args:
-        rs: ``renege_scale(st, b)`` if the caller already has it this round.
+    The evaluation carries ``umax``: each actor's expected utility of its own ideal on the
+    open issues, the top of its range this phase (:func:`sim.compiled.evaluate_runs`).
     """
     sc = st.sc
     if x is None:  # the kernel's own arrays: straight to the compiled loops
-        rs = renege_scale(st, b) if rs is None else rs
         (eu, u, m, wp, vsq_open, p, umax), hard, grad = evaluate_runs(
-            b.x, op, b.pos, b.weight, sc.status_quo, rs, sc.guarantee_issue, sc.guarantee_strong_end,
+            b.x, op, b.pos, b.weight, sc.status_quo, b.rs, sc.guarantee_issue, sc.guarantee_strong_end,
             st.red_lines.arrays, sc.utility == "linear", with_grad)
         return Evaluation(eu=eu, u=u, m=m, wp=wp, vsq_open=vsq_open, p=p, hard=hard, umax=umax,
                           grad=grad if with_grad else None)
-    return evaluate(x, op, b.pos, b.weight, sc.status_quo,
-                    renege_scale(st, b) if rs is None else rs,
-                    sc.guarantee_issue, sc.guarantee_strong_end, st.red_lines, sc.utility, with_grad)
-
-
-def best_in_phase(st: Static, b: Batch, ev, op: np.ndarray, rs: np.ndarray | None = None) -> np.ndarray:
-    """``[R, A]``: each actor's expected utility of its own ideal on the open issues.
-
-    The top of the actor's range this phase: every open issue its way (value 1), kept
-    with probability ``1 - p`` (``p`` with the actor's own ideal guarantees, when that
-    clause is open); if reneged on, it is left with the status quo. Computed with the
-    evaluation (:func:`sim.compiled.evaluate_runs`).
-    """
-    return ev.umax
+    return evaluate(x, op, b.pos, b.weight, sc.status_quo, b.rs, sc.guarantee_issue, sc.guarantee_strong_end,
+                    st.red_lines, sc.utility, with_grad)
 
 
 def concession(families: tuple, ctx: ConcessionContext) -> np.ndarray:

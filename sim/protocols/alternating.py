@@ -28,7 +28,6 @@ from sim.kernel import (
     Batch,
     Static,
     all_true,
-    best_in_phase,
     concession,
     evaluate_batch,
     influence,
@@ -118,7 +117,7 @@ class AlternatingOffers(Protocol):
         is_prop[rr, who] = True
         concede_turn(st, b, t, is_prop)
         ev0 = evaluate_batch(st, b, op, with_grad=False)
-        umax = best_in_phase(st, b, ev0, op)
+        umax = ev0.umax  # the top of each actor's range this phase
         asp = b.rv + b.frac * (umax - b.rv)
         req = required(st, b)
         others = req & ~is_prop & st.sc.principal

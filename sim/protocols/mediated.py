@@ -26,12 +26,10 @@ from sim.kernel import (
     Static,
     all_true,
     any_true,
-    best_in_phase,
     evaluate_batch,
     evolve,
     open_mask,
     record_verdicts,
-    renege_scale,
     required,
     settle,
 )
@@ -66,9 +64,8 @@ class Mediated(Protocol):
         running = b.status == RUNNING
         all_running = all_true(running)
         op = open_mask(st, b)
-        rs = renege_scale(st, b)
-        ev = evaluate_batch(st, b, op, rs=rs)
-        umax = best_in_phase(st, b, ev, op, rs=rs)
+        ev = evaluate_batch(st, b, op)
+        umax = ev.umax  # the top of each actor's range this phase
         req = required(st, b)
         asp = b.rv + b.frac * (umax - b.rv)
         ok, agreed, walker = accept(ev.eu, b.rv, asp, umax, ev.hard, b.override, req, running, req, False, 1e-12, 0.0)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.compiled import nash_direction_runs, weighted_gradient
-from sim.kernel import EPS, Batch, Static, best_in_phase, open_mask
+from sim.kernel import EPS, Batch, Static, open_mask
 from sim.utility import issue_values
 
 # The multipliers follow a proportional-integral law on the gap between each actor's gain
@@ -49,9 +49,7 @@ def ks_direction(st: Static, b: Batch, ev, req: np.ndarray) -> np.ndarray:
     fractions and shrinks while above; the text climbs ``sum_a m_a g_a``. At rest the
     fractions are equal and no move raises all of them: the Kalai-Smorodinsky point.
     """
-    op = open_mask(st, b)
-    umax = best_in_phase(st, b, ev, op)
-    span = np.maximum(umax - b.rv, EPS)
+    span = np.maximum(ev.umax - b.rv, EPS)
     gain = (ev.eu - b.rv) / span
     if "ks_log_weight" not in b.names:
         b.add("ks_log_weight", np.zeros(b.frac.shape))
