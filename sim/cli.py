@@ -9,6 +9,7 @@ expected; ``--debug`` shows the traceback as well.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -20,7 +21,16 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.api import CONF_DIR, build, hydra_dir, load_config, search_dirs
+from sim.api import (
+    CONF_DIR,
+    build,
+    check_choice_names,
+    check_group_files,
+    config_dirs,
+    hydra_dir,
+    load_config,
+    search_dirs,
+)
 from sim.errors import COMMAND_LINE, ConfigError, from_compose_error
 from sim.io import check_writable_dir
 from sim.job import run_job
@@ -50,9 +60,11 @@ def _overrides(argv: list[str]) -> tuple[list[str], str]:
     """The config overrides of a command line (Hydra's own flags and keys left out), and the config name.
 
     ``--config-dir DIR`` becomes ``hydra.searchpath=[file://DIR]`` so that pre-validation
-    sees the same files as the Hydra app.
+    sees the same files as the Hydra app; with ``hydra.searchpath=[...]`` as well, the two
+    become one override (Hydra reads only the first), in the app's order.
     """
     out, extra_dirs, name = [], [], "config"
+    searchpath: list[str] | None = None
     it = iter(argv)
     for a in it:
         if a in HYDRA_FLAGS_WITH_VALUE:
@@ -69,15 +81,33 @@ def _overrides(argv: list[str]) -> tuple[list[str], str]:
             else:
                 name = value
             continue
+        if a.startswith("hydra.searchpath=") and searchpath is not None:
+            continue  # Hydra reads the first one only
+        if a.startswith("hydra.searchpath="):
+            try:
+                value = OverridesParser.create().parse_overrides([a])[0].value()
+            except Exception:  # noqa: BLE001 - left as it is: composing reports the syntax
+                value = None
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                searchpath = value
+                continue
         if a.startswith(("hydra.searchpath=", "hydra.run.dir=", "hydra.sweep.dir=")):
             out.append(a)
             continue
         if a.startswith("-") or a.startswith("hydra.") or a.startswith("hydra/") or a.startswith("+hydra"):
             continue
         out.append(a)
-    if extra_dirs:
-        out.append("hydra.searchpath=[" + ",".join(f"file://{d}" for d in extra_dirs) + "]")
+    entries = [f"file://{d}" for d in extra_dirs] + (searchpath or [])
+    if entries:
+        out.append("hydra.searchpath=[" + ",".join(_quoted(e) for e in entries) + "]")
     return out, name
+
+
+def _quoted(entry: str) -> str:
+    """A search path entry as an element of an override list (quoted if it needs to be)."""
+    if re.fullmatch(r"[\w./:~+-]+", entry):
+        return entry
+    return "'" + entry.replace("'", "\\'") + "'"
 
 
 def explain(e: BaseException) -> str:
@@ -93,8 +123,14 @@ def check(argv: list[str]) -> None:
     A sweep (``-m``) is checked value by value: each value of each swept key once, with
     the other keys at their first value, so a typo in the 17th value of a list fails
     before the first job starts, at the cost of one check per value rather than per job.
+
+    Config files are data (:func:`sim.api.check_data_file`): every file the run reads, and
+    in a sweep every file a sweeper could pick, is checked here, before Hydra starts and
+    so before it builds any callback, launcher or sweeper. Group choices must be names
+    (:func:`sim.api.check_choice_names`).
     """
     overrides, name = _overrides(argv)
+    check_choice_names(overrides)
     try:
         variants = sweep_variants(overrides)
     except HydraException as e:
@@ -108,7 +144,9 @@ def check(argv: list[str]) -> None:
                                   "a single value (a comma-separated list is a sweep: run with -m)",
                                   text.split("=", 1)[1])
     for k, variant in enumerate(variants):
-        cfg = load_config(variant, config_name=name)
+        cfg = load_config(variant, config_name=name)  # refuses a config file that is not data
+        if k == 0 and multirun:  # the sweeper may pick any file: check them all before Hydra starts
+            check_group_files(config_dirs(cfg))
         build(cfg, variant)
         if k == 0:
             key = "hydra.sweep.dir" if multirun else "hydra.run.dir"

@@ -33,7 +33,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.agenda import compile_agenda
-from sim.api import CONF_DIR, config_hash, run, scenario_file
+from sim.api import CONF_DIR, check_data_file, config_hash, run, scenario_file
 from sim.config import AgendaConf
 from sim.errors import ConfigError
 from sim.io import write_json, write_parquet, write_text
@@ -164,13 +164,15 @@ def resolve_agenda(choice: str, options: dict[str, Any] | None = None) -> tuple[
         The agenda config and where it came from (for error messages).
 
     Raises:
-        ConfigError: naming ``grid.agenda`` and the valid choices, for an unknown name.
+        ConfigError: naming ``grid.agenda`` and the valid choices, for an unknown name;
+            naming the file, for an agenda file that is not data (``hydra:``, ``_target_``).
     """
     options = agenda_options() if options is None else options
     src = options.get(str(choice))
     if src is None:
         raise ConfigError(_experiment_file(), "grid.agenda", _describe(options), str(choice))
     if isinstance(src, Path):
+        check_data_file(src, "agenda")  # data only: no hydra: and no _target_
         node, where = OmegaConf.load(src), _show(src)
     else:
         node, where = src.node, f"agenda choice {choice} (generated, no file)"

@@ -8,6 +8,7 @@ SafeLoader subclass), no pickles of configs. The dashboard binds to 127.0.0.1 by
 from __future__ import annotations
 
 import ast
+import copy
 import socket
 import subprocess
 import sys
@@ -15,11 +16,12 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sim.api import load_config
 from sim.errors import ConfigError
 from tests.conftest import ROOT
-from tests.test_errors import MINI, searchpath, write_yaml
+from tests.test_errors import MINI, cli_error, searchpath, write_yaml
 
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__"}
 FORBIDDEN_ATTRS = {("yaml", "unsafe_load"), ("yaml", "full_load"), ("yaml", "unsafe_load_all"), ("pickle", "load"),
@@ -97,6 +99,145 @@ def test_config_strings_are_not_evaluated(tmp_path):
         from sim.api import build
 
         build(load_config([searchpath(conf), "scenario=strs", "scenario.actors.A.strategy.name=print"]))
+
+
+# -- config files are data: no hydra: and no _target_ in a scenario, agenda or protocol file ----
+
+DATA_ONLY = "data only: a scenario file may not set hydra: or _target_"
+NOT_A_PATH = "a config name (letters, digits, _ . -), not a path"
+
+
+def evil_scenario(conf: Path, canary: Path, name: str = "evil") -> Path:
+    """The mini scenario, plus Hydra callbacks that would write ``canary`` (and could run anything)."""
+    body = yaml.safe_dump({"scenario": MINI, "agenda": {"first_mover": "A"},
+                           "hydra": {"callbacks": {"pwn": {"_target_": "sim.io.write_text", "path": str(canary),
+                                                           "text": "pwned"}}}}, sort_keys=False)
+    return write_yaml(conf / "scenario" / f"{name}.yaml", "# @package _global_\n" + body)
+
+
+def test_hydra_callbacks_in_a_scenario_file_are_refused(tmp_path):
+    canary = tmp_path / "pwned"
+    conf = tmp_path / "conf"
+    file = evil_scenario(conf, canary)
+    with pytest.raises(ConfigError) as err:
+        load_config([searchpath(conf), "scenario=evil"])
+    assert (err.value.file, err.value.key, err.value.expected) == (str(file), "hydra.callbacks", DATA_ONLY)
+    assert not canary.exists()
+
+
+@pytest.mark.parametrize("multirun", [False, True], ids=["run", "multirun"])
+def test_hydra_callbacks_in_a_scenario_file_never_run(tmp_path, negotiate_cmd, multirun):
+    canary = tmp_path / "pwned"
+    conf = tmp_path / "conf"
+    file = evil_scenario(conf, canary)
+    args = ["--config-dir", str(conf), "scenario=evil", "n_seeds=1"]
+    msg = cli_error(negotiate_cmd, (["-m"] if multirun else []) + args, tmp_path)
+    assert msg.startswith(f"{file}: hydra.callbacks: expected {DATA_ONLY}"), msg
+    assert not canary.exists()
+
+
+def test_a_sweep_checks_every_file_it_could_pick(tmp_path, negotiate_cmd):
+    """``glob()`` picks files after Hydra has started (a job's ``hydra.job_logging`` builds objects)."""
+    canary = tmp_path / "pwned"
+    conf = tmp_path / "conf"
+    write_yaml(conf / "scenario" / "mini.yaml", MINI)
+    text = ("# @package _global_\nagenda: {name: evil, kind: comprehensive}\nhydra:\n  job_logging:\n"
+            "    version: 1\n    handlers:\n      h: {'()': sim.io.write_text, path: " + str(canary) +
+            ", text: pwned}\n    root: {handlers: [h]}\n")
+    file = write_yaml(conf / "agenda" / "evil.yaml", text)
+    msg = cli_error(negotiate_cmd, ["-m", "--config-dir", str(conf), "agenda=glob(evil)", "hydra/launcher=basic"],
+                    tmp_path)
+    assert msg.startswith(f"{file}: hydra.job_logging: expected data only: an agenda file"), msg
+    assert not canary.exists()
+
+
+@pytest.mark.parametrize(("group", "text", "key"), [
+    ("protocol", "# @package hydra.callbacks\npwn:\n  _target_: sim.io.write_text\n", "hydra.callbacks.pwn"),
+    ("protocol", "# @package _global_.hydra\nlauncher:\n  n_jobs: 1\n", "hydra.launcher"),
+    ("agenda", "name: x\nkind: comprehensive\nfirst_mover: {_target_: os.getcwd}\n", "agenda.first_mover._target_"),
+    ("agenda", "defaults:\n  - override /hydra/launcher: basic\n  - _self_\nname: x\nkind: comprehensive\n",
+     "defaults[0]"),
+], ids=["package_hydra_callbacks", "package_global_hydra", "target_in_agenda", "defaults_reach_hydra"])
+def test_other_ways_into_hydra_are_refused(tmp_path, group, text, key):
+    conf = tmp_path / "conf"
+    file = write_yaml(conf / group / "bad.yaml", text)
+    with pytest.raises(ConfigError) as err:
+        load_config([searchpath(conf), f"{group}=bad"])
+    assert (err.value.file, err.value.key) == (str(file), key)
+    assert err.value.expected.startswith(f"data only: a{'n' if group == 'agenda' else ''} {group} file may not")
+
+
+def test_target_nested_in_a_scenario_file_is_refused(tmp_path, negotiate_cmd):
+    conf = tmp_path / "conf"
+    raw = copy.deepcopy(MINI)
+    raw["actors"]["A"]["_target_"] = "os.system"
+    raw["actors"]["B"]["strategy"]["params"] = {"how": {"_target_": "os.system"}}
+    file = write_yaml(conf / "scenario" / "target.yaml", raw)
+    with pytest.raises(ConfigError) as err:
+        load_config([searchpath(conf), "scenario=target"])
+    assert (err.value.file, err.value.key, err.value.expected) == (str(file), "scenario.actors.A._target_",
+                                                                    DATA_ONLY)
+    del raw["actors"]["A"]["_target_"]  # one that the schema would let through
+    write_yaml(file, raw)
+    with pytest.raises(ConfigError) as err:
+        load_config([searchpath(conf), "scenario=target"])
+    assert err.value.key == "scenario.actors.B.strategy.params.how._target_"
+    msg = cli_error(negotiate_cmd, ["--config-dir", str(conf), "scenario=target", "agenda.first_mover=A"], tmp_path)
+    assert msg == str(err.value)
+
+
+def test_files_from_a_users_config_dir_may_not_set_hydra(tmp_path):
+    """Not only the three groups: ``local/default.yaml`` is read without being chosen, and a
+    file may stand in for a launcher's stored config (joblib, in the experiments)."""
+    conf = tmp_path / "conf"
+    local = write_yaml(conf / "local" / "default.yaml", "# @package _global_\nhydra:\n  job:\n    chdir: true\n")
+    with pytest.raises(ConfigError) as err:
+        load_config([searchpath(conf)])
+    assert (err.value.file, err.value.key) == (str(local), "hydra.job")
+    local.unlink()
+    launcher = write_yaml(conf / "hydra" / "launcher" / "joblib.yaml", {"_target_": "sim.io.write_text"})
+    load_config([searchpath(conf)])  # not chosen: nothing read
+    with pytest.raises(ConfigError) as err:
+        load_config([searchpath(conf), "experiment=atlas_smoke"])
+    assert (err.value.file, err.value.key) == (str(launcher), "hydra.launcher._target_")
+
+
+@pytest.mark.parametrize("override", ["scenario=../../../some/other/dir/mini", "agenda=/etc/foo", "protocol=a/b",
+                                      "scenario=a\\b", "scenario='../mini'", "experiment=../x", "scenario=..",
+                                      "+scenario@x=../mini"])
+def test_a_choice_is_a_name_not_a_path(tmp_path, override):
+    with pytest.raises(ConfigError) as err:
+        load_config([searchpath(tmp_path), override])
+    e = err.value
+    assert (e.file, e.expected) == (f"command-line override {override}", NOT_A_PATH)
+    assert e.key == override.lstrip("+").split("@")[0].split("=")[0]
+
+
+def test_a_path_as_choice_fails_before_anything_runs(tmp_path, negotiate_cmd):
+    for args in (["scenario=../../../some/other/dir/mini"], ["-m", "scenario=mini,../x"], ["-m", "agenda=glob(../*)"]):
+        msg = cli_error(negotiate_cmd, args, tmp_path)
+        assert NOT_A_PATH in msg and msg.startswith("command-line override "), msg
+
+
+@pytest.mark.parametrize("experiment", sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml")))
+def test_the_projects_experiments_still_compose(tmp_path, monkeypatch, experiment):
+    """Experiments of the project's conf/ set hydra.sweeper, hydra.launcher and hydra.callbacks: allowed."""
+    from sim.cli import check
+
+    if experiment.endswith("_optuna"):
+        pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
+    cfg = load_config([f"experiment={experiment}"])
+    assert cfg.quiet is True
+    monkeypatch.chdir(tmp_path)
+    check(["-m", f"experiment={experiment}", f"hydra.sweep.dir={tmp_path / 'sweep'}"])
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_an_unrelated_bad_file_does_not_block_a_single_run(tmp_path):
+    conf = tmp_path / "conf"
+    write_yaml(conf / "scenario" / "mini.yaml", MINI)
+    evil_scenario(conf, tmp_path / "pwned")
+    assert load_config([searchpath(conf), "scenario=mini"]).scenario.name == "mini"
 
 
 # -- the dashboard ------------------------------------------------------------------------
