@@ -19,7 +19,10 @@ import numpy as np
 import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Glob
 from hydra.errors import HydraException
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
@@ -27,13 +30,17 @@ import sim.config  # noqa: F401  (registers the schemas)
 from sim.agenda import compile_agenda
 from sim.batch import simulate
 from sim.errors import COMMAND_LINE, ConfigError, attribute_to_override, from_compose_error, split_override
-from sim.kernel import Settings, Static, make_static
+from sim.kernel import Settings, Static, horizon, make_static
 from sim.protocols import PROTOCOLS
 from sim.results import RunSet, make_table
 from sim.scenario import compile_scenario
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+MAX_WINDOW = 100_000  # rounds: the longest observation window
 RUN_ONLY_KEYS = ("seed", "n_seeds", "quiet", "trajectories", "chunk_size", "output", "hydra")
+DATA_GROUPS = ("scenario", "agenda", "protocol")  # files of these groups are data, wherever they are
+CHOICE_GROUPS = (*DATA_GROUPS, "experiment", "local")  # groups whose choices are checked as names
+CHOICE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def load_config(overrides: list[str] | None = None, config_name: str = "config") -> DictConfig:
@@ -43,9 +50,14 @@ def load_config(overrides: list[str] | None = None, config_name: str = "config")
 
     Raises:
         ConfigError: for an unknown key or option, a value of the wrong type, an override
-            that does not parse or a YAML file that does not parse (file and line).
+            that does not parse or a YAML file that does not parse (file and line); for a
+            group choice that is a path rather than a name (``scenario=../x``); and for a
+            scenario, agenda or protocol file (or any file from outside ``conf/``) that is
+            not data: one that sets ``hydra:`` or holds a ``_target_`` (see
+            :func:`check_data_file`).
     """
     overrides = list(overrides or [])
+    check_choice_names(overrides)
     try:
         return _compose(overrides, config_name)
     except (HydraException, OmegaConfBaseException, yaml.YAMLError) as e:
@@ -58,9 +70,21 @@ def _compose(overrides: list[str], config_name: str) -> DictConfig:
     if gh.is_initialized():
         gh.clear()
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        # Config files are data: check every file the composition will read before Hydra
+        # merges it (with the directories the overrides name), and again after it with
+        # the search path Hydra actually used.
+        loader = GlobalHydra.instance().config_loader()
+        try:
+            chosen = loader.compute_defaults_list(config_name, overrides, RunMode.RUN).defaults
+        except Exception:  # noqa: BLE001 - composing below reports what is wrong, unless a file is not data
+            chosen = None
+        _check_chosen_files(chosen if chosen is not None else _chosen_by(overrides), search_dirs(overrides))
         cfg = compose(config_name=config_name, overrides=overrides, return_hydra_config=True)
+        if chosen is None:
+            chosen = loader.compute_defaults_list(config_name, overrides, RunMode.RUN).defaults
     rt = cfg.hydra.runtime
     dirs = [str(s.path) for s in rt.config_sources if s.schema == "file"]
+    _check_chosen_files(chosen, dirs)
     files = {}
     for group in ("scenario", "agenda", "protocol"):
         option = rt.choices.get(group)
@@ -73,12 +97,230 @@ def _compose(overrides: list[str], config_name: str) -> DictConfig:
             files[f"hydra.{key}.dir"] = str(OmegaConf.select(cfg, f"hydra.{key}.dir"))
     with open_dict(cfg):
         del cfg["hydra"]
-    _FILES[id(cfg)] = (weakref.ref(cfg), files)
+    _FILES[id(cfg)] = (weakref.ref(cfg), files, dirs)
     return cfg
 
 
-# which file each config group came from, for error messages (keyed by the config's id)
-_FILES: dict[int, tuple[weakref.ref, dict[str, str]]] = {}
+# which file each config group came from, for error messages, and the config directories
+# searched (keyed by the config's id)
+_FILES: dict[int, tuple[weakref.ref, dict[str, str], list[str]]] = {}
+
+
+# -- config files are data ---------------------------------------------------------------------
+
+def check_choice_names(overrides: list[str]) -> None:
+    """Group choices are names of config files, never paths: ``scenario=../x`` is refused.
+
+    Checks every value of an override of a config group (``scenario``, ``agenda``,
+    ``protocol``, ``experiment``, ``local``), each value of a sweep, and the patterns of
+    a ``glob(...)``.
+
+    Raises:
+        ConfigError: naming the override and what a choice must be.
+    """
+    parser = OverridesParser.create()
+    for text in overrides:
+        key, raw = split_override(text)
+        if key not in CHOICE_GROUPS or raw is None:
+            continue
+        try:
+            o = parser.parse_overrides([text])[0]
+        except Exception:  # noqa: BLE001 - Hydra reports the syntax error; a path is still refused here
+            values = [raw] if re.search(r"[/\\]|\.\.", raw) else []
+        else:
+            values = _choice_values(o)
+        for v in values:
+            if v is None:
+                continue
+            if isinstance(v, Glob):
+                names = [str(p) for p in [*v.include, *v.exclude]]
+                if all(re.fullmatch(r"[A-Za-z0-9_.*?\[\]!-]+", n) and ".." not in n for n in names):
+                    continue
+            elif isinstance(v, str | int | float) and not isinstance(v, bool) \
+                    and CHOICE_NAME.fullmatch(str(v)) and ".." not in str(v):
+                continue
+            raise ConfigError(f"{COMMAND_LINE} {text}", key, "a config name (letters, digits, _ . -), not a path",
+                              str(v))
+
+
+def _choice_values(o) -> list:
+    """The values an override of a config group chooses (each value of a sweep)."""
+    v = o.value()
+    if isinstance(v, Glob):
+        return [v]
+    if o.is_sweep_override():
+        try:
+            return list(o.sweep_string_iterator())
+        except Exception:  # noqa: BLE001 - an interval is no choice of files
+            return [str(v)]
+    if isinstance(v, list | tuple):  # a list of configs of one group
+        return list(v)
+    if isinstance(v, dict):
+        return [str(v)]
+    return [v]
+
+
+def _chosen_by(overrides: list[str]) -> list:
+    """The data-group files the overrides choose (when Hydra cannot list what it would read)."""
+    from types import SimpleNamespace
+
+    out = []
+    for o in overrides:
+        key, value = split_override(o)
+        if key in DATA_GROUPS and value and CHOICE_NAME.fullmatch(value) and "@" not in o.split("=", 1)[0]:
+            out.append(SimpleNamespace(config_path=f"{key}/{value}", package=None))
+    return out
+
+
+def _located(config_path: str, dirs: list[str]) -> Path | None:
+    """The YAML file Hydra reads for ``config_path`` (first in the search path), if a file."""
+    for d in dirs:
+        p = Path(d) / f"{config_path}.yaml"
+        if p.is_file():
+            return p
+    return None
+
+
+def _in_conf(path: Path) -> bool:
+    return path.resolve().is_relative_to(Path(CONF_DIR).resolve())
+
+
+def _check_chosen_files(chosen, dirs: list[str]) -> None:
+    """Check each config file a composition reads (Hydra's defaults list, in ``dirs``).
+
+    A file of a data group (scenario, agenda, protocol), wherever it is, and any file from
+    a directory other than the project's ``conf/`` must be data: see
+    :func:`check_data_file`. The project's own ``conf/config.yaml``, ``conf/experiment/``
+    and ``conf/hydra/`` may set ``hydra:``.
+    """
+    seen = set()
+    for rd in chosen:
+        cp = rd.config_path
+        if not cp or cp in seen:
+            continue
+        seen.add(cp)
+        path = _located(cp, dirs)
+        if path is None:  # a stored node (ConfigStore) or Hydra's own package: code, not a file
+            continue
+        group = cp.rpartition("/")[0]
+        if group in DATA_GROUPS or not _in_conf(path):
+            check_data_file(path, group, rd.package)
+
+
+def check_group_files(dirs: list[str]) -> None:
+    """Check every file a sweep could choose: all options of the data groups in ``dirs``
+    and every config file (outside ``hydra/``) in a directory other than ``conf/``.
+
+    A sweeper picks files job by job (``glob(*)``, an experiment's ``hydra.sweeper.params``)
+    after Hydra has started, so ``negotiate -m`` checks them all before it starts.
+    """
+    for d in dirs:
+        root = Path(d)
+        if not root.is_dir():
+            continue
+        files = set()
+        for group in DATA_GROUPS:
+            files |= set((root / group).glob("*.yaml"))
+        if not _in_conf(root):
+            files |= {p for p in root.rglob("*.yaml") if p.relative_to(root).parts[0] != "hydra"}
+        for p in sorted(files):
+            group = p.relative_to(root).parent.as_posix()
+            check_data_file(p, "" if group == "." else group)
+
+
+def check_data_file(path: str | Path, group: str, package: str | None = None) -> None:
+    """Refuse a config file that is not data: one that sets anything under ``hydra:`` or
+    holds a ``_target_`` key anywhere (or, for a scenario, agenda or protocol file, pulls in
+    other configs through a ``defaults:`` list).
+
+    Hydra settings (callbacks, launchers, sweepers) build Python objects, so they come only
+    from the command line and the project's own ``conf/``.
+
+    Args:
+        path: the YAML file (read with a safe loader; what does not parse is left to Hydra).
+        group: its config group (``scenario``; ``""`` for a file at the top of a config dir).
+        package: where its keys go, as Hydra computed it (``""`` for ``_global_``); by
+            default from its ``# @package`` header.
+
+    Raises:
+        ConfigError: naming the file, the key (e.g. ``hydra.callbacks``) and that the file
+            must be data.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return  # Hydra reports a file it cannot read
+    file = _show_path(path)
+    what = f"{group} file" if group in DATA_GROUPS else "config file from outside the project's conf/"
+    what = f"{'an' if what[0] in 'aeiou' else 'a'} {what}"
+    expected = f"data only: {what} may not set hydra: or _target_"
+    if package is None:
+        package = package_header(text, group)
+    if isinstance(data, dict) and "defaults" in data:
+        entries = data["defaults"] if isinstance(data["defaults"], list) else [data["defaults"]]
+        for i, entry in enumerate(entries):
+            if group in DATA_GROUPS and entry != "_self_":
+                raise ConfigError(file, f"defaults[{i}]", f"data only: {what} may not include other configs",
+                                  entry)
+            if "hydra" in str(entry).lower():
+                raise ConfigError(file, f"defaults[{i}]", expected, entry)
+        data = {k: v for k, v in data.items() if k != "defaults"}
+    bad = _not_data(data, package)
+    if bad is not None:
+        raise ConfigError(file, bad, expected)
+
+
+def package_header(text: str, group: str) -> str:
+    """Where Hydra puts the keys of a file of ``group``: its ``# @package`` header, resolved
+    (``_global_`` -> ``""``, ``_group_`` -> the group), or the group itself."""
+    header = None
+    for line in text.splitlines():  # as Hydra reads it: the @-lines before anything else
+        line = line.strip()
+        if not line:
+            continue
+        if not re.match(r"^#\s*@", line):
+            break
+        parts = line.lstrip("#").split()
+        if len(parts) >= 2 and parts[0] == "@package":
+            header = parts[1]
+    here = group.replace("/", ".")
+    if header is None or header == "_group_":
+        return here
+    for prefix, base in (("_global_", ""), ("_group_", here)):
+        if header == prefix:
+            return base
+        if header.startswith(prefix + "."):
+            rest = header[len(prefix) + 1:]
+            return f"{base}.{rest}" if base else rest
+    return header
+
+
+def _not_data(node, prefix: str) -> str | None:
+    """The first key path under ``hydra`` or ending in ``_target_`` (None if there is none)."""
+    if prefix == "hydra" or prefix.startswith(("hydra.", "hydra[")):
+        return f"{prefix}.{next(iter(node))}" if isinstance(node, dict) and node else prefix
+    if isinstance(node, dict):
+        for k, v in node.items():
+            key = f"{prefix}.{k}" if prefix else str(k)
+            if str(k) == "_target_":
+                return key
+            bad = _not_data(v, key)
+            if bad is not None:
+                return bad
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            bad = _not_data(v, f"{prefix}[{i}]")
+            if bad is not None:
+                return bad
+    return None
+
+
+def config_dirs(cfg: DictConfig) -> list[str]:
+    """The config directories searched when ``cfg`` was composed (``conf/`` first)."""
+    ref, _, dirs = _FILES.get(id(cfg), (None, {}, []))
+    return list(dirs) if ref is not None and ref() is cfg else [CONF_DIR]
 
 
 def _show_path(path: Path) -> str:
@@ -88,15 +330,15 @@ def _show_path(path: Path) -> str:
 
 def hydra_dir(cfg: DictConfig, key: str) -> str | None:
     """``hydra.run.dir`` or ``hydra.sweep.dir`` as composed with ``cfg`` (None if unknown)."""
-    ref, files = _FILES.get(id(cfg), (None, {}))
+    ref, files, _ = _FILES.get(id(cfg), (None, {}, []))
     return files.get(key) if ref is not None and ref() is cfg else None
 
 
 def group_file(cfg: DictConfig, group: str) -> str:
     """The YAML file a config group (``scenario``, ``agenda``, ``protocol``) was read from."""
-    for k in [k for k, (ref, _) in _FILES.items() if ref() is None]:
+    for k in [k for k, (ref, _, _) in _FILES.items() if ref() is None]:
         del _FILES[k]
-    ref, files = _FILES.get(id(cfg), (None, {}))
+    ref, files, _ = _FILES.get(id(cfg), (None, {}, []))
     if ref is not None and ref() is cfg and group in files:
         return files[group]
     try:
@@ -116,8 +358,13 @@ def search_dirs(overrides: list[str]) -> list[str]:
     for o in overrides:
         key, value = split_override(o)
         if key == "hydra.searchpath" and value:
-            dirs += [d.strip().removeprefix("file://") for d in value.strip("[]").split(",")
-                     if d.strip().startswith("file://")]
+            try:
+                entries = OverridesParser.create().parse_overrides([o])[0].value()
+            except Exception:  # noqa: BLE001 - Hydra reports the syntax; read it as plainly as we can
+                entries = value.strip("[]").split(",")
+            if not isinstance(entries, list):
+                entries = [entries]
+            dirs += [str(d).strip().removeprefix("file://") for d in entries if str(d).strip().startswith("file://")]
     return dirs
 
 
@@ -152,20 +399,29 @@ def agenda_file(cfg: DictConfig) -> str:
     return group_file(cfg, "agenda")
 
 
-def settings_from(cfg: DictConfig) -> Settings:
+def settings_from(cfg: DictConfig, window: int | None = None) -> Settings:
+    """The protocol's settings; ``window`` is the observation window when ``max_rounds`` is null."""
     p = cfg.protocol
     file = group_file(cfg, "protocol")
     if p.name not in PROTOCOLS:
         raise ConfigError(file, "protocol.name", f"one of {sorted(PROTOCOLS)}", p.name)
-    if int(p.max_rounds) <= 0:
-        raise ConfigError(file, "protocol.max_rounds", "a positive number of rounds", p.max_rounds)
-    if int(p.steps_per_round) <= 0:
-        raise ConfigError(file, "protocol.steps_per_round", "a positive integer", p.steps_per_round)
-    if not 0 < float(p.step0) <= float(p.step_max):
-        raise ConfigError(file, "protocol.step0", "a number in (0, step_max]", p.step0)
-    return Settings(name=str(p.name), max_rounds=int(p.max_rounds), rule=str(p.rule),
+    max_rounds = p.max_rounds if p.max_rounds is not None else window
+    if max_rounds is None or isinstance(max_rounds, bool) or not isinstance(max_rounds, int) \
+            or not 0 < max_rounds <= MAX_WINDOW:
+        raise ConfigError(file, "protocol.max_rounds", f"a whole number of rounds in [1, {MAX_WINDOW}] or null "
+                          "(twice the agenda's horizon)", p.max_rounds)
+    if not 0 < int(p.steps_per_round) <= 1000:
+        raise ConfigError(file, "protocol.steps_per_round", "a whole number in [1, 1000]", p.steps_per_round)
+    if not 0 < float(p.step0) <= float(p.step_max) <= 1:
+        raise ConfigError(file, "protocol.step0", "a number in (0, step_max] (step_max at most 1)", p.step0)
+    if not 0 < int(p.stall_rounds) <= 1000:
+        raise ConfigError(file, "protocol.stall_rounds", "a whole number of rounds in [1, 1000]", p.stall_rounds)
+    if not 0 < float(p.stall_tol) < 1:
+        raise ConfigError(file, "protocol.stall_tol", "a number in (0, 1)", p.stall_tol)
+    return Settings(name=str(p.name), max_rounds=int(max_rounds), rule=str(p.rule),
                     step0=float(p.step0), step_max=float(p.step_max),
-                    steps_per_round=int(p.steps_per_round),
+                    steps_per_round=int(p.steps_per_round), stall_rounds=int(p.stall_rounds),
+                    stall_tol=float(p.stall_tol),
                     params=OmegaConf.to_container(p.params, resolve=True) or {})
 
 
@@ -193,7 +449,7 @@ def _build(cfg: DictConfig) -> Static:
     check_run_options(cfg)
     sc = compile_scenario(cfg.scenario, file=scenario_file(cfg))
     ag = compile_agenda(cfg.agenda, sc, file=agenda_file(cfg))
-    st = make_static(sc, ag, settings_from(cfg))
+    st = make_static(sc, ag, settings_from(cfg, window=2 * horizon(sc, ag.n_phases)))
     why = PROTOCOLS[st.settings.name].check(st)
     if why:
         raise ConfigError(group_file(cfg, "protocol"), "protocol.name",

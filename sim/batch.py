@@ -17,10 +17,13 @@ from sim.kernel import (
     AGREED,
     MAX_ROUNDS,
     RUNNING,
+    STALEMATE,
+    SUSPENDED,
     Batch,
     Static,
     final_text,
     init_batch,
+    any_true,
     open_mask,
     renege_scale,
 )
@@ -33,10 +36,68 @@ DEDUPLICATE_FROM = 64  # runs: below this, nbs_distance solves every agreed run'
 
 
 def advance(st: Static, b: Batch, t: int) -> None:
-    """One round of the configured protocol; runs out of rounds end at ``max_rounds``."""
+    """One round of the configured protocol, then the checks every protocol shares.
+
+    Suspended talks whose pause is over resume first. After the round, a run in which
+    nobody moves any more ends in a stalemate (:func:`stall`); runs still going when the
+    observation window closes end at ``max_rounds``.
+    """
+    if any_true(b.status == SUSPENDED):
+        back = (b.status == SUSPENDED) & (b.resume <= t)
+        b.status[back] = RUNNING
+    dv = st.derived
+    # only a run whose principals' clocks have all run out, with no event to come, can stall
+    ready = None
+    if t + 1 >= dv.n_events:
+        ready = (b.status == RUNNING) & (b.clock[:, dv.pidx] >= st.sc.patience[dv.pidx]).all(axis=1)
+        if not any_true(ready):
+            ready = None
+    if ready is not None:
+        before = (b.pos.copy(), b.rv.copy(), b.phase.copy(), b.rs.copy())
     PROTOCOLS[st.settings.name].step(st, b, t)
+    if ready is not None:
+        stall(st, b, ready, *before)
     if t + 1 >= st.settings.max_rounds:
-        b.status = np.where(b.status == RUNNING, MAX_ROUNDS, b.status).astype(np.int8)
+        going = (b.status == RUNNING) | (b.status == SUSPENDED)
+        b.status = np.where(going, MAX_ROUNDS, b.status).astype(np.int8)
+
+
+def stall(st: Static, b: Batch, ready: np.ndarray, pos0, rv0, phase0, rs0) -> None:
+    """Count quiet rounds; ``stall_rounds`` in a row end a run in a stalemate.
+
+    A round is quiet when the run is still in the same phase, no principal conceded, and
+    no position, no no-deal value and no chance of reneging moved by more than
+    ``stall_tol``: nobody will move further; and the text on the table comes no closer to
+    what every principal accepts than the best text drafted since (the smallest margin of
+    a principal's expected utility over its aspiration has not grown by more than
+    ``stall_tol``). The text itself may still move in small steps around the best the
+    mediators can find; if ``stall_rounds`` rounds in a row are quiet, no text within
+    reach is acceptable to all, and the run ends in a stalemate. The refusing principals are kept in
+    ``b.blockers`` (a bit per actor).
+    """
+    tol = st.settings.stall_tol
+    pidx = st.derived.pidx
+    quiet = ready & (b.status == RUNNING) & (b.phase == phase0)
+    quiet &= (np.abs(b.frac[:, pidx] - b.frac_prev[:, pidx]) <= tol).all(axis=1)
+    quiet &= (np.abs(b.pos - pos0) <= tol).all(axis=(1, 2))
+    quiet &= (np.abs(b.rv - rv0) <= tol).all(axis=1)
+    quiet &= (np.abs(b.rs - rs0) <= tol).all(axis=(1, 2))
+    # ... and the mediators' drafts no longer come closer to what every principal accepts
+    gap = (b.eu[:, pidx] - b.asp[:, pidx]).min(axis=1)
+    quiet &= gap <= b.gap_best + tol
+    b.gap_best = np.where(ready, np.maximum(b.gap_best, gap), b.gap_best)
+    b.quiet = np.where(quiet, b.quiet + 1, 0)
+    done = b.quiet >= st.settings.stall_rounds
+    if any_true(done):
+        rows = np.flatnonzero(done)
+        found = PROTOCOLS[st.settings.name].last_try(st, b, rows)
+        if found.any():  # an acceptable text is on the table: the next round agrees on it
+            b.quiet[rows[found]] = 0
+            done[rows[found]] = False
+        refusing = ~b.accept & st.required_base
+        bits = (refusing * (1 << np.arange(refusing.shape[1], dtype=np.int64))).sum(axis=1)
+        b.blockers = np.where(done, bits, b.blockers)
+        b.status[done] = STALEMATE
 
 
 def run_batch(st: Static, b: Batch) -> dict[str, np.ndarray]:
@@ -49,7 +110,7 @@ def run_batch(st: Static, b: Batch) -> dict[str, np.ndarray]:
     parts = []
     for t in range(st.settings.max_rounds):
         advance(st, b, t)
-        done = b.status != RUNNING
+        done = (b.status != RUNNING) & (b.status != SUSPENDED)
         n_done = int(done.sum())
         if n_done and (n_done == len(b) or n_done >= RETIRE_FRACTION * len(b)):
             parts.append(measure(st, b.take(done), nbs=False))
@@ -168,7 +229,7 @@ def measure(st: Static, b: Batch, nbs: bool = True) -> dict[str, np.ndarray]:
         "phases_agreed": b.phases_agreed, "terms": np.where(b.locked, b.x, np.nan), "final_text": x,
         "utility": u, "expected_utility": eu, "reservation_value": b.rv, "reservation_value_0": b.rv0,
         "conceded": 1.0 - u, "nash_product": nash_product,
-        "pareto_efficient": pareto, "blocking_issue": blocking, "walker": b.walker,
+        "pareto_efficient": pareto, "blocking_issue": blocking, "walker": b.walker, "blockers": b.blockers,
         "trust": (b.trust * st.principal_pairs).sum(axis=(-1, -2)) / max(st.principal_pairs.sum(), 1),
         "credibility": np.where(sc.guarantor, b.cred, 0.0).max(axis=-1) if sc.guarantor.any()
         else np.zeros(len(b)),

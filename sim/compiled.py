@@ -385,14 +385,18 @@ def rprop_draft(x, lo, hi, step, gsign, direction, rows, op, grow, shrink, step_
 
 
 @njit(**JIT)
-def influence_and_time(pos, rv, rv_own, w_start, w_col, w_val, pos_anchor, one_minus_lam, drop, press_drop, live):
+def influence_and_time(pos, rv, rv_own, w_start, w_col, w_val, pos_anchor, one_minus_lam, event, delay, press_drop,
+                       clock, patience, no_deal_influence, live):
     """Between rounds, in place for live runs: Friedkin-Johnsen influence, then time and pressure.
 
-    ``pos <- L W pos + (1 - L) pos0``; ``rv <- L W rv + (1 - L) rv_own`` (with the old
-    ``rv_own``); then ``rv_own <- max(rv_own - drop - press_drop, 0)``. ``L W`` is given by
-    its nonzero entries, row by row (actor ``a``'s are ``w_start[a]:w_start[a + 1]`` of
-    ``w_col``, ``w_val``, in column order), so influence costs the number of channels
-    times the issues, not actors squared.
+    ``pos <- L W pos + (1 - L) pos0``. An actor's own no-deal value ``rv_own`` moves by
+    ``event[a]`` (declared events and drivers this round) and falls by its cost of delay
+    and the pressure on it while its clock is within its patience, kept in [0, 1]; the
+    value it acts on, ``rv``, is ``rv_own``, or with ``no_deal_influence``
+    ``L W rv + (1 - L) rv_own`` (with the old ``rv_own``). ``L W`` is given by its nonzero
+    entries, row by row (actor ``a``'s are ``w_start[a]:w_start[a + 1]`` of ``w_col``,
+    ``w_val``, in column order), so influence costs the number of channels times the
+    issues, not actors squared.
     """
     n_r, n_a, n_i = pos.shape
     new = np.empty((n_a, n_i))
@@ -408,15 +412,19 @@ def influence_and_time(pos, rv, rv_own, w_start, w_col, w_val, pos_anchor, one_m
                     new[a, i] += v * pos[r, c, i]
             for i in range(n_i):
                 new[a, i] += pos_anchor[r, a, i]
-            s = 0.0
-            for k in range(w_start[a], w_start[a + 1]):
-                s += w_val[k] * rv[r, w_col[k]]
-            nrv[a] = s + one_minus_lam[a] * rv_own[r, a]
+            if no_deal_influence:
+                s = 0.0
+                for k in range(w_start[a], w_start[a + 1]):
+                    s += w_val[k] * rv[r, w_col[k]]
+                nrv[a] = s + one_minus_lam[a] * rv_own[r, a]
         for a in range(n_a):
             for i in range(n_i):
                 pos[r, a, i] = new[a, i]
-            rv[r, a] = nrv[a]
-            rv_own[r, a] = max(rv_own[r, a] - drop[a] - press_drop[r, a], 0.0)
+            change = event[a]
+            if clock[r, a] <= patience[a]:
+                change -= delay[r, a] + press_drop[r, a]
+            rv_own[r, a] = min(max(rv_own[r, a] + change, 0.0), 1.0)
+            rv[r, a] = nrv[a] if no_deal_influence else rv_own[r, a]
 
 
 @njit(**JIT)

@@ -95,6 +95,10 @@ class ActorConf:
     renege_base: Any = None
     bias: Any = None
     discount: Any = None
+    patience: Any = None  # rounds over which the actor concedes in each phase (its own clock)
+    clock_carry: Any = None  # share of its clock an actor carries into the next phase (0: a fresh clock)
+    target: dict[str, Any] = field(default_factory=dict)  # a mediator's drafting target, by issue
+    outside_option: list[Any] = field(default_factory=list)  # declared reasons its no-deal value moves
     strategy: StrategyConf = field(default_factory=StrategyConf)
     note: str = ""
 
@@ -131,7 +135,9 @@ class ShockConf:
 
     rate: Any = 0.0
     trust_drop: Any = 0.3
-    collapse: Any = 0.0
+    collapse: Any = 0.0  # chance that a shock ends the talks
+    suspend: Any = 0.0  # chance that a shock suspends them for ``suspend_rounds`` rounds
+    suspend_rounds: Any = None
 
 
 @dataclass
@@ -160,6 +166,8 @@ class ScenarioConf:
     trust: TrustConf = field(default_factory=TrustConf)
     shocks: ShockConf = field(default_factory=ShockConf)
     uncertainty: UncertaintyConf = field(default_factory=UncertaintyConf)
+    on_implement: dict[str, Any] = field(default_factory=dict)  # issue -> effects of implementing it
+    no_deal_influence: bool = False  # do no-deal values also average along the channels?
 
 
 @dataclass
@@ -195,11 +203,13 @@ class ProtocolConf:
     """The protocol that advances the talks, and its parameters."""
 
     name: str = "mediated"
-    max_rounds: int = 40
+    max_rounds: Any = None  # the observation window; null: twice the agenda's horizon (sim.kernel.horizon)
     rule: str = "nash"
     step0: float = 0.05
     step_max: float = 0.2
     steps_per_round: int = 1
+    stall_rounds: int = 10  # quiet rounds in a row that make a stalemate
+    stall_tol: float = 1e-3  # a quiet round moves nothing by more than this
     params: dict[str, Any] = field(default_factory=dict)
 
 

@@ -9,8 +9,14 @@ finished runs as it goes. Each run draws its random numbers from its own
 stream, ``numpy.random.default_rng(seed)`` (a ``SeedSequence(seed)``), always in the
 same order, so a seed gives the same result bit for bit alone or inside any batch.
 
-Time is shared: all runs of a batch are at the same round ``t``; phases, texts and
-outcomes are per run.
+The protocol's round ``t`` is shared by all runs of a batch and is only how long we
+watch (``max_rounds``, the observation window). Each actor concedes on its own clock
+(``Batch.clock``): the rounds of talks in the current phase, restarted when a phase
+opens (less what the actor carries over, ``clock_carry``), paused while the talks are
+suspended, and read against the actor's ``patience``. Time-driven changes of the no-deal
+values run on the same clocks and on declared events, so once every clock has run out
+and every event has passed nothing moves unless someone does: a run then ends in
+agreement or in a **stalemate**, whatever the window.
 """
 
 from __future__ import annotations
@@ -28,9 +34,10 @@ from sim.strategies import STRATEGIES, ConcessionContext
 from sim.streams import draw_many
 from sim.utility import Evaluation, RedLines, evaluate
 
-RUNNING, AGREED, MAX_ROUNDS, WALKOUT, SHOCK = 0, 1, 2, 3, 4
+RUNNING, AGREED, MAX_ROUNDS, WALKOUT, SHOCK, STALEMATE, SUSPENDED = 0, 1, 2, 3, 4, 5, 6
 STATUS = {RUNNING: "running", AGREED: "agreement", MAX_ROUNDS: "max_rounds",
-          WALKOUT: "walkout", SHOCK: "shock"}
+          WALKOUT: "walkout", SHOCK: "shock", STALEMATE: "stalemate", SUSPENDED: "suspended"}
+ENDED = (AGREED, MAX_ROUNDS, WALKOUT, SHOCK, STALEMATE)
 N_DRAWS_PER_ROUND = 2
 EPS = 1e-3  # floor on a surplus in the Nash objective, so a principal at its
 # reservation value pulls the draft hard toward itself instead of dividing by zero
@@ -41,12 +48,25 @@ class Settings:
     """Protocol settings the kernel reads (from the ``protocol`` config)."""
 
     name: str = "mediated"
-    max_rounds: int = 40
+    max_rounds: int = 40  # the observation window only (see :func:`horizon`)
     rule: str = "nash"
     step0: float = 0.05
     step_max: float = 0.2
     steps_per_round: int = 1
+    stall_rounds: int = 10  # quiet rounds in a row before a stalemate is declared
+    stall_tol: float = 1e-3  # what counts as quiet: no text, position or value moves by more
     params: dict[str, Any] = field(default_factory=dict)
+
+
+def horizon(sc: Scenario, n_phases: int) -> int:
+    """How long anyone keeps moving: every phase at the longest patience, plus the last event.
+
+    Past this round no clock runs, no declared change of a no-deal value is pending, and
+    a run that has not agreed can only agree through moves already under way. The
+    default observation window (``protocol.max_rounds: null``) is twice this.
+    """
+    last = int(max(sc.od_until.max(initial=0), sc.deadline.max(initial=-1) + 1))
+    return int(n_phases * int(sc.patience.max()) + last)
 
 
 @dataclass(frozen=True)
@@ -89,41 +109,63 @@ class Derived:
     one_minus_lam: np.ndarray  # [A]
     one_minus_lam_col: np.ndarray  # [A, 1]
     lev_in: np.ndarray  # [A] how hard each actor is pressed at pressure 1
-    drop: np.ndarray  # [T + 2, A] time-driven drop of reservation values at round t
+    events: np.ndarray  # [E, A] declared change of each no-deal value at round t < E (0 after)
     principal_red_lines: RedLines  # the principals' red lines, renumbered over the principals
     pidx: np.ndarray  # [P] indices of the principals
     counterpart_p: np.ndarray  # [A, P] the columns of ``Static.counterpart`` that are not zero
     turn_start: np.ndarray  # [phases] where each phase's turn to propose starts among the principals
-    mediator_bias: np.ndarray  # [A] each mediator's bias toward its own position, 0 for the others
+    mediator_bias: np.ndarray  # [A] zeros: the Nash rule's weights carry no mediator's own utility
+    biased: np.ndarray  # indices of the mediators with a bias toward a declared target
     required_by_phase: np.ndarray  # [phases, A] whose acceptance a text needs in each phase
-    frac_table: np.ndarray | None  # [T + 2, A] each round's concession, if every strategy reads only the time
+    guarantee_bounds: tuple  # (lowest, highest) guarantee level every guarantor will carry
+    no_events: np.ndarray  # [A] zeros: the change of each no-deal value after the last event
+    actor_range: np.ndarray  # [A] 0 .. A - 1
+    n_events: int  # rounds with a declared change of a no-deal value still to come (events.shape[0])
+    frac_table: np.ndarray | None  # [P + 2, A] the concession at each clock value (P: the longest
+    # patience), if every strategy reads only the clock; a clock past P reads row P + 1
 
     @classmethod
     def of(cls, st: Static) -> Derived:
         sc = st.sc
         lam = sc.susceptibility
-        ts = np.arange(st.settings.max_rounds + 2)[:, None]
-        drop = sc.delay_cost + np.where(sc.deadline == ts, sc.deadline_drop, 0.0)
+        n_ev = int(max(sc.od_until.max(initial=0), sc.deadline.max(initial=-1) + 1))
+        ts = np.arange(n_ev)[:, None]
+        events = -np.where(sc.deadline == ts, sc.deadline_drop, 0.0)
+        for a, t0, t1, ch in zip(sc.od_actor, sc.od_from, sc.od_until, sc.od_change, strict=True):
+            events[t0:t1, a] += ch
         pidx = np.flatnonzero(sc.principal)
         frac_table = None
         if all(f[0].time_only for f in st.families):
             one = np.ones((1, sc.n_actors))
             frac_table = np.concatenate([
-                concession(st.families, ConcessionContext(t=t, horizon=st.settings.max_rounds, frac=one, frac_prev=one,
-                                                 eu=one, aspiration=one, reservation_value=one,
-                                                 principal=sc.principal))
-                for t in range(st.settings.max_rounds + 2)])
+                concession(st.families, ConcessionContext(t=np.full((1, sc.n_actors), t), horizon=sc.patience,
+                                                          frac=one, frac_prev=one, eu=one, aspiration=one,
+                                                          reservation_value=one, principal=sc.principal))
+                for t in range(int(sc.patience.max()) + 2)])
         lam_w = lam[:, None] * sc.influence
         rows, cols = np.nonzero(lam_w)  # row-major: each row's columns in order
         sparse = (np.searchsorted(rows, np.arange(sc.n_actors + 1)).astype(np.int64), cols.astype(np.int64),
                   np.ascontiguousarray(lam_w[rows, cols]))
+        # A text needs the principals' acceptance. A guarantor judges only what binds it:
+        # the guarantee level it is asked to carry, bounded by its red lines on that issue,
+        # and the mediators draft within those bounds (``open_phase``).
         req = st.required_base[None, :] & np.ones((st.ag.n_phases, 1), bool)
-        if sc.guarantee_issue >= 0 and sc.guarantor.any():
-            req = req | (sc.guarantor & st.ag.open[:, sc.guarantee_issue, None])
-        return cls(frac_table=frac_table, mediator_bias=sc.bias * sc.mediator, required_by_phase=req,
+        g_lo, g_hi, gi = 0.0, 1.0, sc.guarantee_issue
+        for k in range(sc.rl_actor.size):
+            a = sc.rl_actor[k]
+            if gi >= 0 and sc.guarantor[a] and not sc.principal[a] and sc.rl_issue[k] == gi \
+                    and sc.rl_cond_issue[k] < 0:
+                if sc.rl_sign[k] > 0:
+                    g_lo = max(g_lo, float(sc.rl_bound[k]))
+                else:
+                    g_hi = min(g_hi, float(sc.rl_bound[k]))
+        return cls(guarantee_bounds=(g_lo, g_hi), n_events=n_ev, frac_table=frac_table,
+                   mediator_bias=np.zeros(sc.n_actors), required_by_phase=req,
+                   biased=np.flatnonzero(sc.mediator & (sc.bias > 0)),
                    lam_w_sparse=sparse,
                    one_minus_lam=1.0 - lam, one_minus_lam_col=1.0 - lam[:, None],
-                   lev_in=sc.leverage.sum(axis=0), drop=drop,
+                   lev_in=sc.leverage.sum(axis=0), events=np.ascontiguousarray(events),
+                   no_events=np.zeros(sc.n_actors), actor_range=np.arange(sc.n_actors),
                    principal_red_lines=st.red_lines.subset(pidx), pidx=pidx,
                    counterpart_p=np.ascontiguousarray(st.counterpart[:, pidx]),
                    # the first mover if it is a principal, else the first principal
@@ -184,7 +226,7 @@ class Batch:
                "pos", "rv", "rv_own", "frac", "frac_prev", "trust", "x", "lo", "hi", "step",
                "gsign", "phase", "locked", "status", "rounds", "phases_agreed", "eu", "asp",
                "umax", "accept", "walker", "fresh", "last_phase_round", "override",
-               "pos_anchor", "press_drop", "rs")
+               "pos_anchor", "press_drop", "rs", "clock", "delay", "quiet", "resume", "blockers", "gap_best")
 
     def __init__(self, **arrays: np.ndarray) -> None:
         self.names = tuple(arrays)
@@ -258,6 +300,12 @@ def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pres
         # constant per run: the stubborn part of a position, and the drop due to leverage
         pos_anchor=dv.one_minus_lam_col * pos0,
         press_drop=sc.pressure_rate * press[:, None] * dv.lev_in,
+        # each actor's clock (rounds of talks in this phase), its cost of delay (spent
+        # leverage can change it), quiet rounds in a row, when a suspension ends, and who
+        # blocked a stalemate (a bit per actor)
+        clock=np.zeros((r, a), dtype=np.int64), delay=np.broadcast_to(sc.delay_cost, (r, a)).copy(),
+        quiet=np.zeros(r, dtype=np.int64), resume=np.zeros(r, dtype=np.int64),
+        blockers=np.zeros(r, dtype=np.int64), gap_best=np.full(r, -np.inf),
     )
     update_renege_scale(st, b)
     open_phase(st, b, np.arange(r))
@@ -290,18 +338,28 @@ def open_phase(st: Static, b: Batch, rows: np.ndarray) -> None:
     lo = np.where(again & (prev > sq), np.maximum(lo, prev), lo)
     hi = np.where(again & (prev < sq), np.minimum(hi, prev), hi)
     hi = np.maximum(hi, lo)
+    gi = sc.guarantee_issue
+    if gi >= 0:  # the mediators draft no guarantee a guarantor would refuse to carry
+        g_lo, g_hi = st.derived.guarantee_bounds
+        lo[:, gi] = np.maximum(lo[:, gi], np.minimum(g_lo, hi[:, gi]))
+        hi[:, gi] = np.maximum(np.minimum(hi[:, gi], g_hi), lo[:, gi])
     fm = ag.first_mover[ph]
     pos = b.pos[rows] if rows.size < len(b) else b.pos  # rows: every run, in order, or a few
-    med = np.flatnonzero(sc.mediator)
-    # the mediators' mean position: their positions added in order, over their number
-    med_pos = pos[:, med].sum(axis=1) / max(float(med.size), 1.0) if med.size else np.zeros(prev.shape)
-    anchor = np.where((fm >= 0)[:, None], pos[np.arange(rows.size), np.maximum(fm, 0)], med_pos)
+    pidx = st.derived.pidx
+    # the mediators open at the midpoint of the principals' positions: they draft for the
+    # principals, and their own views enter only through a declared target (the rule)
+    mid = pos[:, pidx].sum(axis=1) / float(pidx.size)
+    anchor = np.where((fm >= 0)[:, None], pos[np.arange(rows.size), np.maximum(fm, 0)], mid)
     b.x[rows] = np.where(op, np.clip(anchor, lo, hi), prev)
     b.lo[rows], b.hi[rows] = lo, hi
     b.locked[rows] = b.locked[rows] & ~op
     b.step[rows] = np.where(op, st.settings.step0, 0.0)
     b.gsign[rows] = 0.0
     b.fresh[rows] = True
+    # a new clock for every actor, less what it carries over from the last phase
+    b.clock[rows] = np.floor(sc.clock_carry * b.clock[rows]).astype(np.int64)
+    b.quiet[rows] = 0
+    b.gap_best[rows] = -np.inf
 
 
 def renege_scale(st: Static, b: Batch) -> np.ndarray:
@@ -341,6 +399,27 @@ def evaluate_batch(st: Static, b: Batch, op: np.ndarray, x: np.ndarray | None = 
                     st.red_lines, sc.utility, with_grad)
 
 
+def target_pull(st: Static, b: Batch, op: np.ndarray) -> np.ndarray | None:
+    """``[R, I]``: the mediators' pull toward their declared targets, or None if none has one.
+
+    Each mediator with a ``bias`` adds ``bias`` times the gradient of its salience-weighted
+    closeness to its ``target`` over the open issues it names (normalised as utilities
+    are): the explicit, tagged tilt of a broker. A neutral broker (bias 0) adds nothing;
+    the mediators' own ideal points never enter the drafting.
+    """
+    m = st.derived.biased
+    if m.size == 0:
+        return None
+    sc = st.sc
+    tg = sc.target[m]  # [M, I]
+    has = ~np.isnan(tg)
+    d = np.where(has, tg, 0.0)[None] - b.x[:, None, :]  # [R, M, I]
+    slope = np.sign(d) if sc.utility == "linear" else 2.0 * d
+    ow = b.weight[:, m, :] * (op[:, None, :] & has)
+    tot = np.maximum(ow.sum(axis=-1, keepdims=True), 1e-12)
+    return (sc.bias[m][None, :, None] * ow * slope / tot).sum(axis=1)
+
+
 def concession(families: tuple, ctx: ConcessionContext) -> np.ndarray:
     """The new ``frac`` of every actor: each strategy family on its own actors, clipped to [0, 1].
 
@@ -357,20 +436,27 @@ def concession(families: tuple, ctx: ConcessionContext) -> np.ndarray:
     return np.minimum(np.maximum(new, 0.0), 1.0)  # = np.clip(new, 0, 1), without its Python wrapper
 
 
-def concede(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
+def concede(st: Static, b: Batch, t: int, live: np.ndarray, proposer: np.ndarray | None = None) -> None:
     """Apply each strategy family to its actors' rows of ``frac`` (live runs only).
 
-    When every family reads only the time, the fractions come from the table computed
-    once per configuration (``Derived.frac_table``), with the same numbers.
+    Strategies read each actor's own clock (``b.clock``) against its patience, never the
+    protocol's window. When every family reads only the clock, the fractions come from
+    the table computed once per configuration (``Derived.frac_table``), with the same
+    numbers.
+
+    Args:
+        proposer: ``[R, A]`` who proposes this round, for turn-based protocols (which also
+            pass the discount factors to the strategies).
     """
     table = st.derived.frac_table
-    if table is not None and t < table.shape[0]:
-        new = np.empty_like(b.frac)
-        new[:] = table[t]
+    sc = st.sc
+    if table is not None:
+        new = table[np.minimum(b.clock, table.shape[0] - 1), st.derived.actor_range]
     else:
-        new = concession(st.families, ConcessionContext(t=t, horizon=st.settings.max_rounds, frac=b.frac,
-                                               frac_prev=b.frac_prev, eu=b.eu, aspiration=b.asp,
-                                               reservation_value=b.rv, principal=st.sc.principal))
+        new = concession(st.families, ConcessionContext(
+            t=b.clock, horizon=sc.patience, frac=b.frac, frac_prev=b.frac_prev, eu=b.eu, aspiration=b.asp,
+            reservation_value=b.rv, principal=sc.principal,
+            discount=None if proposer is None else sc.discount, proposer=proposer))
     if new.shape == b.frac.shape and all_true(live):
         b.frac_prev, b.frac = b.frac, new
     else:
@@ -379,25 +465,38 @@ def concede(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
         b.frac = np.where(lv, new, b.frac)
 
 
+def tick(b: Batch, live: np.ndarray) -> None:
+    """One more round on the clock of every actor of the live runs."""
+    if all_true(live):
+        b.clock += 1
+    else:
+        b.clock[live] += 1
+
+
 def influence(st: Static, b: Batch, live: np.ndarray, t: int) -> None:
-    """Friedkin-Johnsen influence, then the cost of delay, deadlines and pressure (live runs).
+    """Friedkin-Johnsen influence on positions, then the declared moves of no-deal values.
 
     ``x(t+1) = L W x(t) + (I - L) x0``, with ``L`` the actors' susceptibility (one minus
-    stubbornness); the anchor of a reservation value is its own time-driven value, which
-    then drops by the cost of delay, any deadline's drop, and pressure through leverage.
+    stubbornness). An actor's value of no deal falls by its cost of delay and by pressure
+    from actors with leverage over it, each round of its clock up to its patience, and
+    moves by the declared events and drivers of round ``t`` (``outside_option``,
+    deadlines); it averages along the channels only if the scenario says so
+    (``no_deal_influence``).
     """
     sc, dv = st.sc, st.derived
-    if 0 <= t < dv.drop.shape[0]:
-        drop = dv.drop[t]
-    else:
-        drop = sc.delay_cost + np.where(sc.deadline == t, sc.deadline_drop, 0.0)
+    ev = dv.events[t] if t < dv.n_events else dv.no_events
     start, col, val = dv.lam_w_sparse
-    influence_and_time(b.pos, b.rv, b.rv_own, start, col, val, b.pos_anchor, dv.one_minus_lam, drop, b.press_drop,
-                       live)
+    influence_and_time(b.pos, b.rv, b.rv_own, start, col, val, b.pos_anchor, dv.one_minus_lam, ev, b.delay,
+                       b.press_drop, b.clock, sc.patience, sc.no_deal_influence, live)
 
 
 def shocks(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
-    """A violation hits trust between the principals; rarely, it ends the talks."""
+    """A violation hits trust between the principals; it may end the talks or suspend them.
+
+    The same uniform draw decides both: below ``collapse`` the talks end, below
+    ``collapse + suspend`` they stop for ``suspend_rounds`` rounds, during which no clock
+    runs and nothing is drafted.
+    """
     sc = st.sc
     if sc.shock_rate <= 0 or t >= b.uniforms.shape[1]:
         return
@@ -411,6 +510,10 @@ def shocks(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
     update_renege_scale(st, b, rows)
     collapse = hit & (u[:, 1] < sc.shock_collapse) & (b.status == RUNNING)
     b.status[collapse] = SHOCK
+    if sc.shock_suspend > 0:
+        pause = hit & ~collapse & (u[:, 1] < sc.shock_collapse + sc.shock_suspend) & (b.status == RUNNING)
+        b.status[pause] = SUSPENDED
+        b.resume[pause] = t + 1 + sc.shock_suspend_rounds
 
 
 def record_verdicts(b: Batch, t: int, running: np.ndarray, all_running: bool, eu: np.ndarray, asp: np.ndarray,
@@ -449,6 +552,7 @@ def settle(st: Static, b: Batch, agreed: np.ndarray, t: int) -> None:
     b.locked[rows] |= op
     b.phases_agreed[rows] += 1
     b.last_phase_round[rows] = t
+    implement(st, b, rows, op)
     gain = st.sc.trust_gain
     tr = b.trust[rows]
     b.trust[rows] = np.where(st.principal_pairs, tr + gain * (1.0 - tr), tr)
@@ -461,9 +565,31 @@ def settle(st: Static, b: Batch, agreed: np.ndarray, t: int) -> None:
     open_phase(st, b, nxt)
 
 
+def implement(st: Static, b: Batch, rows: np.ndarray, op: np.ndarray) -> None:
+    """Spent leverage: implementing an issue changes the inputs the scenario names.
+
+    ``on_implement`` effects of every issue in the phase just agreed (``op [len(rows), I]``)
+    add to or scale an actor's no-deal value, cost of delay or the pressure on it.
+    """
+    for issue, actor, what, mode, amount in st.sc.effects:
+        hit = rows[op[:, issue]]
+        if hit.size == 0:
+            continue
+        if what == 0:  # reservation_value
+            arrays = (b.rv_own, b.rv)
+        elif what == 1:  # delay_cost
+            arrays = (b.delay,)
+        else:  # pressure
+            arrays = (b.press_drop,)
+        for arr in arrays:
+            v = arr[hit, actor] + amount if mode == 0 else arr[hit, actor] * amount
+            arr[hit, actor] = np.clip(v, 0.0, 1.0)
+
+
 def evolve(st: Static, b: Batch, t: int) -> None:
-    """Between rounds: concede, influence, time and pressure, shocks (live runs only)."""
+    """Between rounds: the clocks tick, concede, influence, time and pressure, shocks (live runs only)."""
     live = b.status == RUNNING
+    tick(b, live)
     concede(st, b, t + 1, live)
     influence(st, b, live, t + 1)
     shocks(st, b, t, live)

@@ -22,7 +22,7 @@ from mesa.discrete_space import Network
 from sim.agents import NegotiatorAgent
 from sim.api import build, load_config
 from sim.batch import advance, measure
-from sim.kernel import AGREED, RUNNING, Static, draw_run, init_batch, open_mask
+from sim.kernel import AGREED, ENDED, RUNNING, SUSPENDED, Static, draw_run, init_batch, open_mask
 from sim.results import breakdown_reason, run_record, table_columns
 
 
@@ -162,7 +162,7 @@ class NegotiationModel(mesa.Model):
                                b.pos[0].copy(), int(b.status[0]), int(b.phase[0]), int(b.walker[0])))
         if self.datacollector is not None:
             self.datacollector.collect(self)
-        if b.status[0] != RUNNING:
+        if b.status[0] in ENDED:
             self.running = False
 
     def run(self) -> dict:
@@ -203,8 +203,10 @@ class NegotiationModel(mesa.Model):
             parts.append("agreement on every phase")
         elif r.phase_after != phase:
             parts.append(f"phase {phase + 1} agreed and implemented")
-        elif status != RUNNING:
-            parts.append(breakdown_reason(st, status, r.walker))
+        elif status in ENDED:
+            parts.append(breakdown_reason(st, status, r.walker, int(self.batch.blockers[0])))
+        elif status == SUSPENDED:
+            parts.append("a shock suspended the talks")
         return "; ".join(parts) + "."
 
     def _why(self, a: int, r: _Round) -> str:

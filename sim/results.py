@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.kernel import AGREED, MAX_ROUNDS, SHOCK, STATUS, WALKOUT, Static
+from sim.kernel import AGREED, MAX_ROUNDS, SHOCK, STALEMATE, STATUS, WALKOUT, Static
 
 
 def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -28,16 +28,26 @@ def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     return (max(0.0, mid - half), min(1.0, mid + half))
 
 
-def breakdown_reason(st: Static, status: int, walker: int) -> str:
+def actor_names(st: Static, bits: int) -> list[str]:
+    """The actors whose bits are set in ``bits`` (bit ``a`` for actor ``a``)."""
+    return [a for k, a in enumerate(st.sc.actors) if int(bits) >> k & 1]
+
+
+def breakdown_reason(st: Static, status: int, walker: int, blockers: int = 0) -> str:
+    """Why a run ended without agreement, in words ("" for an agreement)."""
     if status == AGREED:
         return ""
+    if status == STALEMATE:
+        who = " and ".join(actor_names(st, blockers)) or "a principal"
+        return (f"stalemate: nobody would move further and no text in reach was acceptable to all "
+                f"({who} refused)")
     if status == WALKOUT:
         who = st.sc.actors[walker] if walker >= 0 else "a principal"
         return f"{who} walked out: no text on the open issues beats its reservation value"
     if status == SHOCK:
         return "a shock (a strike or a violation) ended the talks"
     if status == MAX_ROUNDS:
-        return f"no text met every required actor's aspiration within {st.settings.max_rounds} rounds"
+        return f"the observation window closed after {st.settings.max_rounds} rounds with the talks still moving"
     return "still running"
 
 
@@ -65,7 +75,8 @@ def table_columns(st: Static, cols: dict[str, np.ndarray], trust=None, cred=None
         "agreement": agreed,
         "outcome": outcome,
         "status": [STATUS[int(s)] for s in status],
-        "breakdown_reason": [breakdown_reason(st, int(s), int(w)) for s, w in zip(status, cols["walker"], strict=True)],
+        "breakdown_reason": [breakdown_reason(st, int(s), int(w), int(k))
+                             for s, w, k in zip(status, cols["walker"], cols["blockers"], strict=True)],
         "rounds": cols["rounds"],
         "phases_agreed": cols["phases_agreed"],
         "nash_product": cols["nash_product"],
@@ -73,6 +84,7 @@ def table_columns(st: Static, cols: dict[str, np.ndarray], trust=None, cred=None
         "pareto_efficient": cols["pareto_efficient"],
         "blocking_issue": [sc.issues[i] if i >= 0 else "" for i in cols["blocking_issue"]],
         "walkout_actor": [sc.actors[w] if w >= 0 else "" for w in cols["walker"]],
+        "blocking_actors": [", ".join(actor_names(st, k)) for k in cols["blockers"]],
         "trust_final": cols["trust"],
     }
     for i, iss in enumerate(sc.issues):
@@ -160,5 +172,6 @@ def run_record(static: Static, r: Any, config_hash: str = "") -> dict[str, Any]:
         "nbs_distance": None if np.isnan(r["nbs_distance"]) else float(r["nbs_distance"]),
         "pareto_efficient": bool(r["pareto_efficient"]),
         "blocking_issue": str(r["blocking_issue"]) or None,
+        "blocking_actors": str(r["blocking_actors"]) or None,
         "breakdown_reason": str(r["breakdown_reason"]) or None,
     }

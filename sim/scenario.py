@@ -28,8 +28,13 @@ SOURCE_TAGS = ("Q", "S", "J")
 ACTOR_NUMBERS = {
     "reservation_value": (0, 1, 0.3), "delay_cost": (0, 1, 0.0), "deadline_drop": (0, 1, 0.0),
     "stubbornness": (0, 1, 0.9), "credibility": (0, 1, 0.0), "renege_base": (0, 1, 0.0),
-    "bias": (0, 10, 0.0), "discount": (0, 1, 1.0),
+    "bias": (0, 10, 0.0), "discount": (0, 1, 1.0), "clock_carry": (0, 1, 0.0),
 }
+DEFAULT_PATIENCE = 40  # rounds: an actor's clock when the scenario gives none
+MAX_ROUNDS_LIMIT = 100_000  # rounds: the longest patience, deadline or event time a scenario may set
+REST_FLOOR = 0.05  # a red line at the very end of its scale still costs a finite amount per unit
+# Inputs that implementing an issue can change (``on_implement``): how each effect applies.
+EFFECT_INPUTS = ("reservation_value", "delay_cost", "pressure")
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,19 @@ class Scenario:
     discount: np.ndarray  # [A]
     strategy: tuple[str, ...]
     strategy_params: tuple[dict[str, float], ...]
+    patience: np.ndarray  # [A] int: rounds over which the actor concedes in each phase (its clock)
+    clock_carry: np.ndarray  # [A] share of the clock an actor carries into the next phase
+    target: np.ndarray  # [A, I] a mediator's declared drafting target (NaN: none)
+    # no-deal drivers: (actor, from round, until round, change per round), one row each;
+    # a one-off event at round r is (actor, r, r + 1, change)
+    od_actor: np.ndarray  # [D] int
+    od_from: np.ndarray  # [D] int
+    od_until: np.ndarray  # [D] int
+    od_change: np.ndarray  # [D]
+    od_what: tuple[str, ...]
+    # spent leverage: (issue, actor, input index into EFFECT_INPUTS, mode 0 add / 1 scale, amount)
+    effects: tuple[tuple[int, int, int, int, float], ...]
+    no_deal_influence: bool
     trust: np.ndarray  # [A, A]
     trust_gain: float
     guarantee_issue: int  # -1 when the scenario has none
@@ -70,6 +88,8 @@ class Scenario:
     shock_rate: float
     shock_trust_drop: float
     shock_collapse: float
+    shock_suspend: float
+    shock_suspend_rounds: int
     noise_position: float
     noise_salience: float
     noise_reservation: float
@@ -82,7 +102,8 @@ class Scenario:
     rl_cond_issue: np.ndarray  # [K] int, -1 unconditional
     rl_cond_bound: np.ndarray  # [K]
     rl_cond_sign: np.ndarray  # [K] +1: lifted when issue >= bound; -1: when <= bound
-    rl_strength: np.ndarray  # [K]
+    rl_strength: np.ndarray  # [K] per unit of violation: the given strength over the rest of the scale
+    rl_strength_given: np.ndarray  # [K] as written: 1 = crossing by the rest of the scale costs the issue
     rl_hard: np.ndarray  # [K] bool
     channels: tuple[tuple[str, str, float], ...]
     sources: Mapping[str, str] = field(default_factory=dict)
@@ -186,8 +207,8 @@ class _Checker:
             value, source = raw["value"], raw.get("source")
             if source is not None and (not isinstance(source, str) or source[:1] not in SOURCE_TAGS):
                 raise self.fail(f"{key}.source", "a tag starting with Q, S or J", source)
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            raise self.fail(key, what, value)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise self.fail(key, f"{what} (finite)" if isinstance(value, float) else what, value)
         value = float(value)
         below = value <= lo if (lo is not None and lo_open) else (lo is not None and value < lo)
         if below or (hi is not None and value > hi):
@@ -197,6 +218,22 @@ class _Checker:
         if record:
             self.sources[f"{self.prefix}.{key}"] = source or "untagged"
         return value
+
+    def rounds(self, raw: Any, key: str, lo: int = 0, default: int | None = None) -> int:
+        """A whole number of rounds (plain or tagged), in [lo, MAX_ROUNDS_LIMIT]."""
+        if raw is None and default is not None:
+            self.sources[f"{self.prefix}.{key}"] = "default"
+            return int(default)
+        value = raw.get("value") if isinstance(raw, Mapping) else raw
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= MAX_ROUNDS_LIMIT:
+            raise self.fail(key, f"a whole number of rounds in [{lo}, {MAX_ROUNDS_LIMIT}]", value)
+        if isinstance(raw, Mapping):
+            self.number(raw, key, lo, MAX_ROUNDS_LIMIT)  # checks the tag and records it
+        else:
+            self.sources[f"{self.prefix}.{key}"] = "untagged"
+        return int(value)
 
     def mapping(self, raw: Any, key: str) -> Mapping:
         if raw is None:
@@ -256,8 +293,11 @@ def compile_scenario(cfg: Any, file: str = "<scenario>") -> Scenario:
     salience = np.zeros((n_a, n_i))
     vec = {k: np.zeros(n_a) for k in (
         "reservation_value", "delay_cost", "deadline_drop", "stubbornness", "credibility",
-        "renege_base", "bias", "discount")}
+        "renege_base", "bias", "discount", "clock_carry")}
     deadline = np.full(n_a, -1, dtype=np.int64)
+    patience = np.zeros(n_a, dtype=np.int64)
+    target = np.full((n_a, n_i), np.nan)
+    drivers: list[tuple[int, int, int, float, str]] = []
     leverage = np.zeros((n_a, n_a))
     strategy, strategy_params, labels = [], [], []
     red_lines: list[tuple] = []
@@ -288,9 +328,17 @@ def compile_scenario(cfg: Any, file: str = "<scenario>") -> Scenario:
                                    lo_open=(k == "discount"))
         dl = act.get("deadline")
         if dl is not None:
-            if isinstance(dl, bool) or not isinstance(dl, int) or dl < 0:
-                raise chk.fail(f"{base}.deadline", "a round number >= 0 or null", dl)
-            deadline[a] = dl
+            deadline[a] = chk.rounds(dl, f"{base}.deadline")
+        patience[a] = chk.rounds(act.get("patience"), f"{base}.patience", lo=1, default=DEFAULT_PATIENCE)
+        tg = chk.mapping(act.get("target"), f"{base}.target")
+        if tg and not roles["mediator"][a]:
+            raise chk.fail(f"{base}.target", "no target: only a mediator drafts toward a target", dict(tg))
+        for k, v in tg.items():
+            if k not in issues:
+                raise chk.fail(f"{base}.target.{k}", f"an issue of this scenario ({', '.join(issues)})", k)
+            target[a, issues.index(k)] = chk.number(v, f"{base}.target.{k}", 0, 1, what="a point on the scale")
+        for k, d in enumerate(act.get("outside_option") or []):
+            drivers.append(_driver(chk, f"{base}.outside_option[{k}]", d, a))
         lev = chk.mapping(act.get("leverage"), f"{base}.leverage")
         for tgt, v in lev.items():
             if tgt not in actors or tgt == name:
@@ -363,9 +411,25 @@ def compile_scenario(cfg: Any, file: str = "<scenario>") -> Scenario:
             trust[actors.index(src), actors.index(dst)] = chk.number(v, f"trust.pairs.{src}.{dst}", 0, 1)
     gain = chk.number(tr.get("gain_per_phase", 0.2), "trust.gain_per_phase", 0, 1)
 
+    for a in range(n_a):
+        if vec["bias"][a] > 0 and roles["mediator"][a] and np.isnan(target[a]).all():
+            raise chk.fail(f"actors.{actors[a]}.target", "a target (issue: point) for a mediator with a bias > 0")
+    effects = _effects(chk, chk.mapping(raw.get("on_implement"), "on_implement"), issues, actors)
+    ndi = raw.get("no_deal_influence", False)
+    if not isinstance(ndi, bool):
+        raise chk.fail("no_deal_influence", "true or false", ndi)
+
     sh = chk.mapping(raw.get("shocks"), "shocks")
+    collapse = chk.number(sh.get("collapse", 0.0), "shocks.collapse", 0, 1)
+    suspend = chk.number(sh.get("suspend", 0.0), "shocks.suspend", 0, 1)
+    if collapse + suspend > 1:
+        raise chk.fail("shocks.suspend", f"a number in [0, {1 - collapse:g}] (collapse + suspend <= 1)", suspend)
     un = chk.mapping(raw.get("uncertainty"), "uncertainty")
     rl = list(zip(*red_lines, strict=True)) if red_lines else [()] * 9
+    od = list(zip(*drivers, strict=True)) if drivers else [()] * 5
+    given = np.array(rl[7], dtype=float)
+    bound, sign = np.array(rl[2], dtype=float), np.array(rl[3], dtype=float)
+    rest = np.where(sign > 0, bound, 1.0 - bound)  # the scale beyond the line
     return Scenario(
         name=str(raw.get("name") or "scenario"),
         title=str(raw.get("title") or raw.get("name") or ""),
@@ -383,15 +447,21 @@ def compile_scenario(cfg: Any, file: str = "<scenario>") -> Scenario:
         pressure_rate=chk.number(raw.get("pressure_rate", 0.002), "pressure_rate", 0, 1),
         shock_rate=chk.number(sh.get("rate", 0.0), "shocks.rate", 0, 1),
         shock_trust_drop=chk.number(sh.get("trust_drop", 0.3), "shocks.trust_drop", 0, 1),
-        shock_collapse=chk.number(sh.get("collapse", 0.0), "shocks.collapse", 0, 1),
+        shock_collapse=collapse, shock_suspend=suspend,
+        shock_suspend_rounds=chk.rounds(sh.get("suspend_rounds"), "shocks.suspend_rounds", lo=1, default=4),
+        patience=patience, clock_carry=vec["clock_carry"], target=target,
+        od_actor=np.array(od[0], dtype=np.int64), od_from=np.array(od[1], dtype=np.int64),
+        od_until=np.array(od[2], dtype=np.int64), od_change=np.array(od[3], dtype=float), od_what=tuple(od[4]),
+        effects=effects, no_deal_influence=ndi,
         noise_position=chk.number(un.get("position", 0.0), "uncertainty.position", 0, 1),
         noise_salience=chk.number(un.get("salience", 0.0), "uncertainty.salience", 0, 1),
         noise_reservation=chk.number(un.get("reservation_value", 0.0), "uncertainty.reservation_value", 0, 1),
         utility=utility,
         rl_actor=np.array(rl[0], dtype=np.int64), rl_issue=np.array(rl[1], dtype=np.int64),
-        rl_bound=np.array(rl[2], dtype=float), rl_sign=np.array(rl[3], dtype=float),
+        rl_bound=bound, rl_sign=sign,
         rl_cond_issue=np.array(rl[4], dtype=np.int64), rl_cond_bound=np.array(rl[5], dtype=float),
-        rl_cond_sign=np.array(rl[6], dtype=float), rl_strength=np.array(rl[7], dtype=float),
+        rl_cond_sign=np.array(rl[6], dtype=float), rl_strength=given / np.maximum(rest, REST_FLOOR),
+        rl_strength_given=given,
         rl_hard=np.array(rl[8], dtype=bool),
         channels=tuple(channels), sources=dict(chk.sources), file=file,
     )
@@ -421,8 +491,65 @@ def _red_line(chk: _Checker, key: str, line: Any, actor: int, issues: tuple[str,
                            unless.get("issue") if isinstance(unless, Mapping) else unless)
         cond_issue = issues.index(unless["issue"])
         cond_bound, cond_sign = _bound(chk, f"{key}.unless", unless)
-    strength = chk.number(line.get("strength", 1.0), f"{key}.strength", 0, None)
+    strength = chk.number(line.get("strength", 1.0), f"{key}.strength", 0, 1000)
     hard = line.get("hard", False)
     if not isinstance(hard, bool):
         raise chk.fail(f"{key}.hard", "true or false", hard)
     return (actor, issues.index(iss), bound, sign, cond_issue, cond_bound, cond_sign, strength, hard)
+
+
+def _driver(chk: _Checker, key: str, d: Any, actor: int) -> tuple[int, int, int, float, str]:
+    """One declared reason an actor's value of no deal moves: an event or a change per round.
+
+    ``{what, at: round, change: x}`` moves it once, at round ``at``;
+    ``{what, from: round, until: round, per_round: x}`` moves it every round of talks in
+    ``[from, until)``. Rounds count from the start of the talks; both kinds end, so a
+    long enough observation window sees every change.
+    """
+    if not isinstance(d, Mapping):
+        raise chk.fail(key, "{what, at, change} or {what, from, until, per_round}", d)
+    extra = set(d) - {"what", "at", "change", "from", "until", "per_round", "source", "note"}
+    if extra:
+        raise chk.fail(f"{key}.{sorted(extra)[0]}", "one of what, at, change, from, until, per_round, source", None)
+    what = str(d.get("what") or "")
+    if "at" in d:
+        if "per_round" in d or "from" in d or "until" in d:
+            raise chk.fail(key, "either {at, change} (an event) or {from, until, per_round}, not both", dict(d))
+        at = chk.rounds(d["at"], f"{key}.at")
+        return actor, at, at + 1, chk.number(d.get("change"), f"{key}.change", -1, 1), what
+    start = chk.rounds(d.get("from", 0), f"{key}.from")
+    if d.get("until") is None:
+        raise chk.fail(f"{key}.until", "the round the change stops (every driver ends)")
+    until = chk.rounds(d["until"], f"{key}.until", lo=start + 1)
+    return actor, start, until, chk.number(d.get("per_round"), f"{key}.per_round", -1, 1), what
+
+
+def _effects(chk: _Checker, raw: Mapping, issues: tuple[str, ...],
+             actors: tuple[str, ...]) -> tuple[tuple[int, int, int, int, float], ...]:
+    """``on_implement``: what implementing an issue changes, ``{issue: [{actor, input, add|scale}]}``."""
+    out = []
+    for iss, items in raw.items():
+        if iss not in issues:
+            raise chk.fail(f"on_implement.{iss}", f"an issue of this scenario ({', '.join(issues)})", iss)
+        if not isinstance(items, list):
+            raise chk.fail(f"on_implement.{iss}", "a list of effects {actor, input, add|scale, source}", items)
+        for k, e in enumerate(items):
+            key = f"on_implement.{iss}[{k}]"
+            if not isinstance(e, Mapping):
+                raise chk.fail(key, "{actor, input, add|scale, source}", e)
+            extra = set(e) - {"actor", "input", "add", "scale", "source", "note"}
+            if extra:
+                raise chk.fail(f"{key}.{sorted(extra)[0]}", "one of actor, input, add, scale, source, note", None)
+            if e.get("actor") not in actors:
+                raise chk.fail(f"{key}.actor", f"an actor of this scenario ({', '.join(actors)})", e.get("actor"))
+            if e.get("input") not in EFFECT_INPUTS:
+                raise chk.fail(f"{key}.input", f"one of {', '.join(EFFECT_INPUTS)}", e.get("input"))
+            if ("add" in e) == ("scale" in e):
+                raise chk.fail(key, "exactly one of add or scale", dict(e))
+            src = {"source": e["source"]} if e.get("source") is not None else {}
+            kind = "add" if "add" in e else "scale"
+            v = e[kind] if isinstance(e[kind], Mapping) else {"value": e[kind], **src}
+            amount = chk.number(v, f"{key}.{kind}", *((-1, 1) if kind == "add" else (0, 100)))
+            out.append((issues.index(iss), actors.index(e["actor"]), EFFECT_INPUTS.index(e["input"]),
+                        0 if "add" in e else 1, amount))
+    return tuple(out)

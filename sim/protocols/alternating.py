@@ -28,7 +28,7 @@ from sim.kernel import (
     Batch,
     Static,
     all_true,
-    concession,
+    concede,
     evaluate_batch,
     influence,
     open_mask,
@@ -36,35 +36,17 @@ from sim.kernel import (
     required,
     settle,
     shocks,
+    tick,
 )
 from sim.protocols.base import Protocol, register
-from sim.strategies import ConcessionContext
 
 TOL = 1e-9  # acceptance slack for rounding: a text worth the aspiration to 1e-9 is accepted
 
 
-def concede_turn(st: Static, b: Batch, t: int, proposer: np.ndarray | None) -> None:
-    """Apply each strategy family to its actors' rows of ``frac`` (running runs only).
-
-    Like :func:`sim.kernel.concede`, but the strategies also learn the discount factors
-    and who proposes this round (``[R, A]`` bool), for turn-based protocols.
-    """
-    live = b.status == RUNNING
-    table = st.derived.frac_table  # strategies that read only the time: computed once
-    if table is not None and t < table.shape[0]:
-        new = table[t]
-    else:
-        new = concession(st.families, ConcessionContext(
-            t=t, horizon=st.settings.max_rounds, frac=b.frac, frac_prev=b.frac_prev, eu=b.eu, aspiration=b.asp,
-            reservation_value=b.rv, principal=st.sc.principal, discount=st.sc.discount, proposer=proposer))
-    lv = live[:, None]
-    b.frac_prev = np.where(lv, b.frac, b.frac_prev)
-    b.frac = np.where(lv, new, b.frac)
-
-
 def between_rounds(st: Static, b: Batch, t: int) -> None:
-    """Influence, time and pressure, shocks: the parts of a round every protocol shares."""
+    """The clocks tick; influence, time and pressure, shocks: the parts of a round every protocol shares."""
     live = b.status == RUNNING
+    tick(b, live)
     influence(st, b, live, t + 1)
     shocks(st, b, t, live)
 
@@ -115,7 +97,7 @@ class AlternatingOffers(Protocol):
         rr = np.arange(len(b))
         is_prop = np.zeros(b.frac.shape, bool)
         is_prop[rr, who] = True
-        concede_turn(st, b, t, is_prop)
+        concede(st, b, t, running, is_prop)
         ev0 = evaluate_batch(st, b, op, with_grad=False)
         umax = ev0.umax  # the top of each actor's range this phase
         asp = b.rv + b.frac * (umax - b.rv)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import numpy as np
 from sim.kernel import Batch, Static
 
 
@@ -28,6 +29,15 @@ class Protocol:
     @classmethod
     def init(cls, st: Static, b: Batch) -> None:
         """Add the protocol's own per-run state to a new batch (``b.add``); none by default."""
+
+    @classmethod
+    def last_try(cls, st: Static, b: Batch, rows: np.ndarray) -> np.ndarray:
+        """Before ``rows`` end in a stalemate: can a text every principal accepts still be found?
+
+        Protocols whose texts follow from the demands alone have nothing more to try (the
+        default); the mediated protocol searches on (:meth:`Mediated.last_try`).
+        """
+        return np.zeros(rows.size, bool)
 
     @classmethod
     def step(cls, st: Static, b: Batch, t: int) -> None:

@@ -37,6 +37,7 @@ from sim.protocols.base import Protocol, register
 from sim.protocols.rules import RULES
 
 GROW, SHRINK, STEP_MIN = 1.2, 0.5, 1e-4
+LAST_TRY_STEPS = 200  # drafting steps of the mediators' last search before a stalemate
 
 
 def draft(st: Static, b: Batch, direction: np.ndarray, rows: np.ndarray, op: np.ndarray) -> None:
@@ -58,6 +59,37 @@ class Mediated(Protocol):
         if st.settings.rule not in RULES:
             return f"protocol.rule must be one of {sorted(RULES)}"
         return None
+
+    @classmethod
+    def last_try(cls, st: Static, b: Batch, rows: np.ndarray) -> np.ndarray:
+        """Before a stalemate: search on for a text every principal accepts, with everyone's
+        demands as they now stand, and leave it on the table if there is one.
+
+        The round-by-round draft follows demands that move; once nobody moves, a stalemate
+        should not depend on how far that draft got. Up to ``LAST_TRY_STEPS`` drafting
+        steps of the rule, stopping for each run at the first acceptable text.
+
+        Returns:
+            ``[len(rows)]`` bool: whose search found an acceptable text.
+        """
+        sub = b.take(rows)
+        op = open_mask(st, sub)
+        rule = RULES[st.settings.rule]
+        req = required(st, sub)
+        searching = np.ones(rows.size, bool)
+        found = np.zeros(rows.size, bool)
+        for _ in range(LAST_TRY_STEPS):
+            ev = evaluate_batch(st, sub, op)
+            asp = sub.rv + sub.frac * (ev.umax - sub.rv)
+            ok, agreed, _ = accept(ev.eu, sub.rv, asp, ev.umax, ev.hard, sub.override, req, searching, req, False,
+                                   1e-12, 0.0)
+            found |= agreed
+            searching &= ~agreed
+            if not any_true(searching):
+                break
+            draft(st, sub, rule(st, sub, ev, req), searching, op)
+        b.x[rows], b.step[rows], b.gsign[rows] = sub.x, sub.step, sub.gsign
+        return found
 
     @classmethod
     def step(cls, st: Static, b: Batch, t: int) -> None:

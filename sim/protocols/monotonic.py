@@ -9,7 +9,8 @@ must make a real concession, at least the smallest step that leaves the others b
 off (the deal best for itself among those). A principal accepts another's proposal if it
 is worth at least as much to it as its own; if some proposal is accepted by every other
 required actor, it is agreed (if several, a fair draw from the run's stream picks one).
-If nobody concedes in a round, the talks end in conflict (status ``walkout``).
+If nobody concedes in a round, the talks end in a stalemate (status ``stalemate``); a
+principal for whom no deal beats its reservation value walks out (``walkout``).
 Rosenschein & Zlotkin (1994), "Rules of Encounter", ch. 4.
 
 With Zeuthen's strategy (``zeuthen``: the principal with the least to lose from conflict
@@ -27,16 +28,18 @@ import numpy as np
 from sim.kernel import (
     AGREED,
     RUNNING,
+    STALEMATE,
     WALKOUT,
     Batch,
     Static,
+    concede,
     evaluate_batch,
     open_mask,
     renege_scale,
     required,
     settle,
 )
-from sim.protocols.alternating import between_rounds, concede_turn
+from sim.protocols.alternating import between_rounds
 from sim.protocols.base import Protocol, register
 from sim.utility import evaluate
 
@@ -110,7 +113,7 @@ class MonotonicConcession(Protocol):
         fresh = b.fresh.copy()
         pr = sc.principal
         old_frac = b.frac.copy()
-        concede_turn(st, b, t, np.broadcast_to(pr, b.frac.shape))
+        concede(st, b, t, running, np.broadcast_to(pr, b.frac.shape))
         b.frac = np.where(fresh[:, None], old_frac, b.frac)  # nothing to concede from yet
         conceded = (b.frac < old_frac - 1e-15) & pr
 
@@ -175,8 +178,12 @@ class MonotonicConcession(Protocol):
         b.eu, b.asp = np.where(rv, eu, b.eu), np.where(rv, floor, b.asp)
         b.umax = np.where(rv, umax, b.umax)
         b.accept = np.where(rv, acc[np.arange(len(b)), shown], b.accept)
-        b.walker = np.where(walk, np.where(hopeless.any(axis=-1), hopeless.argmax(axis=-1), -1), b.walker)
-        b.status = np.where(walk, WALKOUT, b.status).astype(np.int8)
+        gone = walk & hopeless.any(axis=-1)
+        b.walker = np.where(gone, hopeless.argmax(axis=-1), b.walker)
+        b.status = np.where(gone, WALKOUT, np.where(walk, STALEMATE, b.status)).astype(np.int8)
+        refusing = ~b.accept & req & pr
+        bits = (refusing * (1 << np.arange(sc.n_actors, dtype=np.int64))).sum(axis=1)
+        b.blockers = np.where(walk & ~gone, bits, b.blockers)
         b.rounds = np.where(running, t + 1, b.rounds)
         b.fresh = np.where(running, False, b.fresh)
         settle(st, b, agreed, t + 1)

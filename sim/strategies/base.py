@@ -27,8 +27,8 @@ import numpy as np
 class ConcessionContext:
     """What a strategy may look at in a round (arrays are ``[R, A]`` unless noted)."""
 
-    t: int  # rounds elapsed (same for every run of a batch)
-    horizon: int  # the protocol's maximum number of rounds
+    t: np.ndarray | int  # each actor's clock: rounds of talks in the current phase ([R, A] or a number)
+    horizon: np.ndarray | int  # [A] each actor's patience: the clock value by which it has conceded all
     frac: np.ndarray  # current fraction insisted on
     frac_prev: np.ndarray  # fraction one round earlier
     eu: np.ndarray  # expected utility of the current text
@@ -48,7 +48,7 @@ class Strategy:
     params: ClassVar[dict[str, float]] = {}
     bounds: ClassVar[dict[str, tuple[float, float]]] = {}
     # True if ``update`` reads only ``ctx.t`` and ``ctx.horizon``: the kernel then computes
-    # each round's fractions once per configuration instead of once per round and batch.
+    # the fraction at each clock value once per configuration instead of every round.
     time_only: ClassVar[bool] = False
 
     @classmethod
