@@ -26,6 +26,9 @@ from sim.scenario import Scenario
 
 RUBINSTEIN_GRID = ((0.5, 0.5), (0.5, 0.99), (0.99, 0.5), (0.99, 0.99), (0.9, 0.9), (0.8, 0.95))
 MEDIATED = ["protocol.max_rounds=200", "protocol.steps_per_round=5"]  # time for the text to converge
+# the Kalai-Smorodinsky cases: in the last two, neither side's own ideal is individually
+# rational for the other, so the ideal points of the solution are well below 1
+KS_SCENARIOS = ("logroll", "bilateral_three_issues", "ks_ir_utopia", "ks_ir_utopia_two_issues")
 
 
 @dataclass(frozen=True)
@@ -92,32 +95,82 @@ def nash_point(sc: Scenario, starts: int = 40) -> np.ndarray:
     return linear_utilities(sc, best.x, who)
 
 
-def ks_point(sc: Scenario) -> np.ndarray:
+def _linear_program(sc: Scenario):
+    """The principals' linear-additive utilities as rows of a linear program in ``z = (x, d, t)``.
+
+    ``x`` ``[I]`` is the text in ``[0, 1]^I``; ``d`` ``[P, I]`` bounds each principal's distance
+    to its ideal from above (``d >= x - p`` and ``d >= p - x``), so that ``const + coef . z =
+    sum_i w_i (1 - d_i)`` is at most the principal's utility, and equal to it at any optimum
+    that presses on it; ``t`` is a free scalar for the Kalai-Smorodinsky program.
+
+    Returns:
+        ``(rv [P], coef [P, Z], const [P], a_ub, b_ub, bounds)``: the distance rows and the
+        variables' bounds, to which a program adds its own rows.
+    """
+    who = np.flatnonzero(sc.principal)
+    w, pos, rv = sc.weight[who], sc.position[who], sc.reservation_value[who]
+    k, n = w.shape
+    nz = n + k * n + 1
+    rows, rhs = [], []
+    for j in range(k):
+        for i in range(n):
+            for s in (1.0, -1.0):  # s (x_i - p_ji) - d_ji <= 0
+                r = np.zeros(nz)
+                r[i], r[n + j * n + i] = s, -1.0
+                rows.append(r)
+                rhs.append(s * pos[j, i])
+    coef = np.zeros((k, nz))
+    for j in range(k):
+        coef[j, n + j * n: n + (j + 1) * n] = -w[j]
+    bounds = [(0.0, 1.0)] * n + [(0.0, None)] * (k * n) + [(None, None)]
+    return rv, coef, w.sum(-1), rows, rhs, bounds
+
+
+def ir_utopias(sc: Scenario) -> np.ndarray:
+    """Each principal's ideal point in Kalai and Smorodinsky's sense: its best utility among
+    the texts that give every other principal at least its reservation value (a linear
+    program per principal, by scipy's HiGHS)."""
+    from scipy.optimize import linprog
+
+    rv, coef, const, rows, rhs, bounds = _linear_program(sc)
+    out = np.empty(rv.size)
+    for j in range(rv.size):
+        a_ub = rows + [-coef[k] for k in range(rv.size) if k != j]  # u_k >= rv_k
+        b_ub = rhs + [const[k] - rv[k] for k in range(rv.size) if k != j]
+        r = linprog(-coef[j], A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=bounds, method="highs")
+        if r.status != 0:
+            raise ValueError(f"no text gives every other principal its reservation value ({r.message})")
+        out[j] = const[j] + coef[j] @ r.x
+    return out
+
+
+def ks_point(sc: Scenario, utopia: np.ndarray | None = None) -> np.ndarray:
     """The principals' Kalai-Smorodinsky point by linear programming (utilities).
 
-    Maximise ``t`` subject to every principal's gain fraction ``(u - rv) / (umax - rv) >= t``
-    over texts in ``[0, 1]^I``; with linear values ``|x - p|`` is linear on each side of
-    ``p``, and every principal's ideal here sits at an end of each issue.
+    Maximise ``t`` subject to every principal's gain fraction ``(u - rv) / (U - rv) >= t``
+    over texts in ``[0, 1]^I``, ``U`` its ideal point over the individually rational set
+    (:func:`ir_utopias`; or ``utopia`` if given); then, at that ``t``, the largest sum of
+    utilities (so the point is on the frontier even where it runs flat). ``|x - p|`` enters
+    through the distance variables of :func:`_linear_program`.
     """
     from scipy.optimize import linprog
 
     who = np.flatnonzero(sc.principal)
-    pos = sc.position[who]
-    if not np.all((pos == 0) | (pos == 1)):
-        raise ValueError("ks_point needs principals' positions at the ends of each issue")
-    w = sc.weight[who]
-    rv = sc.reservation_value[who]
-    n = sc.n_issues
-    # u_a(x) = sum_i w_ai (1 - |x_i - p_ai|) = const_a + coef_a . x
-    coef = np.where(pos == 1, w, -w)
-    const = np.where(pos == 1, 0.0, w).sum(-1)
-    span = 1.0 - rv  # the best each can get: every issue its way
-    c = np.zeros(n + 1)
+    rv, coef, const, rows, rhs, bounds = _linear_program(sc)
+    top = ir_utopias(sc) if utopia is None else np.asarray(utopia, float)
+    span = top - rv
+    # (const + coef . z - rv) >= t span  <=>  -coef . z + t span <= const - rv
+    frac_rows = [np.concatenate([-coef[j, :-1], [span[j]]]) for j in range(rv.size)]
+    c = np.zeros(coef.shape[1])
     c[-1] = -1.0
-    a_ub = np.hstack([-coef / span[:, None], np.ones((len(who), 1))])
-    b_ub = (const - rv) / span
-    r = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=[(0.0, 1.0)] * n + [(None, None)], method="highs")
-    return const + coef @ r.x[:n]
+    r = linprog(c, A_ub=np.array(rows + frac_rows), b_ub=np.array(rhs + list(const - rv)), bounds=bounds,
+                method="highs")
+    t = r.x[-1]
+    bounds2 = bounds[:-1] + [(t, None)]
+    r2 = linprog(-coef.sum(0), A_ub=np.array(rows + frac_rows), b_ub=np.array(rhs + list(const - rv)),
+                 bounds=bounds2, method="highs")
+    z = r2.x if r2.status == 0 else r.x
+    return linear_utilities(sc, z[:sc.n_issues], who)
 
 
 def mediated_case(scenario: str, rule: str, theory_fn: Callable[[Scenario], np.ndarray], label: str,
@@ -187,7 +240,7 @@ def all_cases() -> list[Callable[[], Case]]:
     cases: list[Callable[[], Case]] = [lambda d=d: rubinstein(*d) for d in RUBINSTEIN_GRID]
     for sc in ("logroll", "bilateral_three_issues"):
         cases.append(lambda sc=sc: nash_case(sc))
-    for sc in ("logroll", "bilateral_three_issues"):
+    for sc in KS_SCENARIOS:
         cases.append(lambda sc=sc: ks_case(sc))
     cases.append(zeuthen_case)
     cases.append(friedkin_johnsen_case)

@@ -65,13 +65,14 @@ def test_monotonic_rejects_a_deal_set_too_large():
         build(load_config(["protocol=monotonic_concession", "protocol.params.grid=11"]))
 
 
-def test_monotonic_conflict_when_nobody_concedes():
+def test_monotonic_stalemate_when_nobody_concedes():
     cfg = load_config(["scenario=bilateral_zeuthen", "protocol=monotonic_concession"])
     for a in ("A", "B"):
         cfg.scenario.actors[a].strategy.name = "hardliner"
         cfg.scenario.actors[a].strategy.params = {"floor": 1.0}
     rec = run(cfg).record(0)
-    assert rec["status"] == "walkout" and rec["rounds"] == 2
+    assert rec["status"] == "stalemate" and rec["rounds"] == 2
+    assert rec["blocking_actors"]
 
 
 def test_split_the_difference_goes_to_the_midpoint():
