@@ -80,8 +80,15 @@ def random_scenario(n_actors: int = 6, n_issues: int = 5, seed: int = 0, *, dead
             "renege_base": num(g.uniform(0.1, 0.5)),
             "strategy": {"name": strat, "params": params},
         }
+        cfg["patience"] = int(g.integers(10, 60))
         if "mediator" in roles:
             cfg["bias"] = num(g.uniform(0, 0.3))
+            cfg["target"] = {iss: num(g.random()) for iss in issues if g.random() < 0.6} or {issues[0]: 0.5}
+        if "principal" in roles and not deadlock and g.random() < 0.5:
+            cfg["clock_carry"] = num(g.uniform(0, 1))
+            start = int(g.integers(0, 20))
+            cfg["outside_option"] = [{"what": "generated", "from": start, "until": start + int(g.integers(1, 30)),
+                                      "per_round": num(g.uniform(-0.003, 0.003))}]
         if "guarantor" in roles:
             cfg["credibility"] = num(g.uniform(0.3, 0.9))
         if "principal" in roles and k < 2:
@@ -124,7 +131,11 @@ def random_scenario(n_actors: int = 6, n_issues: int = 5, seed: int = 0, *, dead
         "channels": channels,
         "commitment": {"guarantee_issue": issues[-1], "strong_end": 0.0},
         "trust": {"initial": num(g.uniform(0.1, 0.6)), "gain_per_phase": 0.2},
-        "shocks": {"rate": 0.0 if deadlock else 0.03, "trust_drop": 0.3, "collapse": 0.0 if deadlock else 0.1},
+        "shocks": {"rate": 0.0 if deadlock else 0.03, "trust_drop": 0.3, "collapse": 0.0 if deadlock else 0.1,
+                   "suspend": 0.0 if deadlock else 0.3, "suspend_rounds": 3},
+        "on_implement": {} if deadlock else {issues[0]: [
+            {"actor": actors[0], "input": "reservation_value", "add": num(g.uniform(-0.05, 0.05))},
+            {"actor": actors[1], "input": "delay_cost", "scale": num(g.uniform(0.2, 2.0))}]},
         "uncertainty": {"position": 0.05, "salience": 0.1, "reservation_value": 0.03},
     }
 

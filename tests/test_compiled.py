@@ -92,13 +92,13 @@ def test_renege_scale_kept_in_the_batch_matches_trust(which):
 
 
 def test_concession_table_equals_the_strategies():
-    """Strategies that read only the time: the table per round equals calling them on a batch."""
+    """Strategies that read only the clock: the table per clock value equals calling them on a batch."""
     st = build(load_config(["scenario=negmas_bilateral", "protocol=alternating_offers"]))
     table = st.derived.frac_table
     assert table is not None
     frac = np.random.default_rng(0).random((50, st.sc.n_actors))
     for t in range(table.shape[0]):
-        ctx = ConcessionContext(t=t, horizon=st.settings.max_rounds, frac=frac, frac_prev=frac, eu=frac,
+        ctx = ConcessionContext(t=np.full(frac.shape, t), horizon=st.sc.patience, frac=frac, frac_prev=frac, eu=frac,
                                 aspiration=frac, reservation_value=frac, principal=st.sc.principal)
         direct = concession(st.families, ctx)
         assert np.broadcast_to(table[t], direct.shape).tobytes() == np.ascontiguousarray(direct).tobytes()

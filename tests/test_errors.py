@@ -115,7 +115,20 @@ SCENARIO_CASES = [
     ("unknown_strategy_parameter", add(["actors", "B", "strategy"], {"name": "reciprocal", "params": {"e": 2}}),
      "scenario.actors.B.strategy.params.e", "a parameter of strategy reciprocal"),
     ("negative_deadline", add(["actors", "A", "deadline"], -3),
-     "scenario.actors.A.deadline", "a round number >= 0 or null"),
+     "scenario.actors.A.deadline", "a whole number of rounds in [0, 100000]"),
+    ("patience_zero", add(["actors", "A", "patience"], 0),
+     "scenario.actors.A.patience", "a whole number of rounds in [1, 100000]"),
+    ("patience_infinite", add(["actors", "A", "patience"], float("inf")),
+     "scenario.actors.A.patience", "a whole number of rounds in [1, 100000]"),
+    ("strength_infinite", add(["actors", "A", "red_lines"], [{"issue": "x", "at_least": 0.5, "strength": 1e400}]),
+     "scenario.actors.A.red_lines[0].strength", "a number (finite)"),
+    ("self_weight_infinite", add(["self_weight"], float("inf")), "scenario.self_weight", "a number (finite)"),
+    ("driver_without_end", add(["actors", "A", "outside_option"], [{"what": "w", "per_round": 0.01}]),
+     "scenario.actors.A.outside_option[0].until", "the round the change stops"),
+    ("effect_unknown_input", add(["on_implement"], {"x": [{"actor": "A", "input": "mood", "add": 0.1}]}),
+     "scenario.on_implement.x[0].input", "one of reservation_value, delay_cost, pressure"),
+    ("collapse_plus_suspend", add(["shocks"], {"rate": 0.1, "collapse": 0.6, "suspend": 0.6}),
+     "scenario.shocks.suspend", "collapse + suspend <= 1"),
     ("trust_pair_unknown_actor", add(["trust", "pairs"], {"A": {"Q": 0.4}}),
      "scenario.trust.pairs.A.Q", "an actor of this scenario"),
     ("guarantee_issue_unknown", add(["commitment", "guarantee_issue"], "w"),
@@ -149,7 +162,9 @@ AGENDA_CASES = [
 # protocol files, run against the default scenario
 PROTOCOL_CASES = [
     ("steps_per_round_zero", {"name": "mediated", "steps_per_round": 0}, "protocol.steps_per_round",
-     "a positive integer"),
+     "a whole number in [1, 1000]"),
+    ("window_too_long", {"name": "mediated", "max_rounds": 10**7}, "protocol.max_rounds",
+     "a whole number of rounds in [1, 100000] or null"),
     ("step0_above_step_max", {"name": "mediated", "step0": 0.5, "step_max": 0.2}, "protocol.step0",
      "a number in (0, step_max]"),
     ("rule_unknown", {"name": "mediated", "rule": "coin_toss"}, "protocol.name",
@@ -276,11 +291,11 @@ def test_tab_indented_yaml(confdir, tmp_path, negotiate_cmd):
 
 
 def test_wrong_type_in_a_file(confdir, tmp_path, negotiate_cmd):
-    file = write_yaml(confdir / "protocol" / "typo.yaml", {"name": "mediated", "max_rounds": "forty"})
+    file = write_yaml(confdir / "protocol" / "typo.yaml", {"name": "mediated", "steps_per_round": "forty"})
     with pytest.raises(ConfigError) as err:
         load_config([searchpath(confdir), "protocol=typo"])
     e = err.value
-    assert (e.file, e.key, e.expected, e.got) == (str(file), "protocol.max_rounds", "an integer", "forty")
+    assert (e.file, e.key, e.expected, e.got) == (str(file), "protocol.steps_per_round", "an integer", "forty")
     assert cli_error(negotiate_cmd, ["--config-dir", str(confdir), "protocol=typo"], tmp_path) == str(e)
 
 
@@ -301,7 +316,7 @@ def test_unknown_key_in_a_file_lists_the_schema(confdir):
 OVERRIDE_CASES = [
     ("rounds_negative", ["protocol.max_rounds=-5"],
      "command-line override protocol.max_rounds=-5 (over conf/protocol/mediated.yaml)",
-     "protocol.max_rounds", "a positive number of rounds"),
+     "protocol.max_rounds", "a whole number of rounds in [1, 100000] or null"),
     ("seeds_negative", ["n_seeds=-1"], "command-line override n_seeds=-1 (over conf/config.yaml)",
      "n_seeds", "a positive integer"),
     ("seed_negative", ["seed=-1"], "command-line override seed=-1 (over conf/config.yaml)", "seed", "an integer >= 0"),
@@ -320,8 +335,8 @@ OVERRIDE_CASES = [
     ("list_expected", ["agenda.order=5"], "command-line override agenda.order=5", "agenda.order", "a list"),
     ("roles_not_a_list", ["scenario.actors.Israel.roles=principal"],
      "command-line override scenario.actors.Israel.roles=principal", "scenario.actors.Israel.roles", "a list"),
-    ("not_null", ["protocol.max_rounds=null"], "command-line override protocol.max_rounds=null",
-     "protocol.max_rounds", "a value (not null)"),
+    ("not_null", ["protocol.steps_per_round=null"], "command-line override protocol.steps_per_round=null",
+     "protocol.steps_per_round", "a value (not null)"),
     ("unknown_scenario", ["scenario=gaza"], "command-line override scenario=gaza", "scenario",
      "one of " + ", ".join(sorted(p.stem for p in (ROOT / "conf" / "scenario").glob("*.yaml")))),
     ("override_syntax", ["n_seeds=[1,"], "command-line override n_seeds=[1,", "n_seeds", "Hydra's override syntax"),

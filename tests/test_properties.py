@@ -96,10 +96,17 @@ def scenarios(draw) -> dict[str, Any]:
         "actors": {},
         "channels": [{"between": [m, p], "weight": draw(st.floats(0.1, 2.0))} for m in mediators for p in principals],
         "trust": {"initial": draw(unit), "gain_per_phase": draw(st.floats(0.0, 0.5))},
-        "shocks": {"rate": draw(small), "trust_drop": draw(unit), "collapse": draw(st.floats(0.0, 0.02))},
+        "shocks": {"rate": draw(small), "trust_drop": draw(unit), "collapse": draw(st.floats(0.0, 0.02)),
+                   "suspend": draw(st.floats(0.0, 0.5)), "suspend_rounds": draw(st.integers(1, 6))},
         "uncertainty": {"position": draw(small), "salience": draw(small), "reservation_value": draw(small)},
         "pressure_rate": draw(st.floats(0.0, 0.01)),
+        "no_deal_influence": draw(st.booleans()),
     }
+    if draw(st.booleans()):
+        out["on_implement"] = {draw(st.sampled_from(issues)): [
+            {"actor": draw(st.sampled_from(actors)), "input": draw(st.sampled_from(["reservation_value", "delay_cost",
+                                                                                      "pressure"])),
+             "add": draw(st.floats(-0.2, 0.2))}]}
     for a, b in draw(st.lists(st.tuples(st.sampled_from(actors), st.sampled_from(actors)), max_size=3)):
         if a != b:
             out["channels"].append({"between": [a, b], "weight": draw(st.floats(0.1, 2.0))})
@@ -117,17 +124,26 @@ def scenarios(draw) -> dict[str, Any]:
             "delay_cost": draw(small),
             "stubbornness": draw(unit),
             "strategy": draw(strategy_conf()),
+            "patience": draw(st.integers(1, 60)),
         }
         if "principal" in roles[a]:
             act["red_lines"] = draw(st.lists(red_line(issues), max_size=2))
             if draw(st.booleans()):
                 act["deadline"] = draw(st.integers(0, 30))
                 act["deadline_drop"] = draw(small)
+            if draw(st.booleans()):
+                act["clock_carry"] = draw(unit)
+                start = draw(st.integers(0, 20))
+                act["outside_option"] = [
+                    {"what": "w", "from": start, "until": start + draw(st.integers(1, 20)),
+                     "per_round": draw(st.floats(-0.02, 0.02))},
+                    {"what": "e", "at": draw(st.integers(0, 30)), "change": draw(st.floats(-0.2, 0.2))}]
         if "guarantor" in roles[a]:
             act["credibility"] = draw(unit)
         if "mediator" in roles[a]:
             act["leverage"] = {p: draw(unit) for p in principals if p != a and draw(st.booleans())}
             act["bias"] = draw(st.floats(0.0, 2.0))
+            act["target"] = {i: draw(unit) for i in issues if draw(st.booleans())} or {issues[0]: draw(unit)}
         out["actors"][a] = act
     return out
 

@@ -141,9 +141,9 @@ def test_an_outside_option_that_rises_turns_deals_into_stalemates():
                       "scenario.actors.Hamas.outside_option=[{what: outside support, at: 1, change: 0.4, "
                       "source: J}]", n=400)
     assert rate(base) > 0.9
-    assert rate(rising) < 0.2
+    assert rate(rising) < 0.25
     assert rate(rising, STALEMATE) > 0.5  # the rest walk out: even their best is now below no deal
-    assert rate(rising, STALEMATE) + rate(rising, WALKOUT) > 0.85
+    assert rate(rising, STALEMATE) + rate(rising, WALKOUT) > 0.75
 
 
 def test_influence_moves_no_deal_values_only_where_the_scenario_says_so():

@@ -27,7 +27,8 @@ ABLATIONS: dict[str, list[str]] = {
     "no red lines": [f"scenario.actors.{a}.red_lines=[]" for a in ("Israel", "Hamas", "US")],
     "no shocks": ["scenario.shocks.rate=0"],
     "no pressure or cost of delay": ["conditions.pressure=0", "scenario.actors.Israel.delay_cost=0",
-                                     "scenario.actors.Hamas.delay_cost=0", "scenario.actors.Hamas.deadline_drop=0"],
+                                     "scenario.actors.Hamas.delay_cost=0", "scenario.actors.Hamas.outside_option=[]"],
+    "no spent leverage": ["scenario.on_implement.exchange=[]"],
 }
 AGENDAS = {
     "comprehensive": ["agenda=comprehensive"],
