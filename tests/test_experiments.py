@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -29,3 +31,15 @@ def test_commitment_problem_costs_the_phased_plan_more_than_the_package():
     assert gain_phased > 0.04
     assert abs(gain_package) < 0.02
     assert set(df.columns) >= {"agreement_rate", "low", "high", "partial", "top_blocking_issue"}
+
+
+@pytest.mark.slow
+def test_no_constant_moves_an_agreement_rate_by_more_than_the_tolerance():
+    """experiments/robustness: step sizes, steps per round, the stalemate rule's constants
+    halved and doubled, and the window at 4x the horizon, on every default agenda."""
+    mod = load(ROOT / "experiments" / "robustness" / "analyze.py")
+    conf = mod.load()
+    df = mod.table(conf, conf["n_seeds"], conf["agendas"])
+    assert len(df) == len(conf["agendas"]) * (1 + 10)  # the default and ten variations each
+    worst = df.loc[df["change"].abs().idxmax()]
+    assert abs(worst["change"]) <= conf["tolerance"], worst.to_dict()

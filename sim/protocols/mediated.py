@@ -67,7 +67,8 @@ class Mediated(Protocol):
 
         The round-by-round draft follows demands that move; once nobody moves, a stalemate
         should not depend on how far that draft got. Up to ``LAST_TRY_STEPS`` drafting
-        steps of the rule, stopping for each run at the first acceptable text.
+        steps of the rule, stopping for each run at the first acceptable text or once its
+        draft has settled (every open issue's step at its smallest).
 
         Returns:
             ``[len(rows)]`` bool: whose search found an acceptable text.
@@ -85,6 +86,8 @@ class Mediated(Protocol):
                                    1e-12, 0.0)
             found |= agreed
             searching &= ~agreed
+            # a draft whose every open step has shrunk to the smallest has settled: stop it
+            searching &= (np.where(op, sub.step, 0.0) > 2.0 * STEP_MIN).any(axis=1)
             if not any_true(searching):
                 break
             draft(st, sub, rule(st, sub, ev, req), searching, op)
