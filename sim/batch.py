@@ -126,7 +126,8 @@ def run_batch(st: Static, b: Batch) -> dict[str, np.ndarray]:
 
 
 def simulate(st: Static, seeds, trust=None, credibility=None, pressure=None, chunk_size: int = 5000,
-             progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+             progress: Callable[[int], None] | None = None,
+             inputs: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Run one configuration for every seed (and per-run conditions), chunk by chunk.
 
     Args:
@@ -134,6 +135,8 @@ def simulate(st: Static, seeds, trust=None, credibility=None, pressure=None, chu
         trust, credibility, pressure: None, a scalar or ``[N]`` per-run condition levels
             (NaN keeps the scenario's own value).
         progress: called with the number of runs finished after each chunk.
+        inputs: per-run values of scenario inputs (``[N, ...]`` each; see
+            :func:`sim.kernel.init_batch`).
     """
     seeds = np.asarray(seeds, dtype=np.int64)
     n = seeds.size
@@ -147,7 +150,8 @@ def simulate(st: Static, seeds, trust=None, credibility=None, pressure=None, chu
         sl = slice(s, min(s + chunk_size, n))
         b = init_batch(st, seeds[sl], None if trust is None else trust[sl],
                        None if credibility is None else credibility[sl],
-                       None if pressure is None else pressure[sl])
+                       None if pressure is None else pressure[sl],
+                       inputs=None if inputs is None else {k: v[sl] for k, v in inputs.items()})
         cols = run_batch(st, b)
         cols["index"] = cols["index"] + s
         parts.append(cols)
@@ -228,7 +232,7 @@ def measure(st: Static, b: Batch, nbs: bool = True) -> dict[str, np.ndarray]:
         "index": b.index, "seed": b.seed, "status": b.status.astype(np.int8), "rounds": b.rounds,
         "phases_agreed": b.phases_agreed, "terms": np.where(b.locked, b.x, np.nan), "final_text": x,
         "utility": u, "expected_utility": eu, "reservation_value": b.rv, "reservation_value_0": b.rv0,
-        "conceded": 1.0 - u, "nash_product": nash_product,
+        "conceded": 1.0 - u, "nash_product": nash_product, "position_drawn": b.pos0, "weight_drawn": b.weight,
         "pareto_efficient": pareto, "blocking_issue": blocking, "walker": b.walker, "blockers": b.blockers,
         "trust": (b.trust * st.principal_pairs).sum(axis=(-1, -2)) / max(st.principal_pairs.sum(), 1),
         "credibility": np.where(sc.guarantor, b.cred, 0.0).max(axis=-1) if sc.guarantor.any()

@@ -314,7 +314,8 @@ def pareto_runs(x, pos, weight, members, linear, rl, free, delta, tol):
 def renege_scale_runs(trust, pidx, counterpart_p, renege_base, guarantor, cred):
     """``[R, A, 2]``: the chance each actor's counterparts renege, and guarantor credibility.
 
-    ``s0 = renege_base (1 - trust in the counterparts)`` (counterparts are principals,
+    ``s0 = renege_base (1 - trust in the counterparts)`` (``renege_base [R, A]``, per run;
+    counterparts are principals,
     weighted by ``counterpart_p [A, P]``); ``s1`` is the most credible guarantor's
     credibility, 0 without guarantors.
     """
@@ -329,7 +330,7 @@ def renege_scale_runs(trust, pidx, counterpart_p, renege_base, guarantor, cred):
             tc = 0.0
             for q in range(pidx.shape[0]):
                 tc += trust[r, a, pidx[q]] * counterpart_p[a, q]
-            out[r, a, 0] = renege_base[a] * (1.0 - tc)
+            out[r, a, 0] = renege_base[r, a] * (1.0 - tc)
             out[r, a, 1] = s1
     return out
 
@@ -359,6 +360,33 @@ def nash_direction_runs(eu, rv, req, bias, grad, eps):
         for a in range(n_a):
             w[r, a] = (1.0 if req[r, a] else 0.0) / max(eu[r, a] - rv[r, a], eps) + bias[a]
     return weighted_gradient(w, grad)
+
+
+@njit(**JIT)
+def target_pull_runs(x, op, weight, med, target, bias, linear):
+    """``[R, I]``: the mediators' pull toward their declared targets (see :func:`sim.kernel.target_pull`).
+
+    ``med [M]`` indexes the biased mediators, ``target [M, I]`` (NaN: no target on that
+    issue), ``bias [M]``. Each mediator adds ``bias`` times the slope of its salience-
+    weighted closeness to its target over the open issues it names, normalised by their
+    weight; mediators are added in order.
+    """
+    n_r, n_i = x.shape
+    out = np.zeros((n_r, n_i))
+    for r in range(n_r):
+        for k in range(med.shape[0]):
+            m = med[k]
+            tot = 0.0
+            for i in range(n_i):
+                if op[r, i] and not np.isnan(target[k, i]):
+                    tot += weight[r, m, i]
+            tot = max(tot, 1e-12)
+            for i in range(n_i):
+                if op[r, i] and not np.isnan(target[k, i]):
+                    d = target[k, i] - x[r, i]
+                    sl = (1.0 * (d > 0.0) - 1.0 * (d < 0.0)) if linear else 2.0 * d
+                    out[r, i] += bias[k] * weight[r, m, i] * sl / tot
+    return out
 
 
 @njit(**JIT)

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from sim.agenda import Agenda
-from sim.compiled import evaluate_runs, influence_and_time, renege_scale_runs
+from sim.compiled import evaluate_runs, influence_and_time, renege_scale_runs, target_pull_runs
 from sim.scenario import Scenario
 from sim.strategies import STRATEGIES, ConcessionContext
 from sim.streams import draw_many
@@ -116,6 +116,8 @@ class Derived:
     turn_start: np.ndarray  # [phases] where each phase's turn to propose starts among the principals
     mediator_bias: np.ndarray  # [A] zeros: the Nash rule's weights carry no mediator's own utility
     biased: np.ndarray  # indices of the mediators with a bias toward a declared target
+    biased_target: np.ndarray  # [M, I] their targets (NaN: none on that issue)
+    biased_bias: np.ndarray  # [M] their biases
     required_by_phase: np.ndarray  # [phases, A] whose acceptance a text needs in each phase
     guarantee_bounds: tuple  # (lowest, highest) guarantee level every guarantor will carry
     no_events: np.ndarray  # [A] zeros: the change of each no-deal value after the last event
@@ -146,6 +148,7 @@ class Derived:
         rows, cols = np.nonzero(lam_w)  # row-major: each row's columns in order
         sparse = (np.searchsorted(rows, np.arange(sc.n_actors + 1)).astype(np.int64), cols.astype(np.int64),
                   np.ascontiguousarray(lam_w[rows, cols]))
+        biased = np.flatnonzero(sc.mediator & (sc.bias > 0)).astype(np.int64)
         # A text needs the principals' acceptance. A guarantor judges only what binds it:
         # the guarantee level it is asked to carry, bounded by its red lines on that issue,
         # and the mediators draft within those bounds (``open_phase``).
@@ -161,7 +164,8 @@ class Derived:
                     g_hi = min(g_hi, float(sc.rl_bound[k]))
         return cls(guarantee_bounds=(g_lo, g_hi), n_events=n_ev, frac_table=frac_table,
                    mediator_bias=np.zeros(sc.n_actors), required_by_phase=req,
-                   biased=np.flatnonzero(sc.mediator & (sc.bias > 0)),
+                   biased=biased, biased_target=np.ascontiguousarray(sc.target[biased]),
+                   biased_bias=np.ascontiguousarray(sc.bias[biased]),
                    lam_w_sparse=sparse,
                    one_minus_lam=1.0 - lam, one_minus_lam_col=1.0 - lam[:, None],
                    lev_in=sc.leverage.sum(axis=0), events=np.ascontiguousarray(events),
@@ -226,7 +230,7 @@ class Batch:
                "pos", "rv", "rv_own", "frac", "frac_prev", "trust", "x", "lo", "hi", "step",
                "gsign", "phase", "locked", "status", "rounds", "phases_agreed", "eu", "asp",
                "umax", "accept", "walker", "fresh", "last_phase_round", "override",
-               "pos_anchor", "press_drop", "rs", "clock", "delay", "quiet", "resume", "blockers", "gap_best")
+               "pos_anchor", "press_drop", "rs", "clock", "delay", "quiet", "resume", "blockers", "gap_best", "renege")
 
     def __init__(self, **arrays: np.ndarray) -> None:
         self.names = tuple(arrays)
@@ -249,12 +253,17 @@ class Batch:
 
 
 def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pressure=None,
-               draws: list | None = None) -> Batch:
+               draws: list | None = None, inputs: dict[str, np.ndarray] | None = None) -> Batch:
     """Start ``len(seeds)`` runs. Conditions are per-run arrays (NaN keeps the scenario's).
 
     Args:
         draws: the per-run random numbers, if already drawn (the Mesa model draws them
             from its own ``model.rng``); else drawn here from ``default_rng(seed)``.
+        inputs: per-run values of the scenario's own inputs, in place of the compiled
+            scenario's (a design table's points, :mod:`sim.design`): ``position`` and
+            ``salience`` ``[R, A, I]``; ``reservation_value``, ``delay_cost``,
+            ``renege_base`` and ``credibility`` ``[R, A]``. Each run's draws perturb its
+            own values exactly as they would perturb the scenario's.
     """
     sc = st.sc
     r, a, i = len(seeds), sc.n_actors, sc.n_issues
@@ -266,10 +275,13 @@ def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pres
     n_pos = normals[:, : a * i].reshape(r, a, i)
     n_sal = normals[:, a * i: 2 * a * i].reshape(r, a, i)
     n_rv = normals[:, 2 * a * i:]
-    pos0 = np.clip(sc.position + sc.noise_position * n_pos, 0.0, 1.0)
-    sal = np.where(sc.salience > 0, np.clip(sc.salience + sc.noise_salience * n_sal, 0.01, 1.0), 0.0)
+    given = inputs or {}
+    position = given.get("position", sc.position)
+    salience = given.get("salience", sc.salience)
+    pos0 = np.clip(position + sc.noise_position * n_pos, 0.0, 1.0)
+    sal = np.where(salience > 0, np.clip(salience + sc.noise_salience * n_sal, 0.01, 1.0), 0.0)
     weight = sal / sal.sum(axis=-1, keepdims=True)
-    rv0 = np.clip(sc.reservation_value + sc.noise_reservation * n_rv, 0.0, 1.0)
+    rv0 = np.clip(given.get("reservation_value", sc.reservation_value) + sc.noise_reservation * n_rv, 0.0, 1.0)
 
     def cond(v, default):
         arr = np.full(r, np.nan) if v is None else np.broadcast_to(np.asarray(v, float), (r,))
@@ -282,7 +294,7 @@ def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pres
                           np.nan_to_num(t_lvl)[:, None, None], trust0)
     cred_lvl = cond(credibility, np.nan)
     cred = np.where(sc.guarantor & ~np.isnan(cred_lvl)[:, None], np.nan_to_num(cred_lvl)[:, None],
-                    sc.credibility)
+                    given.get("credibility", sc.credibility))
     press = cond(pressure, 1.0)
     dv = st.derived
     b = Batch(
@@ -303,7 +315,9 @@ def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pres
         # each actor's clock (rounds of talks in this phase), its cost of delay (spent
         # leverage can change it), quiet rounds in a row, when a suspension ends, and who
         # blocked a stalemate (a bit per actor)
-        clock=np.zeros((r, a), dtype=np.int64), delay=np.broadcast_to(sc.delay_cost, (r, a)).copy(),
+        clock=np.zeros((r, a), dtype=np.int64),
+        delay=np.broadcast_to(given.get("delay_cost", sc.delay_cost), (r, a)).copy(),
+        renege=np.ascontiguousarray(np.broadcast_to(given.get("renege_base", sc.renege_base), (r, a)), dtype=float),
         quiet=np.zeros(r, dtype=np.int64), resume=np.zeros(r, dtype=np.int64),
         blockers=np.zeros(r, dtype=np.int64), gap_best=np.full(r, -np.inf),
     )
@@ -375,9 +389,9 @@ def update_renege_scale(st: Static, b: Batch, rows: np.ndarray | None = None) ->
     """Recompute ``b.rs`` from trust and credibility, for ``rows`` (default: every run)."""
     dv, sc = st.derived, st.sc
     if rows is None:
-        b.add("rs", renege_scale_runs(b.trust, dv.pidx, dv.counterpart_p, sc.renege_base, sc.guarantor, b.cred))
+        b.add("rs", renege_scale_runs(b.trust, dv.pidx, dv.counterpart_p, b.renege, sc.guarantor, b.cred))
     else:
-        b.rs[rows] = renege_scale_runs(b.trust[rows], dv.pidx, dv.counterpart_p, sc.renege_base, sc.guarantor,
+        b.rs[rows] = renege_scale_runs(b.trust[rows], dv.pidx, dv.counterpart_p, b.renege[rows], sc.guarantor,
                                        b.cred[rows])
 
 
@@ -407,17 +421,11 @@ def target_pull(st: Static, b: Batch, op: np.ndarray) -> np.ndarray | None:
     are): the explicit, tagged tilt of a broker. A neutral broker (bias 0) adds nothing;
     the mediators' own ideal points never enter the drafting.
     """
-    m = st.derived.biased
-    if m.size == 0:
+    dv = st.derived
+    if dv.biased.size == 0:
         return None
     sc = st.sc
-    tg = sc.target[m]  # [M, I]
-    has = ~np.isnan(tg)
-    d = np.where(has, tg, 0.0)[None] - b.x[:, None, :]  # [R, M, I]
-    slope = np.sign(d) if sc.utility == "linear" else 2.0 * d
-    ow = b.weight[:, m, :] * (op[:, None, :] & has)
-    tot = np.maximum(ow.sum(axis=-1, keepdims=True), 1e-12)
-    return (sc.bias[m][None, :, None] * ow * slope / tot).sum(axis=1)
+    return target_pull_runs(b.x, op, b.weight, dv.biased, dv.biased_target, dv.biased_bias, sc.utility == "linear")
 
 
 def concession(families: tuple, ctx: ConcessionContext) -> np.ndarray:

@@ -201,10 +201,15 @@ class _Checker:
             return float(default)
         value, source = raw, None
         if isinstance(raw, Mapping):
-            extra = set(raw) - {"value", "source", "note"}
+            extra = set(raw) - {"value", "source", "note", "range"}
             if "value" not in raw or extra:
-                raise self.fail(key, "a number or {value: number, source: Q|S|J ...}", raw)
+                raise self.fail(key, "a number or {value: number, source: Q|S|J, range: [low, high] ...}", raw)
             value, source = raw["value"], raw.get("source")
+            rg = raw.get("range")
+            if rg is not None and (not isinstance(rg, list | tuple) or len(rg) != 2 or any(
+                    isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) for v in rg)
+                    or rg[0] > rg[1]):
+                raise self.fail(f"{key}.range", "[low, high]: two finite numbers, low <= high", rg)
             if source is not None and (not isinstance(source, str) or source[:1] not in SOURCE_TAGS):
                 raise self.fail(f"{key}.source", "a tag starting with Q, S or J", source)
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):

@@ -84,7 +84,7 @@ def test_renege_scale_kept_in_the_batch_matches_trust(which):
         before = b.trust.copy()
         advance(st, b, t)
         moved += int((b.trust != before).any(axis=(1, 2)).sum())
-        fresh = renege_scale_runs(b.trust, dv.pidx, dv.counterpart_p, sc.renege_base, sc.guarantor, b.cred)
+        fresh = renege_scale_runs(b.trust, dv.pidx, dv.counterpart_p, b.renege, sc.guarantor, b.cred)
         assert fresh.tobytes() == b.rs.tobytes(), t
         if not (b.status == RUNNING).any():
             break

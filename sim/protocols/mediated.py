@@ -38,6 +38,7 @@ from sim.protocols.rules import RULES
 
 GROW, SHRINK, STEP_MIN = 1.2, 0.5, 1e-4
 LAST_TRY_STEPS = 200  # drafting steps of the mediators' last search before a stalemate
+LAST_TRY_PATIENCE = 25  # ... which stops for a run once 25 steps in a row came no closer to acceptance
 
 
 def draft(st: Static, b: Batch, direction: np.ndarray, rows: np.ndarray, op: np.ndarray) -> None:
@@ -67,8 +68,9 @@ class Mediated(Protocol):
 
         The round-by-round draft follows demands that move; once nobody moves, a stalemate
         should not depend on how far that draft got. Up to ``LAST_TRY_STEPS`` drafting
-        steps of the rule, stopping for each run at the first acceptable text or once its
-        draft has settled (every open issue's step at its smallest).
+        steps of the rule, stopping for each run at the first acceptable text or once
+        ``LAST_TRY_PATIENCE`` steps in a row have not brought the least satisfied principal
+        closer to its aspiration (by more than ``stall_tol``).
 
         Returns:
             ``[len(rows)]`` bool: whose search found an acceptable text.
@@ -77,8 +79,11 @@ class Mediated(Protocol):
         op = open_mask(st, sub)
         rule = RULES[st.settings.rule]
         req = required(st, sub)
+        pidx = st.derived.pidx
         searching = np.ones(rows.size, bool)
         found = np.zeros(rows.size, bool)
+        best = np.full(rows.size, -np.inf)
+        since = np.zeros(rows.size, np.int64)
         for _ in range(LAST_TRY_STEPS):
             ev = evaluate_batch(st, sub, op)
             asp = sub.rv + sub.frac * (ev.umax - sub.rv)
@@ -86,8 +91,12 @@ class Mediated(Protocol):
                                    1e-12, 0.0)
             found |= agreed
             searching &= ~agreed
-            # a draft whose every open step has shrunk to the smallest has settled: stop it
-            searching &= (np.where(op, sub.step, 0.0) > 2.0 * STEP_MIN).any(axis=1)
+            # a search that has not come closer to acceptance for a while has settled: stop it
+            gap = (ev.eu[:, pidx] - asp[:, pidx]).min(axis=1)
+            better = gap > best + st.settings.stall_tol
+            best = np.where(better, gap, best)
+            since = np.where(better, 0, since + 1)
+            searching &= since < LAST_TRY_PATIENCE
             if not any_true(searching):
                 break
             draft(st, sub, rule(st, sub, ev, req), searching, op)
