@@ -171,6 +171,33 @@ def bench_negmas(n_single: int, n_batch: int) -> dict | None:
             "ratio_vs_negmas_single": negmas_ms / ours_single, "ratio_vs_negmas_batch": negmas_ms / ours_batch}
 
 
+def bench_design(n_points: int, n_seeds: int, repeat: int) -> dict:
+    """``sim.run_design`` throughput with every row different: per-run inputs in one batch,
+    and structural inputs (a patience and a red-line strength), which group the rows."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.design import run_design
+
+    cfg = load_config([])
+    g = np.random.default_rng(0)
+    per_run = pd.DataFrame({
+        "scenario.actors.Hamas.reservation_value": g.uniform(0.2, 0.6, n_points),
+        "scenario.actors.Israel.reservation_value": g.uniform(0.3, 0.7, n_points),
+        "scenario.actors.Israel.position.withdrawal": g.uniform(0.6, 1.0, n_points),
+        "scenario.actors.Hamas.renege_base": g.uniform(0.3, 0.9, n_points),
+        "conditions.pressure": g.uniform(0.0, 3.0, n_points)})
+    n_slow = max(n_points // 20, 2)
+    structural = pd.DataFrame({
+        "scenario.actors.Israel.patience": g.integers(15, 60, n_slow),
+        "scenario.actors.Hamas.red_lines.0.strength": g.uniform(0.5, 3.0, n_slow)})
+    run_design(cfg, per_run.head(5), n_seeds=2)  # warm: compiled loops loaded
+    fast = median_cpu(lambda: run_design(cfg, per_run, n_seeds=n_seeds), repeat)
+    slow = median_cpu(lambda: run_design(cfg, structural, n_seeds=n_seeds), repeat)
+    return {"points": n_points, "n_seeds": n_seeds, "per_run_runs_per_s": n_points * n_seeds / fast,
+            "structural_points": n_slow, "structural_runs_per_s": n_slow * n_seeds / slow}
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--json", type=Path, help="write the figures to this file")
@@ -205,6 +232,14 @@ def main(argv: list[str] | None = None) -> dict:
     print("\nBatch throughput, default scenario (runs per second per core):")
     for n, v in tput.items():
         print(f"  batch of {n:>6,}: {v:9,.0f} runs/s")
+
+    des = bench_design(100 if quick else 1000, 20, 1 if quick else 3)
+    figs["design"] = des
+    print(f"\nDesign table (sim.run_design), every row different, {des['n_seeds']} seeds per point:")
+    print(f"  per-run inputs ({des['points']:,} points: values of no deal, a position, a renege chance, "
+          f"pressure): {des['per_run_runs_per_s']:9,.0f} runs/s")
+    print(f"  structural inputs ({des['structural_points']:,} points: a patience, a red-line strength; "
+          f"one compile per point): {des['structural_runs_per_s']:9,.0f} runs/s")
 
     n_scale = 200 if quick else 1000
     scaling = bench_scaling(n_scale, quick)

@@ -192,8 +192,9 @@ class NegotiationModel(mesa.Model):
             "The mediators" if fm < 0 else f"{sc.actors[fm]}'s opening")
         terms = ", ".join(f"{sc.issues[i]} {text[i]:.2f}" for i in np.flatnonzero(op))
         parts = [f"Round {r.round} (phase {phase + 1}): {who} proposed {terms}"]
-        for a in np.flatnonzero(sc.principal | (sc.guarantor & op[sc.guarantee_issue] if sc.guarantee_issue >= 0
-                                                else sc.principal)):
+        # the principals answer; a guarantor judges only the guarantee it carries, and the
+        # texts stay within what every guarantor carries (sim.kernel.open_phase)
+        for a in np.flatnonzero(st.derived.required_by_phase[phase]):
             if r.accept[a]:
                 parts.append(f"{sc.actors[a]} accepted")
             else:
