@@ -509,10 +509,47 @@ def run(cfg: DictConfig | None = None, overrides: list[str] | None = None, progr
     if cfg is None:
         cfg = load_config(overrides)
     st = build(cfg, overrides)
+    if (cfg.get("design") or {}).get("file"):
+        return run_design_block(cfg, st, progress)
     seeds, trust, cred, press = conditions_grid(cfg, int(cfg.n_seeds), int(cfg.seed))
     cols = simulate(st, seeds, trust, cred, press, chunk_size=int(cfg.get("chunk_size", 5000)),
                     progress=progress)
     table = make_table(st, cols, trust, cred, press)
+    return RunSet(static=st, table=table, config_hash=config_hash(cfg),
+                  config=OmegaConf.to_container(cfg, resolve=True))
+
+
+def read_design(cfg: DictConfig):
+    """The rows of ``design.file`` that this job runs (block ``design.block`` of ``design.blocks``)."""
+    import pandas as pd
+
+    d = cfg.design
+    path = Path(str(d.file)).expanduser()
+    where = f"design.file={d.file}"
+    if not path.is_file():
+        raise ConfigError(COMMAND_LINE + " " + where, "design.file", "a Parquet or CSV file that exists", str(path))
+    try:
+        df = pd.read_parquet(path) if path.suffix in (".parquet", ".pq") else pd.read_csv(path)
+    except Exception as e:  # any reader error: name the file
+        raise ConfigError(str(path), "design.file", f"a readable Parquet or CSV table ({type(e).__name__})",
+                          str(path)) from e
+    blocks, block = int(d.blocks), int(d.block)
+    if not 1 <= blocks <= max(len(df), 1) or not 0 <= block < blocks:
+        raise ConfigError(COMMAND_LINE + " " + where, "design.block",
+                          f"0 <= block < blocks <= rows ({len(df)})", f"{block} of {blocks}")
+    rows = np.array_split(np.arange(len(df)), blocks)[block]
+    return df.iloc[rows], int(rows[0]) if rows.size else 0
+
+
+def run_design_block(cfg: DictConfig, st: Static, progress=None) -> RunSet:
+    """One job's block of a design table (``design.file``), as a RunSet; ``point`` counts rows
+    of the whole design, so the blocks of a sweep merge into the design's table."""
+    from sim.design import run_design
+
+    part, first = read_design(cfg)
+    res = run_design(cfg, part, progress=progress)
+    table = res.table
+    table["point"] = table["point"] + first
     return RunSet(static=st, table=table, config_hash=config_hash(cfg),
                   config=OmegaConf.to_container(cfg, resolve=True))
 

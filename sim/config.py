@@ -234,6 +234,18 @@ class GridConf:
 
 
 @dataclass
+class DesignConf:
+    """A design table to run instead of one point (``sim.design``): a Parquet or CSV file
+    whose columns are dotted config paths and whose rows are points. ``blocks`` splits its
+    rows into that many contiguous blocks and the job runs block ``block``, so a Hydra
+    multirun over ``design.block`` spreads one design over processes and machines."""
+
+    file: str | None = None
+    block: int = 0
+    blocks: int = 1
+
+
+@dataclass
 class RunConf:
     """Everything one `negotiate` invocation needs."""
 
@@ -242,6 +254,7 @@ class RunConf:
     protocol: ProtocolConf = field(default_factory=ProtocolConf)
     conditions: ConditionsConf = field(default_factory=ConditionsConf)
     grid: GridConf = field(default_factory=GridConf)
+    design: DesignConf = field(default_factory=DesignConf)
     block: str | None = None  # a key of `blocks`: experiments sweep it to split agendas into jobs
     blocks: dict[str, list[str]] = field(default_factory=dict)  # block name -> agenda choices
     seed: int = 0

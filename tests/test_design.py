@@ -110,3 +110,26 @@ def test_a_tagged_range_is_used():
     assert (row["low"], row["high"]) == (0.3, 0.5)
     with pytest.raises(ConfigError):
         run(load_config(["+scenario.actors.Hamas.reservation_value.range=[0.5,0.3]", "n_seeds=1"]))
+
+
+def test_a_sweep_spreads_a_design_over_jobs_by_block(tmp_path, negotiate_cmd):
+    from tests.conftest import run_cli
+
+    g = np.random.default_rng(0)
+    design = pd.DataFrame({"scenario.actors.Hamas.reservation_value": g.uniform(0.2, 0.6, 7),
+                           "scenario.actors.Israel.patience": g.integers(15, 45, 7)})
+    path = tmp_path / "design.parquet"
+    design.to_parquet(path)
+    r = run_cli(negotiate_cmd, ["-m", f"design.file={path}", "design.blocks=3", "design.block=0,1,2", "n_seeds=6",
+                                f"hydra.sweep.dir={tmp_path / 'sweep'}", "quiet=true"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    parts = pd.concat([pd.read_parquet(p) for p in sorted((tmp_path / "sweep").glob("*/runs.parquet"))])
+    whole = run_design(load_config(["n_seeds=6"]), design).table
+    parts = parts.sort_values(["point", "seed"]).reset_index(drop=True)[whole.columns]
+    pd.testing.assert_frame_equal(parts, whole, check_exact=True, check_dtype=False)
+
+
+def test_a_missing_design_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError) as e:
+        run(load_config([f"design.file={tmp_path / 'none.parquet'}"]))
+    assert e.value.key == "design.file"
