@@ -21,9 +21,9 @@ from sim.kernel import (
     SUSPENDED,
     Batch,
     Static,
+    any_true,
     final_text,
     init_batch,
-    any_true,
     open_mask,
     renege_scale,
 )

@@ -22,7 +22,7 @@ from mesa.discrete_space import Network
 from sim.agents import NegotiatorAgent
 from sim.api import build, load_config
 from sim.batch import advance, measure
-from sim.kernel import AGREED, ENDED, RUNNING, SUSPENDED, Static, draw_run, init_batch, open_mask
+from sim.kernel import AGREED, ENDED, SUSPENDED, Static, draw_run, init_batch, open_mask
 from sim.results import breakdown_reason, run_record, table_columns
 
 

@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 from sim.api import build, load_config
-from sim.batch import simulate
-from sim.batch import advance
+from sim.batch import advance, simulate
 from sim.kernel import AGREED, SHOCK, STALEMATE, SUSPENDED, WALKOUT, horizon, init_batch
 
 AGENDAS = ("comprehensive", "phased_plan", "phased_exchange_first", "phased_disarmament_first",
