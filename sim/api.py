@@ -231,7 +231,7 @@ def check_group_files(dirs: list[str]) -> None:
 def check_data_file(path: str | Path, group: str, package: str | None = None) -> None:
     """Refuse a config file that is not data: one that sets anything under ``hydra:`` or
     holds a ``_target_`` key anywhere (or, for a scenario, agenda or protocol file, pulls in
-    other configs through a ``defaults:`` list).
+    configs other than files of its own group, by name, through a ``defaults:`` list).
 
     Hydra settings (callbacks, launchers, sweepers) build Python objects, so they come only
     from the command line and the project's own ``conf/``.
@@ -261,7 +261,11 @@ def check_data_file(path: str | Path, group: str, package: str | None = None) ->
     if isinstance(data, dict) and "defaults" in data:
         entries = data["defaults"] if isinstance(data["defaults"], list) else [data["defaults"]]
         for i, entry in enumerate(entries):
-            if group in DATA_GROUPS and entry != "_self_":
+            # a data file may build on another file of its own group, by name (a shared
+            # base scenario); that file is read and checked like any other
+            same_group = isinstance(entry, str) and re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", entry) \
+                and entry != "override"
+            if group in DATA_GROUPS and entry != "_self_" and not same_group:
                 raise ConfigError(file, f"defaults[{i}]", f"data only: {what} may not include other configs",
                                   entry)
             if "hydra" in str(entry).lower():
