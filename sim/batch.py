@@ -49,7 +49,7 @@ def advance(st: Static, b: Batch, t: int) -> None:
     # only a run whose principals' clocks have all run out, with no event to come, can stall
     ready = None
     if t + 1 >= dv.n_events:
-        ready = (b.status == RUNNING) & (b.clock[:, dv.pidx] >= st.sc.patience[dv.pidx]).all(axis=1)
+        ready = (b.status == RUNNING) & (b.clock[:, dv.pidx] >= b.patience[:, dv.pidx]).all(axis=1)
         if not any_true(ready):
             ready = None
     if ready is not None:

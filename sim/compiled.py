@@ -419,7 +419,7 @@ def influence_and_time(pos, rv, rv_own, w_start, w_col, w_val, pos_anchor, one_m
 
     ``pos <- L W pos + (1 - L) pos0``. An actor's own no-deal value ``rv_own`` moves by
     ``event[a]`` (declared events and drivers this round) and falls by its cost of delay
-    and the pressure on it while its clock is within its patience, kept in [0, 1]; the
+    and the pressure on it while its clock is within its patience (``[R, A]``), kept in [0, 1]; the
     value it acts on, ``rv``, is ``rv_own``, or with ``no_deal_influence``
     ``L W rv + (1 - L) rv_own`` (with the old ``rv_own``). ``L W`` is given by its nonzero
     entries, row by row (actor ``a``'s are ``w_start[a]:w_start[a + 1]`` of ``w_col``,
@@ -449,7 +449,7 @@ def influence_and_time(pos, rv, rv_own, w_start, w_col, w_val, pos_anchor, one_m
             for i in range(n_i):
                 pos[r, a, i] = new[a, i]
             change = event[a]
-            if clock[r, a] <= patience[a]:
+            if clock[r, a] <= patience[r, a]:
                 change -= delay[r, a] + press_drop[r, a]
             rv_own[r, a] = min(max(rv_own[r, a] + change, 0.0), 1.0)
             rv[r, a] = nrv[a] if no_deal_influence else rv_own[r, a]

@@ -7,12 +7,16 @@ run, with the point's inputs beside its outcome, and a long table of the inputs 
 actually used (its own draws of the judged positions, saliences and values of no deal).
 
 Inputs the kernel holds per run (positions, saliences, values of no deal, costs of delay,
-renege chances, credibility, the conditions) vary inside one batch: a design over them
-runs at the kernel's full speed however many rows differ. Any other path (a red line's
+renege chances, credibility, patience, strategy parameters, the trust gained per phase,
+the conditions) vary inside one batch: a design over them runs at the kernel's full speed
+however many rows differ. Any other path (a red line's
 strength, a patience, a protocol constant) changes the compiled configuration, so the
 rows are grouped by those values and each group is compiled once and run as one batch.
 Either way a run gives bit for bit what the same point gives alone (`sim.api.run` with the
-point's values as overrides): the same seeds, the same arithmetic.
+point's values as overrides): the same seeds, the same arithmetic. (A design over patience
+watches every point of a batch for the window of its most patient point; a point alone
+with the same ``protocol.max_rounds`` gives the same runs, and the window tests show that
+a longer window changes no answer.)
 
 Every point uses the same seeds (``seed`` ... ``seed + n_seeds - 1``): common random
 numbers, so differences between points are not differences of luck.
@@ -23,7 +27,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -33,10 +37,15 @@ from omegaconf import DictConfig, OmegaConf
 from sim.api import build
 from sim.batch import simulate
 from sim.errors import ConfigError
-from sim.kernel import Static
+from sim.kernel import Static, horizon, make_static
 from sim.results import make_table
+from sim.scenario import MAX_ROUNDS_LIMIT
+from sim.strategies import STRATEGIES
 
-ACTOR_INPUT = re.compile(r"^scenario\.actors\.([^.]+)\.(reservation_value|delay_cost|renege_base|credibility)$")
+ACTOR_INPUT = re.compile(
+    r"^scenario\.actors\.([^.]+)\.(reservation_value|delay_cost|renege_base|credibility|patience)$")
+STRATEGY_INPUT = re.compile(r"^scenario\.actors\.([^.]+)\.strategy\.params\.([^.]+)$")
+TRUST_GAIN = "scenario.trust.gain_per_phase"
 ISSUE_INPUT = re.compile(r"^scenario\.actors\.([^.]+)\.(position|salience)\.([^.]+)$")
 CONDITIONS = ("conditions.trust", "conditions.credibility", "conditions.pressure")
 DESIGN_FILE = "design table"
@@ -62,7 +71,8 @@ class DesignResult:
 
 def is_per_run(path: str) -> bool:
     """Whether a design column varies inside one batch (else its rows are grouped)."""
-    return bool(ACTOR_INPUT.match(path) or ISSUE_INPUT.match(path)) or path in CONDITIONS
+    return bool(ACTOR_INPUT.match(path) or ISSUE_INPUT.match(path) or STRATEGY_INPUT.match(path)) \
+        or path in CONDITIONS or path == TRUST_GAIN
 
 
 def _fail(path: str, expected: str, got: Any, row: int | None = None) -> ConfigError:
@@ -92,6 +102,27 @@ def _per_run_inputs(st: Static, design: pd.DataFrame, cols: list[str], points: n
             _check_numbers(path, design[path].to_numpy(), 0.0, 10.0 if kind == "pressure" else 1.0)
             cond[kind] = vals.astype(float)
             continue
+        if path == TRUST_GAIN:
+            _check_numbers(path, design[path].to_numpy(), 0.0, 1.0)
+            base["trust_gain"] = vals.astype(float)
+            continue
+        sm = STRATEGY_INPUT.match(path)
+        if sm:
+            actor, param = sm.group(1), sm.group(2)
+            if actor not in sc.actors:
+                raise _fail(path, f"an actor of scenario {sc.name} ({', '.join(sc.actors)})", actor)
+            a = sc.actor_index(actor)
+            cls = STRATEGIES[sc.strategy[a]]
+            if param not in cls.params:
+                raise _fail(path, f"a parameter of strategy {cls.name} ({', '.join(cls.params) or 'none'})", param)
+            lo, hi = cls.bounds.get(param, (-np.inf, np.inf))
+            _check_numbers(path, design[path].to_numpy(), lo, hi)
+            key = f"strategy.{param}"
+            if key not in base:  # every actor's own value of the parameter (the default for those without it)
+                base[key] = np.broadcast_to(np.array([sc.strategy_params[k].get(param, cls.params[param])
+                                                      for k in range(sc.n_actors)]), (n, sc.n_actors)).copy()
+            base[key][:, a] = vals.astype(float)
+            continue
         m = ACTOR_INPUT.match(path) or ISSUE_INPUT.match(path)
         actor = m.group(1)
         if actor not in sc.actors:
@@ -107,6 +138,13 @@ def _per_run_inputs(st: Static, design: pd.DataFrame, cols: list[str], points: n
             arr[:, a, sc.issue_index(issue)] = vals.astype(float)
             if kind == "salience" and (arr[:, a].sum(axis=-1) <= 0).any():
                 raise _fail(path, "a salience that leaves the actor at least one positive salience", 0.0)
+        elif kind == "patience":
+            for k, x in enumerate(design[path].to_numpy()):
+                if isinstance(x, bool | np.bool_) or not isinstance(x, int | float | np.integer | np.floating) \
+                        or not math.isfinite(float(x)) or not float(x).is_integer() or not 1 <= x <= MAX_ROUNDS_LIMIT:
+                    raise _fail(path, f"a whole number of rounds in [1, {MAX_ROUNDS_LIMIT}]", x, k)
+            arr = base.setdefault(kind, np.broadcast_to(sc.patience, (n, sc.n_actors)).copy())
+            arr[:, a] = vals.astype(np.int64)
         else:
             _check_numbers(path, design[path].to_numpy(), 0.0, 1.0)
             source = {"reservation_value": sc.reservation_value, "delay_cost": sc.delay_cost,
@@ -165,6 +203,13 @@ def run_design(cfg: DictConfig, design: pd.DataFrame, n_seeds: int | None = None
         points = np.asarray(idx, dtype=np.int64)
         st = _group_static(cfg, design, slow, int(points[0])) if slow else build(cfg)
         base, cond = _per_run_inputs(st, design, fast, points, n_seeds)
+        if "patience" in base and cfg.protocol.max_rounds is None:
+            # the default window follows the longest patience: the group's longest, so that
+            # each point sees at least the window it would see alone (beyond the horizon a
+            # longer window changes nothing: the window tests)
+            window = 2 * horizon(st.sc, st.ag.n_phases, int(base["patience"].max()))
+            if window > st.settings.max_rounds:
+                st = make_static(st.sc, st.ag, replace(st.settings, max_rounds=window))
         defaults = {k: (None if cfg.conditions.get(k) is None else float(cfg.conditions.get(k)))
                     for k in ("trust", "credibility", "pressure")}
         for k, v in cond.items():

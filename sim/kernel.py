@@ -58,7 +58,7 @@ class Settings:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def horizon(sc: Scenario, n_phases: int) -> int:
+def horizon(sc: Scenario, n_phases: int, longest_patience: int | None = None) -> int:
     """How long anyone keeps moving: every phase at the longest patience, plus the last event.
 
     Past this round no clock runs, no declared change of a no-deal value is pending, and
@@ -66,7 +66,8 @@ def horizon(sc: Scenario, n_phases: int) -> int:
     default observation window (``protocol.max_rounds: null``) is twice this.
     """
     last = int(max(sc.od_until.max(initial=0), sc.deadline.max(initial=-1) + 1))
-    return int(n_phases * int(sc.patience.max()) + last)
+    longest = int(sc.patience.max()) if longest_patience is None else int(longest_patience)
+    return int(n_phases * longest + last)
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,8 @@ class Batch:
                "pos", "rv", "rv_own", "frac", "frac_prev", "trust", "x", "lo", "hi", "step",
                "gsign", "phase", "locked", "status", "rounds", "phases_agreed", "eu", "asp",
                "umax", "accept", "walker", "fresh", "last_phase_round", "override",
-               "pos_anchor", "press_drop", "rs", "clock", "delay", "quiet", "resume", "blockers", "gap_best", "renege")
+               "pos_anchor", "press_drop", "rs", "clock", "delay", "quiet", "resume", "blockers", "gap_best", "renege", "patience",
+               "trust_gain")
 
     def __init__(self, **arrays: np.ndarray) -> None:
         self.names = tuple(arrays)
@@ -262,8 +264,10 @@ def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pres
         inputs: per-run values of the scenario's own inputs, in place of the compiled
             scenario's (a design table's points, :mod:`sim.design`): ``position`` and
             ``salience`` ``[R, A, I]``; ``reservation_value``, ``delay_cost``,
-            ``renege_base`` and ``credibility`` ``[R, A]``. Each run's draws perturb its
-            own values exactly as they would perturb the scenario's.
+            ``renege_base``, ``credibility`` and ``patience`` ``[R, A]``; ``trust_gain``
+            ``[R]``; ``strategy.<param>`` ``[R, A]`` (a strategy parameter, for the actors
+            whose strategy has it). Each run's draws perturb its own values exactly as
+            they would perturb the scenario's.
     """
     sc = st.sc
     r, a, i = len(seeds), sc.n_actors, sc.n_issues
@@ -318,9 +322,18 @@ def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pres
         clock=np.zeros((r, a), dtype=np.int64),
         delay=np.broadcast_to(given.get("delay_cost", sc.delay_cost), (r, a)).copy(),
         renege=np.ascontiguousarray(np.broadcast_to(given.get("renege_base", sc.renege_base), (r, a)), dtype=float),
+        patience=np.ascontiguousarray(np.broadcast_to(given.get("patience", sc.patience), (r, a)), dtype=np.int64),
+        trust_gain=np.ascontiguousarray(np.broadcast_to(given.get("trust_gain", sc.trust_gain), (r,)), dtype=float),
         quiet=np.zeros(r, dtype=np.int64), resume=np.zeros(r, dtype=np.int64),
         blockers=np.zeros(r, dtype=np.int64), gap_best=np.full(r, -np.inf),
     )
+    # per-run strategy parameters (a design's points): ``strategy.<param>`` [R, A]
+    per_run = {k[len("strategy."):]: np.ascontiguousarray(v, dtype=float) for k, v in given.items()
+               if k.startswith("strategy.")}
+    if per_run or "patience" in given:
+        b.add("own_clock", np.ones(r, bool))  # marks a batch whose concession is computed per run
+        for k, v in per_run.items():
+            b.add(f"param_{k}", v)
     update_renege_scale(st, b)
     open_phase(st, b, np.arange(r))
     from sim.protocols import PROTOCOLS  # late import: protocols build on this module
@@ -458,11 +471,16 @@ def concede(st: Static, b: Batch, t: int, live: np.ndarray, proposer: np.ndarray
     """
     table = st.derived.frac_table
     sc = st.sc
-    if table is not None:
+    per_run = "own_clock" in b.names
+    if table is not None and not per_run:
         new = table[np.minimum(b.clock, table.shape[0] - 1), st.derived.actor_range]
     else:
-        new = concession(st.families, ConcessionContext(
-            t=b.clock, horizon=sc.patience, frac=b.frac, frac_prev=b.frac_prev, eu=b.eu, aspiration=b.asp,
+        families = st.families
+        if per_run:  # a design's per-run patience and strategy parameters
+            families = tuple((cls, mask, {k: getattr(b, f"param_{k}", v) for k, v in params.items()})
+                             for cls, mask, params in families)
+        new = concession(families, ConcessionContext(
+            t=b.clock, horizon=b.patience, frac=b.frac, frac_prev=b.frac_prev, eu=b.eu, aspiration=b.asp,
             reservation_value=b.rv, principal=sc.principal,
             discount=None if proposer is None else sc.discount, proposer=proposer))
     if new.shape == b.frac.shape and all_true(live):
@@ -495,7 +513,7 @@ def influence(st: Static, b: Batch, live: np.ndarray, t: int) -> None:
     ev = dv.events[t] if t < dv.n_events else dv.no_events
     start, col, val = dv.lam_w_sparse
     influence_and_time(b.pos, b.rv, b.rv_own, start, col, val, b.pos_anchor, dv.one_minus_lam, ev, b.delay,
-                       b.press_drop, b.clock, sc.patience, sc.no_deal_influence, live)
+                       b.press_drop, b.clock, b.patience, sc.no_deal_influence, live)
 
 
 def shocks(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
@@ -561,7 +579,7 @@ def settle(st: Static, b: Batch, agreed: np.ndarray, t: int) -> None:
     b.phases_agreed[rows] += 1
     b.last_phase_round[rows] = t
     implement(st, b, rows, op)
-    gain = st.sc.trust_gain
+    gain = b.trust_gain[rows][:, None, None]
     tr = b.trust[rows]
     b.trust[rows] = np.where(st.principal_pairs, tr + gain * (1.0 - tr), tr)
     update_renege_scale(st, b, rows)

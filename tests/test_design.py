@@ -133,3 +133,24 @@ def test_a_missing_design_file_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError) as e:
         run(load_config([f"design.file={tmp_path / 'none.parquet'}"]))
     assert e.value.key == "design.file"
+
+
+def test_behavioural_parameters_vary_per_run_and_give_each_point_as_alone():
+    design = pd.DataFrame({
+        "scenario.actors.Israel.patience": [15, 30, 60, 22],
+        "scenario.actors.Hamas.patience": [40, 30, 20, 22],
+        "scenario.actors.Hamas.strategy.params.e": [0.3, 0.5, 1.0, 2.0],
+        "scenario.trust.gain_per_phase": [0.0, 0.25, 0.5, 0.1],
+    })
+    assert all(is_per_run(c) for c in design.columns)
+    cfg = load_config(["agenda=phased_plan"])
+    res = run_design(cfg, design, n_seeds=25)
+    window = int(res.table["rounds"].max())
+    assert res.table.groupby("point")["agreement"].mean().nunique() > 1
+    from sim.api import build
+    w = build(cfg).settings.max_rounds
+    for k in range(len(design)):
+        # the batch watched every point for the longest point's window (2 x (2 x 60 + 9) rounds)
+        a = alone(design.iloc[k].to_dict(), 25, ["agenda=phased_plan", "protocol.max_rounds=258"])
+        pd.testing.assert_frame_equal(a, per_point(res, k, a.columns), check_exact=True)
+    assert window <= 258 and w < 258
