@@ -231,8 +231,8 @@ class Batch:
                "pos", "rv", "rv_own", "frac", "frac_prev", "trust", "x", "lo", "hi", "step",
                "gsign", "phase", "locked", "status", "rounds", "phases_agreed", "eu", "asp",
                "umax", "accept", "walker", "fresh", "last_phase_round", "override",
-               "pos_anchor", "press_drop", "rs", "clock", "delay", "quiet", "resume", "blockers", "gap_best", "renege", "patience",
-               "trust_gain")
+               "pos_anchor", "press_drop", "rs", "clock", "delay", "quiet", "resume", "blockers", "gap_best",
+               "renege", "patience", "trust_gain")
 
     def __init__(self, **arrays: np.ndarray) -> None:
         self.names = tuple(arrays)
