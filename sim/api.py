@@ -513,6 +513,8 @@ def run(cfg: DictConfig | None = None, overrides: list[str] | None = None, progr
     if cfg is None:
         cfg = load_config(overrides)
     st = build(cfg, overrides)
+    if cfg.get("calibration"):
+        return run_forecast(cfg, st, progress)
     if (cfg.get("design") or {}).get("file"):
         return run_design_block(cfg, st, progress)
     seeds, trust, cred, press = conditions_grid(cfg, int(cfg.n_seeds), int(cfg.seed))
@@ -555,6 +557,17 @@ def run_design_block(cfg: DictConfig, st: Static, progress=None) -> RunSet:
     table = res.table
     table["point"] = table["point"] + first
     return RunSet(static=st, table=table, config_hash=config_hash(cfg),
+                  config=OmegaConf.to_container(cfg, resolve=True))
+
+
+def run_forecast(cfg: DictConfig, st: Static, progress=None) -> RunSet:
+    """Every kept parameter set of ``calibration``'s ensemble, ``n_seeds`` seeds each (sim.forecast)."""
+    from sim.design import run_design
+    from sim.forecast import ensemble_design
+
+    design, _ = ensemble_design(cfg)
+    res = run_design(cfg, design, progress=progress)
+    return RunSet(static=st, table=res.table, config_hash=config_hash(cfg),
                   config=OmegaConf.to_container(cfg, resolve=True))
 
 

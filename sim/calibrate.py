@@ -232,6 +232,7 @@ def calibrate(cal: Calibration, n_samples: int, n_seeds: int, out: Path, seed: i
     """
     out.mkdir(parents=True, exist_ok=True)
     (out / "blocks").mkdir(exist_ok=True)
+    (out / "calibration.yaml").write_text(Path(cal.file).read_text(encoding="utf-8"))  # what the ensemble means
     samples = sample(cal, n_samples, seed)
     blocks = [samples.iloc[i:i + block_size] for i in range(0, n_samples, block_size)]
     todo = [k for k in range(len(blocks)) if not _block_file(out, k).is_file()]

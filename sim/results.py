@@ -129,7 +129,7 @@ class RunSet:
         t = self.table
         rate, lo, hi = self.agreement_rate()
         ok = t[t["agreement"]]
-        return {
+        out = {
             "n_runs": int(len(t)),
             "agreement_rate": rate,
             "agreement_interval_95": [lo, hi],
@@ -139,6 +139,11 @@ class RunSet:
             "breakdown_reasons": {k: int(v) for k, v in t.loc[~t["agreement"], "status"].value_counts().items()},
             "blocking_issues": {k: int(v) for k, v in t.loc[~t["agreement"], "blocking_issue"].value_counts().items()},
         }
+        if (self.config or {}).get("calibration") and "point" in t.columns:
+            from sim.forecast import summarise
+
+            out["forecast"] = summarise(t, self.static.ag.n_phases, self.config.get("forecast_horizon"))
+        return out
 
 
 def run_record(static: Static, r: Any, config_hash: str = "") -> dict[str, Any]:

@@ -51,6 +51,12 @@ def summary_text(rs: RunSet) -> str:
         lines.append("")
         lines.append(f"First run (seed {int(t['seed'].iloc[0])}):")
     lines += _one(rs, 0)
+    calib = (rs.config or {}).get("calibration")
+    if calib and "point" in t.columns:
+        from sim.forecast import summarise, text
+
+        lines.append("")
+        lines += text(summarise(t, ag.n_phases, (rs.config or {}).get("forecast_horizon")), calib, ag.name)
     lines.append("")
     lines.append(f"Inputs tagged J in {sc.file} are judgements, not facts; Q and S are sourced.")
     return "\n".join(lines)

@@ -117,3 +117,27 @@ def test_known_parameters_fall_inside_their_90_percent_intervals():
                 if len(post) and post[name].quantile(0.05) <= v <= post[name].quantile(0.95):
                     covered += 1
     assert covered >= 0.8 * total, (covered, total)
+
+
+def test_a_forecast_runs_over_the_kept_ensemble(tmp_path, monkeypatch):
+    from sim.api import run
+
+    cal = cb.load(write(tmp_path, truth_targets({"hamas_no_deal": 0.5, "patience": 30}, 200, 1000)))
+    res = cb.calibrate(cal, 60, 10, tmp_path / "synthetic", block_size=30)
+    assert res["kept"] > 0
+    monkeypatch.chdir(tmp_path)  # negotiate calibration=<name> looks in ./calibration/<name> and a path
+    rs = run(load_config([f"calibration={tmp_path / 'synthetic'}", "agenda=phased_plan", "n_seeds=5",
+                          "forecast_horizon=120"]))
+    post = pd.read_parquet(tmp_path / "synthetic" / "posterior.parquet")
+    assert rs.table["point"].nunique() == len(post) and len(rs.table) == 5 * len(post)
+    fc = rs.summary()["forecast"]
+    assert fc["parameter_sets"] == len(post)
+    lo, hi = fc["phase1_agreed"]["ensemble_90"]
+    assert 0 <= lo <= fc["phase1_agreed"]["pooled"] + 1e-9 and fc["phase1_agreed"]["pooled"] <= hi + 1e-9
+    assert fc["next_phase_given_first"]["within_rounds"] == 120
+    from sim.summary import summary_text
+
+    assert "Forecast under calibration" in summary_text(rs)
+    with pytest.raises(ConfigError) as e:
+        run(load_config(["calibration=nowhere", "n_seeds=2"]))
+    assert e.value.key == "calibration"
