@@ -101,7 +101,7 @@ def load(name_or_path: str) -> Calibration:
                 raise ConfigError(file, f"{key}.{f}", "a finite number", v)
         if t["tolerance"] <= 0:
             raise ConfigError(file, f"{key}.tolerance", "a number > 0", t["tolerance"])
-        if not str(t.get("source", ""))[:1] in ("S", "J", "Q"):
+        if str(t.get("source", ""))[:1] not in ("S", "J", "Q"):
             raise ConfigError(file, f"{key}.source", "a tag starting with Q, S or J", t.get("source"))
     params = data.get("parameters") or []
     for i, p in enumerate(params):
@@ -158,7 +158,8 @@ def statistics(table: pd.DataFrame, targets: list[dict[str, Any]]) -> pd.DataFra
             issues = set(t.get("issues") or [])
             failed = table[~table["agreement"]]
             gf = failed.groupby("point", sort=True)
-            k = gf["blocking_issue"].apply(lambda s: s.isin(issues).sum()).reindex(g.size().index, fill_value=0)
+            k = gf["blocking_issue"].apply(lambda s, iss=issues: s.isin(iss).sum()).reindex(g.size().index,
+                                                                                              fill_value=0)
             n = gf.size().reindex(g.size().index, fill_value=0)
         else:  # median_rounds_agreed
             med = table[table["agreement"]].groupby("point")["rounds"].median().reindex(g.size().index)

@@ -92,7 +92,8 @@ def test_calibration_resumes_after_a_kill_with_the_same_result(tmp_path):
     resumed = cb.calibrate(cal, 40, 10, part, block_size=10, progress=done.append)
     assert done[0] == 20  # the two finished blocks count at once
     assert resumed["kept"] == full["kept"]
-    pd.testing.assert_frame_equal(pd.read_parquet(part / "samples.parquet"), pd.read_parquet(tmp_path / "a" / "samples.parquet"))
+    pd.testing.assert_frame_equal(pd.read_parquet(part / "samples.parquet"),
+                                  pd.read_parquet(tmp_path / "a" / "samples.parquet"))
     assert (part / "targets.md").read_text().startswith("# Calibration")
     assert (part / "marginals.png").stat().st_size > 0
 
