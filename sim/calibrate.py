@@ -273,8 +273,50 @@ def summarise(cal: Calibration, out: Path, cutoff: float = CUTOFF) -> dict:
     (out / "targets.md").write_text(target_markdown(cal, table, df, cutoff))
     table.to_parquet(out / "targets.parquet")
     plot_marginals(cal, df, out / "marginals.png")
+    loo = leave_one_out(cal, df, cutoff)
+    loo.to_parquet(out / "leave_one_out.parquet")
+    (out / "leave_one_out.md").write_text(leave_one_out_markdown(loo))
     return {"samples": len(df), "kept": int(df["kept"].sum()), "posterior": str(out / "posterior.parquet"),
-            "targets": str(out / "targets.md"), "figure": str(out / "marginals.png")}
+            "targets": str(out / "targets.md"), "figure": str(out / "marginals.png"),
+            "leave_one_out": str(out / "leave_one_out.md")}
+
+
+def leave_one_out(cal: Calibration, df: pd.DataFrame, cutoff: float = CUTOFF) -> pd.DataFrame:
+    """Calibrate on every round but one and predict the one left out, for each round.
+
+    The samples already carry every round's statistics, so leaving a round out only
+    changes which samples are kept: those whose targets on the other rounds are all
+    within the cut-off. The left-out round's targets are then predicted by the kept
+    samples (median and 90% range) and compared with what was observed.
+    """
+    rows = []
+    for r in cal.rounds:
+        mine = [t for t in cal.targets if t["round"] == r]
+        others = [t for t in cal.targets if t["round"] != r]
+        if not mine or not others:
+            continue
+        kept = (df[[f"{t['name']}__I" for t in others]] <= cutoff).all(axis=1)
+        for t in mine:
+            v = df.loc[kept, t["name"]].dropna()
+            pred = float(v.median()) if len(v) else math.nan
+            rows.append({"left_out": r, "target": t["name"], "observed": t["target"], "tolerance": t["tolerance"],
+                         "kept_without_it": int(kept.sum()), "predicted": pred,
+                         "predicted_low": float(v.quantile(0.05)) if len(v) else math.nan,
+                         "predicted_high": float(v.quantile(0.95)) if len(v) else math.nan,
+                         "within_tolerance": bool(len(v)) and abs(pred - t["target"]) <= t["tolerance"]})
+    return pd.DataFrame(rows)
+
+
+def leave_one_out_markdown(loo: pd.DataFrame) -> str:
+    lines = ["# Leave one round out: calibrate on the others, predict the one left out", "",
+             "| round left out | target | observed (tolerance) | kept without it | predicted: median [90% range] "
+             "| within tolerance |", "|:--|:--|--:|--:|--:|:--|"]
+    for r in loo.itertuples():
+        pred = "no sample kept" if math.isnan(r.predicted) else \
+            f"{r.predicted:.3g} [{r.predicted_low:.3g}, {r.predicted_high:.3g}]"
+        lines.append(f"| {r.left_out} | {r.target} | {r.observed:g} ({r.tolerance:g}) | {r.kept_without_it:,} | "
+                     f"{pred} | {'yes' if r.within_tolerance else 'no'} |")
+    return "\n".join(lines) + "\n"
 
 
 def target_table(cal: Calibration, df: pd.DataFrame) -> pd.DataFrame:
