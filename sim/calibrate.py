@@ -117,14 +117,29 @@ def load(name_or_path: str) -> Calibration:
                        parameters=list(params))
 
 
+STRUCTURAL_LEVELS = 4  # values a parameter takes if the kernel cannot vary it per run
+
+
 def sample(cal: Calibration, n: int, seed: int = 0) -> pd.DataFrame:
-    """A Latin hypercube of ``n`` parameter samples over the parameters' ranges (integers rounded)."""
+    """A Latin hypercube of ``n`` parameter samples over the parameters' ranges (integers rounded).
+
+    A parameter the kernel cannot vary inside one batch (any path that is not per run, see
+    :func:`sim.design.is_per_run`: a red-line strength, a spent-leverage effect) takes one of
+    ``levels`` evenly spaced values (default 4), so that the samples fall into a few groups,
+    each compiled once, instead of one compile per sample.
+    """
     from scipy.stats import qmc
+
+    from sim.design import is_per_run
 
     u = qmc.LatinHypercube(d=len(cal.parameters), seed=seed).random(n)
     cols = {}
     for j, p in enumerate(cal.parameters):
-        v = p["low"] + u[:, j] * (p["high"] - p["low"])
+        if all(is_per_run(path) for path in p["paths"]):
+            v = p["low"] + u[:, j] * (p["high"] - p["low"])
+        else:
+            k = int(p.get("levels", STRUCTURAL_LEVELS))
+            v = np.linspace(p["low"], p["high"], k)[np.minimum((u[:, j] * k).astype(np.int64), k - 1)]
         cols[p["name"]] = np.round(v).astype(np.int64) if p.get("integer") else v
     return pd.DataFrame(cols)
 
