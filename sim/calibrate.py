@@ -1,6 +1,6 @@
 """Calibration on earlier rounds: which behavioural parameters reproduce what happened?
 
-A calibration file (``conf/calibration/<name>.yaml``) lists **rounds** (a scenario and the
+A calibration file (``experiments/calibration/<name>.yaml``) lists **rounds** (a scenario and the
 agenda that was on the table), **targets** (a statistic of a round's runs, an observed
 pattern as a number, and a tolerance) and **parameters** (the shared behavioural inputs
 to vary, each set at the same value in every round, with a range).
@@ -44,7 +44,7 @@ import yaml
 
 from sim.errors import ConfigError
 
-CONF = Path(__file__).resolve().parent.parent / "conf" / "calibration"
+CONF = Path(__file__).resolve().parent.parent / "experiments" / "calibration"
 STATISTICS = ("agreement_rate", "phase1_rate", "phase2_given_phase1", "median_rounds_agreed", "blocking_share")
 CUTOFF = 3.0
 RATE_STATISTICS = ("agreement_rate", "phase1_rate", "phase2_given_phase1", "blocking_share")
@@ -66,7 +66,7 @@ class Calibration:
 
 
 def load(name_or_path: str) -> Calibration:
-    """Read and check a calibration file (a name under ``conf/calibration/`` or a path).
+    """Read and check a calibration file (a name under ``experiments/calibration/`` or a path).
 
     Raises:
         ConfigError: naming the file, the key and what was expected.
@@ -406,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     """``negotiate-calibrate``: history matching of a calibration file's parameters."""
     ap = argparse.ArgumentParser(prog="negotiate-calibrate", description=__doc__.splitlines()[0])
     ap.add_argument("calibration", nargs="?", default="earlier_rounds",
-                    help="a file under conf/calibration/ (by name) or a path (default: earlier_rounds)")
+                    help="a file under experiments/calibration/ (by name) or a path (default: earlier_rounds)")
     ap.add_argument("--samples", type=int, default=2000, help="parameter samples (Latin hypercube)")
     ap.add_argument("--n-seeds", type=int, default=20, help="seeds per sample and round")
     ap.add_argument("--seed", type=int, default=0, help="seed of the sample and first seed of the runs")

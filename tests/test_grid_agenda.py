@@ -135,7 +135,9 @@ def test_atlas_blocks_cover_every_agenda_once():
     swept = str(exp.hydra.sweeper.params.block).split(",")
     assert sorted(swept) == sorted(exp.blocks) and len(swept) >= 4  # >= 2 jobs per core on 2 cores
     held = [a for b in swept for a in load_config(["experiment=sequence_atlas", f"block={b}"]).grid.agenda]
-    named = sorted(p.stem for p in (Path(CONF_DIR) / "agenda").glob("*.yaml") if p.stem != "sequence")
+    # the earlier rounds' agendas belong to their round scenarios (their issues differ), not to the atlas
+    named = sorted(p.stem for p in (Path(CONF_DIR) / "agenda").glob("*.yaml")
+                   if p.stem != "sequence" and not p.stem.startswith("round_"))
     assert sorted(held) == sorted([f"order_{k:02d}" for k in range(24)] + named)
 
 
