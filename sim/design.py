@@ -154,9 +154,26 @@ def _per_run_inputs(st: Static, design: pd.DataFrame, cols: list[str], points: n
     return base, cond
 
 
+_BASES: dict[int, tuple[DictConfig, dict]] = {}
+
+
+def _base_copy(cfg: DictConfig) -> DictConfig:
+    """A fresh copy of ``cfg`` to change, made from its plain container (far cheaper than
+    ``cfg.copy()``, which copies the node tree with its type checks)."""
+    key = id(cfg)
+    if key not in _BASES or _BASES[key][0] is not cfg:
+        _BASES.clear()
+        _BASES[key] = (cfg, OmegaConf.to_container(cfg, resolve=False))
+    import copy
+
+    c = OmegaConf.create(copy.deepcopy(_BASES[key][1]))
+    OmegaConf.set_struct(c, True)
+    return c
+
+
 def _group_static(cfg: DictConfig, design: pd.DataFrame, cols: list[str], row: int) -> Static:
     """The compiled configuration of one group: the base config with the row's structural values."""
-    c = cfg.copy()
+    c = _base_copy(cfg)
     for path in cols:
         v = design[path].iloc[row]
         v = v.item() if isinstance(v, np.generic) else v
@@ -220,9 +237,7 @@ def run_design(cfg: DictConfig, design: pd.DataFrame, n_seeds: int | None = None
                         progress=progress, inputs=base or None)
         t = make_table(st, cols, cond["trust"], cond["credibility"], cond["pressure"])
         point = np.repeat(points, n_seeds)
-        front = pd.DataFrame({"point": point})
-        for c in design.columns:
-            front[c] = design[c].to_numpy()[point]
+        front = pd.DataFrame({"point": point, **{c: design[c].to_numpy()[point] for c in design.columns}})
         tables.append(pd.concat([front, t], axis=1))
         sc = st.sc
         r, a, i = seeds.size, sc.n_actors, sc.n_issues
@@ -238,7 +253,7 @@ def run_design(cfg: DictConfig, design: pd.DataFrame, n_seeds: int | None = None
     return DesignResult(table=table, inputs=inputs, design=design)
 
 
-UNIT_KEYS = ("position", "salience", "reservation_value", "delay_cost", "renege_base", "credibility", "stubbornness",
+UNIT_KEYS = ("position", "salience", "reservation_value", "renege_base", "credibility", "stubbornness",
              "initial", "gain_per_phase", "rate", "trust_drop", "collapse", "suspend", "at_least", "at_most",
              "status_quo", "leverage", "clock_carry")
 INTEGER_KEYS = ("patience", "deadline", "suspend_rounds", "at", "from", "until")
@@ -251,8 +266,9 @@ def judgement_inputs(cfg: DictConfig, tags: tuple[str, ...] = ("J",)) -> pd.Data
     Returns a DataFrame with ``path`` (a design column), ``value``, ``source``, ``low``,
     ``high``, ``integer`` and ``group`` (``actor:kind`` or the scenario section, for grouped
     screens). The range is the number's own ``range: [low, high]`` tag where given, else
-    ``value +/- 0.15`` clipped to [0, 1] for numbers on a unit scale, else half to twice the
-    value (a strength, a weight, a patience in rounds).
+    ``value +/- 0.15`` clipped to [0, 1] for numbers on a unit scale (positions, saliences,
+    values of no deal, probabilities), else half to twice the value (a strength, a weight,
+    a patience in rounds, a cost of delay per round).
     """
     st = build(cfg)
     rows = []
