@@ -59,6 +59,7 @@ class Calibration:
     rounds: dict[str, dict[str, Any]]
     targets: list[dict[str, Any]]
     parameters: list[dict[str, Any]]
+    cutoff: float = CUTOFF  # the largest implausibility a kept sample may have
 
     def overrides(self, round_name: str) -> list[str]:
         r = self.rounds[round_name]
@@ -113,8 +114,11 @@ def load(name_or_path: str) -> Calibration:
             raise ConfigError(file, f"{key}.low", "numbers low < high", (p.get("low"), p.get("high")))
     if not targets or not params:
         raise ConfigError(file, "targets" if not targets else "parameters", "at least one entry")
+    cutoff = data.get("cutoff", CUTOFF)
+    if isinstance(cutoff, bool) or not isinstance(cutoff, int | float) or not cutoff > 0:
+        raise ConfigError(file, "cutoff", "a number > 0", cutoff)
     return Calibration(name=str(data.get("name") or path.stem), file=file, rounds=rounds, targets=list(targets),
-                       parameters=list(params))
+                       parameters=list(params), cutoff=float(cutoff))
 
 
 STRUCTURAL_LEVELS = 4  # values a parameter takes if the kernel cannot vary it per run
@@ -284,7 +288,7 @@ def summarise(cal: Calibration, out: Path, cutoff: float = CUTOFF) -> dict:
     post = df[df["kept"]][names].copy()
     post["weight"] = 1.0 / max(len(post), 1)
     post.to_parquet(out / "posterior.parquet")
-    table = target_table(cal, df)
+    table = target_table(cal, df, cutoff)
     (out / "targets.md").write_text(target_markdown(cal, table, df, cutoff))
     table.to_parquet(out / "targets.parquet")
     plot_marginals(cal, df, out / "marginals.png")
@@ -334,7 +338,7 @@ def leave_one_out_markdown(loo: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def target_table(cal: Calibration, df: pd.DataFrame) -> pd.DataFrame:
+def target_table(cal: Calibration, df: pd.DataFrame, cutoff: float = CUTOFF) -> pd.DataFrame:
     """Every target: what was observed (target +/- tolerance) against what the model gives,
     over all samples, over the kept ones, and at the least implausible sample."""
     kept = df[df["kept"]]
@@ -351,8 +355,8 @@ def target_table(cal: Calibration, df: pd.DataFrame) -> pd.DataFrame:
             "kept_low": float(k.quantile(0.05)) if len(k) else math.nan,
             "kept_high": float(k.quantile(0.95)) if len(k) else math.nan,
             "best": float(best[name]),
-            "share_of_samples_within": float((df[f"{name}__I"] <= CUTOFF).mean()),
-            "reproduced": bool(len(k)) and bool((kept[f"{name}__I"] <= CUTOFF).all()),
+            "share_of_samples_within": float((df[f"{name}__I"] <= cutoff).mean()),
+            "reproduced": bool(len(k)) and bool((kept[f"{name}__I"] <= cutoff).all()),
         })
     return pd.DataFrame(rows)
 
@@ -413,7 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="output folder (default: calibration/<name>)")
     ap.add_argument("--jobs", type=int, default=max(1, min(2, os.cpu_count() or 1)), help="processes")
     ap.add_argument("--block-size", type=int, default=500)
-    ap.add_argument("--cutoff", type=float, default=CUTOFF)
+    ap.add_argument("--cutoff", type=float, default=None,
+                    help="largest implausibility kept (default: the file's cutoff, else 3)")
     ap.add_argument("--debug", action="store_true")
     args = ap.parse_args(argv)
     try:
@@ -426,7 +431,8 @@ def main(argv: list[str] | None = None) -> int:
 
             bar = tqdm(total=args.samples, unit="sample", desc=f"calibrating {cal.name}", file=sys.stderr)
         res = calibrate(cal, args.samples, args.n_seeds, out, seed=args.seed, block_size=args.block_size,
-                        n_jobs=args.jobs, cutoff=args.cutoff, progress=None if bar is None else bar.update)
+                        n_jobs=args.jobs, cutoff=cal.cutoff if args.cutoff is None else args.cutoff,
+                        progress=None if bar is None else bar.update)
         if bar is not None:
             bar.close()
     except ConfigError as e:
