@@ -96,6 +96,7 @@ class ActorConf:
     bias: Any = None
     discount: Any = None
     patience: Any = None  # rounds over which the actor concedes in each phase (its own clock)
+    capability: Any = None  # the actor's weight in the baselines (default 1: all equal)
     clock_carry: Any = None  # share of its clock an actor carries into the next phase (0: a fresh clock)
     target: dict[str, Any] = field(default_factory=dict)  # a mediator's drafting target, by issue
     outside_option: list[Any] = field(default_factory=list)  # declared reasons its no-deal value moves

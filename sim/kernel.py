@@ -123,6 +123,7 @@ class Derived:
     guarantee_bounds: tuple  # (lowest, highest) guarantee level every guarantor will carry
     no_events: np.ndarray  # [A] zeros: the change of each no-deal value after the last event
     actor_range: np.ndarray  # [A] 0 .. A - 1
+    baseline_weight: np.ndarray  # [A, I] capability x salience, the baselines' weights (sim.baselines)
     n_events: int  # rounds with a declared change of a no-deal value still to come (events.shape[0])
     frac_table: np.ndarray | None  # [P + 2, A] the concession at each clock value (P: the longest
     # patience), if every strategy reads only the clock; a clock past P reads row P + 1
@@ -164,6 +165,7 @@ class Derived:
                 else:
                     g_hi = min(g_hi, float(sc.rl_bound[k]))
         return cls(guarantee_bounds=(g_lo, g_hi), n_events=n_ev, frac_table=frac_table,
+                   baseline_weight=sc.capability[:, None] * sc.salience,
                    mediator_bias=np.zeros(sc.n_actors), required_by_phase=req,
                    biased=biased, biased_target=np.ascontiguousarray(sc.target[biased]),
                    biased_bias=np.ascontiguousarray(sc.bias[biased]),

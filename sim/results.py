@@ -91,6 +91,9 @@ def table_columns(st: Static, cols: dict[str, np.ndarray], trust=None, cred=None
         data[f"term_{iss}"] = cols["terms"][:, i]
     for i, iss in enumerate(sc.issues):
         data[f"final_{iss}"] = cols["final_text"][:, i]
+    for i, iss in enumerate(sc.issues):  # the naive forecasts, from the run's drawn positions
+        data[f"baseline_mean_{iss}"] = cols["baseline_mean"][:, i]
+        data[f"baseline_median_{iss}"] = cols["baseline_median"][:, i]
     for a, act in enumerate(sc.actors):
         data[f"utility_{act}"] = cols["utility"][:, a]
         data[f"eu_{act}"] = cols["expected_utility"][:, a]
@@ -139,6 +142,10 @@ class RunSet:
             "breakdown_reasons": {k: int(v) for k, v in t.loc[~t["agreement"], "status"].value_counts().items()},
             "blocking_issues": {k: int(v) for k, v in t.loc[~t["agreement"], "blocking_issue"].value_counts().items()},
         }
+        from sim.baselines import of_scenario
+
+        out["baselines"] = {
+            iss: {**b, "model_mean_term": out["mean_terms"].get(iss)} for iss, b in of_scenario(self.static.sc).items()}
         if (self.config or {}).get("calibration") and "point" in t.columns:
             from sim.forecast import summarise
 
@@ -178,5 +185,7 @@ def run_record(static: Static, r: Any, config_hash: str = "") -> dict[str, Any]:
         "pareto_efficient": bool(r["pareto_efficient"]),
         "blocking_issue": str(r["blocking_issue"]) or None,
         "blocking_actors": str(r["blocking_actors"]) or None,
+        "baselines": {iss: {"weighted_mean": float(r[f"baseline_mean_{iss}"]),
+                            "weighted_median": float(r[f"baseline_median_{iss}"])} for iss in sc.issues},
         "breakdown_reason": str(r["breakdown_reason"]) or None,
     }

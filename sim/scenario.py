@@ -28,7 +28,7 @@ SOURCE_TAGS = ("Q", "S", "J")
 ACTOR_NUMBERS = {
     "reservation_value": (0, 1, 0.3), "delay_cost": (0, 1, 0.0), "deadline_drop": (0, 1, 0.0),
     "stubbornness": (0, 1, 0.9), "credibility": (0, 1, 0.0), "renege_base": (0, 1, 0.0),
-    "bias": (0, 10, 0.0), "discount": (0, 1, 1.0), "clock_carry": (0, 1, 0.0),
+    "bias": (0, 10, 0.0), "discount": (0, 1, 1.0), "clock_carry": (0, 1, 0.0), "capability": (0, 1e6, 1.0),
 }
 DEFAULT_PATIENCE = 40  # rounds: an actor's clock when the scenario gives none
 MAX_ROUNDS_LIMIT = 100_000  # rounds: the longest patience, deadline or event time a scenario may set
@@ -62,6 +62,7 @@ class Scenario:
     influence: np.ndarray  # [A, A] row-stochastic channel weights (self included)
     leverage: np.ndarray  # [A, A] from -> to
     credibility: np.ndarray  # [A]
+    capability: np.ndarray  # [A] an actor's weight in the baselines (weighted mean and median of positions)
     renege_base: np.ndarray  # [A]
     bias: np.ndarray  # [A]
     discount: np.ndarray  # [A]
@@ -298,7 +299,7 @@ def compile_scenario(cfg: Any, file: str = "<scenario>") -> Scenario:
     salience = np.zeros((n_a, n_i))
     vec = {k: np.zeros(n_a) for k in (
         "reservation_value", "delay_cost", "deadline_drop", "stubbornness", "credibility",
-        "renege_base", "bias", "discount", "clock_carry")}
+        "renege_base", "bias", "discount", "clock_carry", "capability")}
     deadline = np.full(n_a, -1, dtype=np.int64)
     patience = np.zeros(n_a, dtype=np.int64)
     target = np.full((n_a, n_i), np.nan)
@@ -446,6 +447,7 @@ def compile_scenario(cfg: Any, file: str = "<scenario>") -> Scenario:
         deadline=deadline, deadline_drop=vec["deadline_drop"],
         susceptibility=1.0 - vec["stubbornness"], influence=influence, leverage=leverage,
         credibility=vec["credibility"], renege_base=vec["renege_base"], bias=vec["bias"],
+        capability=vec["capability"],
         discount=vec["discount"], strategy=tuple(strategy), strategy_params=tuple(strategy_params),
         trust=trust, trust_gain=gain,
         guarantee_issue=-1 if gi is None else issues.index(gi), guarantee_strong_end=float(strong),

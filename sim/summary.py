@@ -45,6 +45,15 @@ def summary_text(rs: RunSet) -> str:
             for i, iss in enumerate(sc.issues):
                 v = s["mean_terms"][iss]
                 lines.append(f"  {iss:<13} {v:5.2f}  {sc.anchor_label(i, v)}")
+        from sim.baselines import of_scenario
+
+        base = of_scenario(sc)
+        lines.append("Baselines at the stated positions (capability x salience weighted mean / median) "
+                     "against the mean agreed term:")
+        for iss in sc.issues:
+            m = s["mean_terms"].get(iss)
+            lines.append(f"  {iss:<13} {base[iss]['weighted_mean']:5.2f} / {base[iss]['weighted_median']:4.2f}"
+                         + (f"   model {m:4.2f}" if m is not None and m == m else ""))
         if s["blocking_issues"]:
             top, n = next(iter(s["blocking_issues"].items()))
             lines.append(f"Issue blocking most often when talks failed: {top} ({n} runs)")
