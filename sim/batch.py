@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sim.baselines import weighted_mean, weighted_median
 from sim.kernel import (
     AGREED,
     MAX_ROUNDS,
@@ -27,7 +28,6 @@ from sim.kernel import (
     open_mask,
     renege_scale,
 )
-from sim.baselines import weighted_mean, weighted_median
 from sim.outcome import nash_solution, pareto_efficient
 from sim.protocols import PROTOCOLS
 from sim.utility import evaluate, issue_values, plain_utility

@@ -2,7 +2,9 @@
 
 A sweep directory holds one folder per Hydra job, each with ``runs.parquet`` (one row
 per run) and ``job.json`` (its config and where it came from). :func:`merge` stacks the
-finished jobs into one table, adding who moved first and a short label per sequence;
+finished jobs into one table, adding who moved first and a short label per sequence
+(DuckDB reads every job's file at once and sorts; :func:`merge_to` streams the sorted
+rows into ``atlas.parquet`` without holding the table in Python);
 :func:`rank` orders the sequences by how often they reached agreement, with 95% Wilson
 intervals, the median rounds to agreement and the mean agreed terms; :func:`blocking`
 names the issue that most often stood in the way under each agenda; the ``plot_*``
@@ -15,10 +17,11 @@ Notebooks and ``experiments/*/analyze.py`` call the same functions.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +29,24 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import ConfigError
-from sim.io import write_parquet, write_text
+from sim.io import (
+    ROW_GROUP,
+    SourceError,
+    read_parquet_schema,
+    read_schema_version,
+    write_parquet_batches,
+    write_text,
+)
 from sim.results import wilson
-from sim.sweep import ERROR_FILE, JOB_FILE, job_dirs, job_state, quiet_progress, read_json
+from sim.sweep import ERROR_FILE, JOB_FILE, job_dirs, job_state, read_json
 
 ATLAS_FILE = "atlas.parquet"
 CONDITIONS = ("trust_level", "credibility_level", "pressure_level")
 SEQUENCE = ("agenda", "first_mover")  # what a concession sequence is: an agenda and who opens
 SORT_KEYS = ("agenda", "first_mover", *CONDITIONS, "job", "seed")
+CHUNK_ROWS = 32_768  # the merge sorts about this many rows at a time (whole sequences)
+MEMORY_LIMIT = "128MB"  # DuckDB's memory in merge_to (measured: benchmarks/merge_bench.py)
+THREADS = 1  # DuckDB's threads in merge_to: as fast as two here (each chunk is a file or two), less memory
 
 
 # --------------------------------------------------------------------------- loading
@@ -45,7 +58,7 @@ def _first_mover(cfg: dict[str, Any]) -> str:
 
 
 def jobs(root: str | Path) -> pd.DataFrame:
-    """One row per job folder of a sweep: its state, sequence, timing, memory and provenance."""
+    """One row per job folder of a sweep: its state, sequence, timing, memory, provenance and schema version."""
     root = Path(root)
     rows = []
     for d in job_dirs(root):
@@ -63,10 +76,12 @@ def jobs(root: str | Path) -> pd.DataFrame:
             "peak_memory_mb": rec.get("peak_memory_mb"),
             "version": rec.get("version"),
             "git_commit": rec.get("git_commit"),
+            # of runs.parquet (1: written before the version was recorded in the file)
+            "schema_version": (read_schema_version(d / "runs.parquet") or "1") if state == "done" else None,
             "error": rec.get("error"),
         })
     cols = ["job", "state", "agenda_choice", "first_mover", "n_runs", "wall_s", "runs_per_s", "peak_memory_mb",
-            "version", "git_commit", "error"]
+            "version", "git_commit", "schema_version", "error"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -109,41 +124,249 @@ def condition_labels(df: pd.DataFrame) -> list[str]:
             zip(df["trust_level"], df["credibility_level"], df["pressure_level"], strict=True)]
 
 
+def _sql_str(s: str) -> str:
+    return "'" + str(s).replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _order_key(v: Any) -> tuple:
+    """Sort a value as DuckDB's ``ORDER BY ... NULLS FIRST``: NULL, then values (NaN after numbers)."""
+    if v is None:
+        return (0, 0)
+    if isinstance(v, float) and math.isnan(v):
+        return (2, 0)
+    return (1, v)
+
+
+def _arrow_reader(rel: Any, batch: int) -> Any:
+    f = getattr(rel, "to_arrow_reader", None) or rel.fetch_arrow_reader  # duckdb >= 1.4 / older
+    return f(batch)
+
+
+class _Merge:
+    """The merge of a sweep's jobs in DuckDB (see :func:`merge`).
+
+    DuckDB reads the jobs' ``runs.parquet`` as one table (``read_parquet([...],
+    union_by_name = true)``: a column missing from a file is NULL there), takes the
+    per-job columns from a small table of the jobs and the labels from small tables
+    computed here, and sorts. The sort goes by parts of about ``chunk_rows`` rows, each
+    a run of consecutive sort keys read from the files that hold it, so only one part is
+    held at a time (in DuckDB's memory, spilled to a temporary folder past
+    ``memory_limit``); the parts one after another are the sorted table (:attr:`sql`
+    is the same as one query). Use as a context manager; :meth:`batches` gives the rows.
+    """
+
+    def __init__(self, root: Path, memory_limit: str | None = None, chunk_rows: int = CHUNK_ROWS,
+                 threads: int | None = None) -> None:
+        import tempfile
+
+        import duckdb
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        done = [d for d in job_dirs(root) if job_state(d) == "done"]
+        if not done:
+            raise ConfigError(str(root), "DIR", "a sweep directory with finished jobs (runs.parquet and job.json)")
+        self._tmp = tempfile.TemporaryDirectory(prefix="negotiate-report-")
+        # DuckDB reads a name as a glob pattern: a folder named by Hydra's overrides
+        # (grid.agenda=[a,b]) would match other names, so such a file is read through a link
+        self.real = {self._plain(str(d / "runs.parquet"), k): str(d / "runs.parquet") for k, d in enumerate(done)}
+        self.files = list(self.real)
+        jobs_rows: dict[str, list[str]] = {"file": [], "job": [], "choice": [], "fm": [], "version": []}
+        self.cols: list[str] = []  # the runs' columns, in order of first appearance (as pd.concat)
+        self.file_cols: dict[str, set[str]] = {}
+        for d, f in zip(done, self.files, strict=True):
+            rec = read_json(d / JOB_FILE) or {}
+            jobs_rows["file"].append(f)
+            jobs_rows["job"].append(str(d.relative_to(root)) if d != root else ".")
+            jobs_rows["choice"].append(rec.get("agenda_choice") or "")
+            jobs_rows["fm"].append(_first_mover(rec.get("config") or {}))
+            jobs_rows["version"].append(rec.get("version") or "")
+            names = read_parquet_schema(self.real[f]).names
+            self.file_cols[f] = set(names)
+            self.cols += [c for c in names if c not in self.cols]
+        config = {"temp_directory": self._tmp.name}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads:
+            config["threads"] = threads
+        self.con = con = duckdb.connect(":memory:", config=config)
+        con.register("jobs", pa.table(jobs_rows))
+        # One pass over the files: the rows of each sort-key prefix (agenda, first mover,
+        # condition levels, job). The sorted table is these groups one after another, so
+        # the merge sorts a few at a time (``parts`` of about chunk_rows rows, each from
+        # the files that hold them) and DuckDB holds one part at a time. A group is one
+        # job's seeds of one grid point: larger than chunk_rows, it is a part alone.
+        src, fm, _ = self._source(self.files)
+        keys = ["r.agenda", fm, *(f"r.{c}" for c in CONDITIONS)]
+        groups = con.execute(f"SELECT {', '.join(keys)}, j.job, r.filename, count(*) FROM {src} "
+                             "GROUP BY ALL").fetchall()
+        groups.sort(key=lambda g: tuple(_order_key(v) for v in g[:6]))  # as ORDER BY ... NULLS FIRST
+        part_of: list[int] = []
+        part, size = -1, 0
+        for g in groups:
+            if part < 0 or size + g[-1] > chunk_rows:
+                part, size = part + 1, 0
+            part_of.append(part)
+            size += g[-1]
+        self.parts: list[list[str]] = [[] for _ in range(part + 1)]  # the files each part reads
+        for g, k in zip(groups, part_of, strict=True):
+            if g[-2] not in self.parts[k]:
+                self.parts[k].append(g[-2])
+        self.n_rows = sum(g[-1] for g in groups)
+        read: dict[str, int] = {}
+        for g in groups:
+            read[g[-2]] = read.get(g[-2], 0) + g[-1]
+        for f, real in self.real.items():  # each file read once, whole
+            if read.get(f, 0) != (n := pq.read_metadata(real).num_rows):
+                raise ConfigError(real, "runs.parquet", f"{n} rows read once by the merge", read.get(f, 0))
+        # the labels: one per agenda and one per condition, as add_labels makes them
+        ab = _abbreviations([c[len("term_"):] for c in self.cols if c.startswith("term_")])
+        agendas = sorted({g[0] for g in groups if g[0] is not None})
+        con.register("labels", pa.table({"agenda": pa.array(agendas, pa.string()),
+                                         "label": pa.array([agenda_label(a, ab) for a in agendas], pa.string())}))
+        conds = pd.DataFrame([g[2:5] for g in groups], columns=list(CONDITIONS), dtype=float)
+        con.register("parts", pa.table({
+            "agenda": pa.array([g[0] for g in groups], pa.string()),
+            "fm": pa.array([g[1] for g in groups], pa.string()),
+            **{c: pa.array(conds[c], pa.float64(), from_pandas=True) for c in CONDITIONS},
+            "file": pa.array([g[6] for g in groups], pa.string()), "part": pa.array(part_of, pa.int64()),
+            "condition": pa.array(condition_labels(conds), pa.string())}))
+        self.schema = _arrow_reader(con.sql(self._query(self.files) + " LIMIT 0"), 1).schema
+
+    def _plain(self, path: str, k: int) -> str:
+        """``path``, or a link to it without glob characters in its name (if links can be made)."""
+        if not any(ch in path for ch in "*?[]{}"):
+            return path
+        link = Path(self._tmp.name) / f"job{k}.parquet"
+        try:
+            link.symlink_to(Path(path).absolute())
+        except OSError:
+            return path
+        return str(link)
+
+    def _source(self, files: list[str]) -> tuple[str, str, str]:
+        """``FROM`` the files joined with their jobs, and the first mover and agenda choice of a row."""
+        have = set().union(*(self.file_cols[f] for f in files))
+        listed = ", ".join(_sql_str(f) for f in files)
+        src = (f"read_parquet([{listed}], union_by_name = true, filename = true, file_row_number = true, "
+               "hive_partitioning = false) r "
+               "JOIN jobs j ON r.filename = j.file")
+        fm = "COALESCE(r.first_mover, j.fm)" if "first_mover" in have else "j.fm"
+        choice = "COALESCE(r.agenda_choice, j.choice)" if "agenda_choice" in have else "j.choice"
+        return src, fm, choice
+
+    def _query(self, files: list[str], where: str = "") -> str:
+        """The sorted merge of the rows of ``files`` (that meet ``where``)."""
+        src, fm, choice = self._source(files)
+        have = set().union(*(self.file_cols[f] for f in files))
+        select = [f"{fm} AS first_mover" if c == "first_mover" else f"r.{_ident(c)}" for c in self.cols
+                  if (c in have or c == "first_mover")
+                  and c not in ("job", "agenda_choice", "version", "sequence", "condition")]  # in place
+        select += ["j.job AS job", f"{choice} AS agenda_choice"]
+        select += [] if "first_mover" in self.cols else [f"{fm} AS first_mover"]
+        select += ["j.version AS version", f"l.label || ' / ' || {fm} AS sequence", "p.condition AS condition"]
+        keys = ["r.agenda", fm, *(f"r.{c}" for c in CONDITIONS)]
+        on = " AND ".join(f"{k} IS NOT DISTINCT FROM p.{c}" for k, c in zip(keys, ["agenda", "fm", *CONDITIONS],
+                                                                            strict=True))
+        order = ", ".join(f"{k} NULLS FIRST" for k in (*keys, "j.job", "r.seed")) + ", r.file_row_number"
+        return (f"SELECT {', '.join(select)} FROM {src} LEFT JOIN labels l ON r.agenda = l.agenda "
+                f"JOIN parts p ON r.filename = p.file AND {on} {f'WHERE {where} ' if where else ''}ORDER BY {order}")
+
+    @property
+    def sql(self) -> str:
+        """The whole merge as one query (the parts give the same rows in the same order)."""
+        return self._query(self.files)
+
+    def _conform(self, b: Any) -> Any:
+        """A batch of one part with the columns of the whole table (NULL where its files have none)."""
+        import pyarrow as pa
+
+        if b.schema.equals(self.schema):
+            return b
+        arrays = [b.column(f.name).cast(f.type) if f.name in b.schema.names else pa.nulls(b.num_rows, f.type)
+                  for f in self.schema]
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+    def batches(self, rows: int = ROW_GROUP) -> Iterator[Any]:
+        """The merged table's record batches, in order (columns: :attr:`schema`)."""
+        for k, files in enumerate(self.parts):
+            for b in _arrow_reader(self.con.sql(self._query(files, f"p.part = {k}")), rows):
+                yield self._conform(b)
+
+    def close(self) -> None:
+        self.con.close()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> _Merge:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+@contextlib.contextmanager
+def _readable(root: Path) -> Iterator[None]:
+    """DuckDB's errors (a file it cannot read) as the one-line :class:`ConfigError`."""
+    import duckdb
+
+    try:
+        yield
+    except (duckdb.Error, SourceError) as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ConfigError(str(root), "DIR", "job folders whose runs.parquet can be read and merged", msg) from e
+
+
 def merge(root: str | Path, progress: bool | None = None) -> pd.DataFrame:
     """Stack the runs of every finished job under ``root`` into one table, sorted deterministically.
 
     Adds ``job`` (the folder, relative to ``root``), ``agenda_choice``, ``first_mover``,
     ``version``, ``sequence`` and ``condition``. Failed and unfinished jobs are left out
     (see :func:`jobs`). Rows are sorted by agenda, first mover, conditions, job and seed,
-    so the same sweep gives the same table whatever order its jobs finished in.
+    so the same sweep gives the same table whatever order its jobs finished in. This is
+    the table :func:`merge_to` writes (``pd.read_parquet`` of that file gives it back),
+    made the same way (DuckDB, :class:`_Merge`) but held whole in memory: for a large
+    sweep, prefer :func:`merge_to` and read the columns you need. ``progress`` is kept
+    for callers of earlier versions and does nothing.
 
     Raises:
-        ConfigError: if ``root`` holds no finished job.
+        ConfigError: if ``root`` holds no finished job, or a job's file cannot be read.
+    """
+    del progress
+    import pyarrow as pa
+
+    root = Path(root)
+    with _readable(root), _Merge(root) as m:
+        return pa.Table.from_batches(list(m.batches()), schema=m.schema).to_pandas()
+
+
+def merge_to(root: str | Path, path: str | Path, memory_limit: str | None = MEMORY_LIMIT,
+             threads: int | None = THREADS) -> int:
+    """Merge the sweep under ``root`` (as :func:`merge`) straight into a Parquet file; return the rows.
+
+    The rows go from DuckDB's sort to the file in batches (atomically: a temporary file,
+    then a rename), never as one table in Python, with the package's metadata (schema
+    version, package version, column note: :func:`sim.io.write_parquet_batches`).
+    ``memory_limit`` caps DuckDB's memory (past it the sort spills to a temporary folder;
+    should one part of the sort not fit even so, the merge is done again without the
+    cap) and ``threads`` its threads (None: one per core).
+
+    Raises:
+        ConfigError: if ``root`` holds no finished job, or a job's file cannot be read.
     """
     root = Path(root)
-    done = [d for d in job_dirs(root) if job_state(d) == "done"]
-    if not done:
-        raise ConfigError(str(root), "DIR", "a sweep directory with finished jobs (runs.parquet and job.json)")
-    it: Iterable[Path] = done
-    if progress if progress is not None else not quiet_progress():
-        from tqdm import tqdm
-
-        it = tqdm(done, desc="merging jobs", unit="job", leave=False, file=sys.stderr)
-    parts = []
-    for d in it:
-        t = pd.read_parquet(d / "runs.parquet")
-        rec = read_json(d / JOB_FILE) or {}
-        # a job that crosses several agendas (grid.agenda) names each row's choice itself
-        choice = t.pop("agenda_choice") if "agenda_choice" in t.columns else rec.get("agenda_choice") or ""
-        t["job"] = str(d.relative_to(root)) if d != root else "."
-        t["agenda_choice"] = choice
-        if "first_mover" not in t.columns:
-            t["first_mover"] = _first_mover(rec.get("config") or {})
-        t["version"] = rec.get("version") or ""
-        parts.append(t)
-    df = pd.concat(parts, ignore_index=True)
-    df = df.sort_values(list(SORT_KEYS), kind="mergesort", na_position="first").reset_index(drop=True)
-    return add_labels(df)
+    with _readable(root):
+        try:
+            with _Merge(root, memory_limit=memory_limit, threads=threads) as m:
+                return write_parquet_batches(Path(path), m.schema, m.batches())
+        except Exception as e:
+            if not memory_limit or "out of memory" not in str(e).lower():
+                raise
+        with _Merge(root, memory_limit=None, threads=threads) as m:  # one part is too large for the cap
+            return write_parquet_batches(Path(path), m.schema, m.batches())
 
 
 def load(path: str | Path) -> pd.DataFrame:
@@ -214,9 +437,12 @@ def blocking(df: pd.DataFrame, by: str = "agenda") -> pd.DataFrame:
 
 
 def version_warnings(jobs_table: pd.DataFrame) -> list[str]:
-    """Warnings when a sweep directory mixes package versions or git commits."""
+    """Warnings (a line each) when a sweep directory mixes package versions, git commits or schema versions."""
     out = []
-    for col, what in (("version", "package versions"), ("git_commit", "git commits")):
+    for col, what in (("version", "package versions"), ("git_commit", "git commits"),
+                      ("schema_version", "schema versions of runs.parquet (docs/columns.md)")):
+        if col not in jobs_table.columns:
+            continue
         vals = jobs_table[col].dropna()
         if vals.nunique() > 1:
             counts = ", ".join(f"{str(k)[:12]} ({v} jobs)" for k, v in vals.value_counts().items())
@@ -377,9 +603,38 @@ def _sweep_timing(root: Path, jt: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
+REPORT_COLUMNS = ("agenda", "first_mover", *CONDITIONS, "agreement", "rounds", "blocking_issue", "sequence",
+                  "condition")  # what the rankings, blocking table and figures read, with the term_<issue>
+
+
+def _analysis_columns(path: Path) -> pd.DataFrame:
+    """The columns of the atlas that the report reads (a batch at a time: less memory than at once)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    f = pq.ParquetFile(path, pre_buffer=False)
+    cols = [c for c in f.schema_arrow.names if c in REPORT_COLUMNS or c.startswith("term_")]
+    schema = pa.schema([f.schema_arrow.field(c) for c in cols])
+    t = pa.Table.from_batches(list(f.iter_batches(columns=cols, use_threads=False)), schema=schema)
+    return t.to_pandas(self_destruct=True, split_blocks=True)
+
+
+class Report(dict):
+    """What :func:`write_report` returns: a dict whose ``atlas`` is read from the file when first asked for."""
+
+    def __missing__(self, key: str) -> Any:
+        if key == "atlas" and "atlas_path" in self:
+            self["atlas"] = df = pd.read_parquet(self["atlas_path"])
+            return df
+        raise KeyError(key)
+
+
 def write_report(root: str | Path, out: str | Path | None = None, figures: bool = True,
                  top: int = 5) -> dict[str, Any]:
     """Merge a sweep, write ``atlas.parquet``, ``ranking.csv``, the figures and ``report.md``.
+
+    The merge goes from the jobs' files to ``atlas.parquet`` without the whole table in
+    Python (:func:`merge_to`); the rankings and figures read back only the columns they need.
 
     Args:
         root: the sweep directory (``hydra.sweep.dir``).
@@ -388,19 +643,21 @@ def write_report(root: str | Path, out: str | Path | None = None, figures: bool 
         top: how many best and worst sequences (and best cells) ``report.md`` lists first.
 
     Returns:
-        A dict with the tables (``atlas``, ``ranking``, ``cells``, ``blocking``, ``jobs``),
-        ``warnings`` and the paths written (``files``).
+        A dict with the tables (``ranking``, ``cells``, ``blocking``, ``jobs``), ``warnings``,
+        the paths written (``files``), ``n_runs`` and ``atlas_path``; ``atlas`` (the whole
+        table) is read from ``atlas.parquet`` when first asked for.
     """
     root = Path(root)
     out = Path(out) if out is not None else root
     jt = jobs(root)
-    df = merge(root)
-    write_parquet(out / ATLAS_FILE, df)
+    atlas = out / ATLAS_FILE
+    n_runs = merge_to(root, atlas)
+    df = _analysis_columns(atlas)
     r = rank(df)
     cells = rank(df, by=["sequence", "condition"])
     bl = blocking(df)
     warnings = version_warnings(jt)
-    files = [out / ATLAS_FILE]
+    files = [atlas]
     ranking_csv = out / "ranking.csv"
     write_text(ranking_csv, r.to_csv(index=False))
     files.append(ranking_csv)
@@ -450,8 +707,8 @@ def write_report(root: str | Path, out: str | Path | None = None, figures: bool 
     report = out / "report.md"
     write_text(report, "\n".join(md))
     files.append(report)
-    return {"atlas": df, "ranking": r, "cells": cells, "blocking": bl, "jobs": jt, "warnings": warnings,
-            "timing": timing, "files": files}
+    return Report({"ranking": r, "cells": cells, "blocking": bl, "jobs": jt, "warnings": warnings,
+                   "timing": timing, "files": files, "n_runs": n_runs, "atlas_path": atlas})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -473,7 +730,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for w in res["warnings"]:
         print(f"WARNING: {w}", file=sys.stderr)
-    print(f"Ranking of sequences by agreement rate ({len(res['atlas'])} runs):")
+    print(f"Ranking of sequences by agreement rate ({res['n_runs']} runs):")
     print(ranking_text(res["ranking"], a.top))
     print("\nThe issue that blocks most often, by agenda:")
     for _, b in res["blocking"].iterrows():

@@ -125,3 +125,116 @@ def test_report_on_a_directory_without_jobs_fails_clearly(tmp_path, capsys):
     assert main([str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("negotiate-report: error:") and "finished jobs" in err and len(err.strip().splitlines()) == 1
+
+
+# -- files people can share: schema version, column dictionary, group-readable files ------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "columns.md"
+
+
+def documented_columns() -> list[str]:
+    """The column names and patterns in the first cell of the tables of docs/columns.md."""
+    import re
+
+    return re.findall(r"^\| `([^`]+)` \|", DOCS.read_text(), flags=re.M)
+
+
+def test_every_column_of_a_default_run_table_is_documented():
+    import re
+
+    from sim.api import run
+
+    rs = run(load_config(["n_seeds=2"]))
+    sc = rs.static.sc
+    alt = {"actor": "|".join(map(re.escape, sc.actors)), "issue": "|".join(map(re.escape, sc.issues))}
+    names = documented_columns()
+    patterns = [re.compile("".join(f"(?:{alt[p[1:-1]]})" if p.startswith("<") else re.escape(p)
+                                   for p in re.split(r"(<\w+>)", n) if p)) for n in names]
+    missing = [c for c in rs.table.columns if not any(p.fullmatch(c) for p in patterns)]
+    assert not missing, f"columns not in docs/columns.md: {missing}"
+    # ... and nothing documented that no table has (a sweep adds six columns)
+    sweep_cols = {"first_mover", "agenda_choice", "job", "version", "sequence", "condition"}
+    stale = [n for n, p in zip(names, patterns, strict=True)
+             if n not in sweep_cols and not any(p.fullmatch(c) for c in rs.table.columns)]
+    assert not stale, f"documented but in no run table: {stale}"
+    text = DOCS.read_text()
+    for status in ("agreement", "stalemate", "walkout", "shock", "max_rounds"):
+        assert f"`{status}`" in text
+    assert set(rs.table["status"]) <= {"agreement", "stalemate", "walkout", "shock", "max_rounds"}
+
+
+def test_parquet_files_carry_the_schema_version(sweep_dir, tmp_path):
+    import pyarrow.parquet as pq
+
+    from sim.io import SCHEMA_VERSION, read_schema_version
+
+    assert main([str(sweep_dir), "--no-figures", "--out", str(tmp_path)]) == 0
+    for f in [*(sweep_dir / n / "runs.parquet" for n in CONFIGS), tmp_path / "atlas.parquet"]:
+        meta = pq.read_schema(f).metadata
+        assert read_schema_version(f) == SCHEMA_VERSION == "2", f
+        assert meta[b"negotiation_sim.package_version"].decode()
+        assert json.loads(meta[b"negotiation_sim.columns"])["dictionary"] == "docs/columns.md"
+    # the atlas is the merged table, and what merge() gives in memory
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "atlas.parquet"), merge(sweep_dir))
+
+
+def test_report_warns_once_on_mixed_schema_versions(sweep_dir, tmp_path, capsys):
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    root = tmp_path / "mixed"
+    shutil.copytree(sweep_dir, root)
+    old = pq.read_table(root / "a" / "runs.parquet")
+    pq.write_table(old.replace_schema_metadata({}), root / "a" / "runs.parquet")  # as written before version 2
+    assert main([str(root), "--no-figures"]) == 0
+    err = [ln for ln in capsys.readouterr().err.splitlines() if "schema version" in ln]
+    assert len(err) == 1 and "1 (1 jobs)" in err[0] and "2 (2 jobs)" in err[0], err
+    assert main([str(sweep_dir), "--no-figures", "--out", str(tmp_path / "same")]) == 0
+    assert "schema version" not in capsys.readouterr().err
+
+
+def test_merge_in_parts_is_the_merge_in_one_query(sweep_dir, tmp_path):
+    """Sorting a few sequences at a time gives the rows of one sort, also over files of different columns."""
+    import shutil
+
+    import pyarrow as pa
+
+    from sim.report import _arrow_reader, _Merge
+
+    root = tmp_path / "sweep"
+    shutil.copytree(sweep_dir, root)
+    # a job that crosses agendas has an agenda_choice column the others lack
+    run_sweep_job(load_config(["grid.agenda=[order_02,comprehensive]", "n_seeds=5", "grid.trust=[0.4]"]),
+                  root / "crossed")
+    # folder names that DuckDB would read as glob patterns ("x?" matches "xy" too)
+    shutil.copytree(root / "a", root / "x?")
+    shutil.copytree(root / "b", root / "xy")
+    shutil.copytree(root / "c", root / "grid.agenda=[a,b]")
+    with _Merge(root, chunk_rows=7) as m:
+        assert len(m.parts) > 10
+        parts = pa.Table.from_batches(list(m.batches()), schema=m.schema)
+        whole = _arrow_reader(m.con.sql(m.sql), 1 << 20).read_all()
+    assert parts.equals(whole.cast(m.schema))
+    df = merge(root)
+    assert df.groupby("job").size().to_dict() == {
+        j: len(pd.read_parquet(root / j / "runs.parquet")) for j in ["a", "b", "c", "crossed", "x?", "xy",
+                                                                     "grid.agenda=[a,b]"]}
+    assert set(df[df["job"] == "crossed"]["agenda_choice"]) == {"order_02", "comprehensive"}
+    assert set(df[df["job"] != "crossed"]["agenda_choice"]) == {""}  # ran without Hydra: no choice recorded
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600)])
+def test_result_files_follow_the_umask(tmp_path, umask, mode):
+    import os
+    import stat
+
+    old = os.umask(umask)
+    try:
+        run_sweep_job(load_config(["n_seeds=4"]), tmp_path / "job")
+        assert main([str(tmp_path), "--no-figures"]) == 0
+    finally:
+        os.umask(old)
+    for f in ("job/runs.parquet", "job/result.json", "job/job.json", "job/config.yaml", "atlas.parquet",
+              "ranking.csv", "report.md"):
+        assert stat.S_IMODE((tmp_path / f).stat().st_mode) == mode, f
