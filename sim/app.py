@@ -83,12 +83,17 @@ def install_assets(dest: Path | None = None, npm: str | None = None) -> list[str
 
 
 # -- the page ----------------------------------------------------------------------------
+# the earlier rounds' files (calibration data) are not for the classroom's menus: a round's
+# agenda runs only with its own round scenario, and the shared base is no negotiation alone
+CALIBRATION_ONLY = ("round_", "gaza_rounds_base")
+
+
 def scenario_names() -> list[str]:
-    return sorted(p.stem for p in (CONF / "scenario").glob("*.yaml"))
+    return sorted(p.stem for p in (CONF / "scenario").glob("*.yaml") if not p.stem.startswith(CALIBRATION_ONLY))
 
 
 def agenda_names() -> list[str]:
-    return sorted(p.stem for p in (CONF / "agenda").glob("*.yaml"))
+    return sorted(p.stem for p in (CONF / "agenda").glob("*.yaml") if not p.stem.startswith(CALIBRATION_ONLY))
 
 
 def _solara():
