@@ -288,6 +288,14 @@ def summarise(cal: Calibration, out: Path, cutoff: float = CUTOFF) -> dict:
     post = df[df["kept"]][names].copy()
     post["weight"] = 1.0 / max(len(post), 1)
     post.to_parquet(out / "posterior.parquet")
+    # the samples that meet the most targets: what is closest, when nothing is kept
+    met = (df[[f"{t['name']}__I" for t in cal.targets]] <= cutoff).sum(axis=1)
+    df["targets_met"] = met
+    near = df[met == met.max()][names].copy()
+    near["weight"] = 1.0 / max(len(near), 1)
+    near["targets_met"] = int(met.max())
+    near.to_parquet(out / "nearest.parquet")
+    (out / "conflicts.md").write_text(conflicts_markdown(cal, df, cutoff))
     table = target_table(cal, df, cutoff)
     (out / "targets.md").write_text(target_markdown(cal, table, df, cutoff))
     table.to_parquet(out / "targets.parquet")
@@ -335,6 +343,26 @@ def leave_one_out_markdown(loo: pd.DataFrame) -> str:
             f"{r.predicted:.3g} [{r.predicted_low:.3g}, {r.predicted_high:.3g}]"
         lines.append(f"| {r.left_out} | {r.target} | {r.observed:g} ({r.tolerance:g}) | {r.kept_without_it:,} | "
                      f"{pred} | {'yes' if r.within_tolerance else 'no'} |")
+    return "\n".join(lines) + "\n"
+
+
+def conflicts_markdown(cal: Calibration, df: pd.DataFrame, cutoff: float = CUTOFF) -> str:
+    """Which targets can be met together: the share of samples meeting each pair (the
+    diagonal: each alone). A zero off the diagonal is two patterns no sampled parameter set
+    reproduces at once: a conflict in the model, not in the data."""
+    ok = {t["name"]: df[f"{t['name']}__I"] <= cutoff for t in cal.targets}
+    names = list(ok)
+    lines = [f"# Which patterns can be met together ({len(df):,} samples; cut-off {cutoff:g})", "",
+             "Share of samples meeting both the row's and the column's target (the diagonal: the row's "
+             "target alone). Columns are numbered as the rows.", "",
+             "| target | " + " | ".join(str(k + 1) for k in range(len(names))) + " |",
+             "|:--|" + "--:|" * len(names)]
+    for k, a in enumerate(names):
+        cells = [f"{(ok[a] & ok[b]).mean():.2f}" for b in names]
+        lines.append(f"| {k + 1}. {a} | " + " | ".join(cells) + " |")
+    met = pd.concat(ok, axis=1).sum(axis=1)
+    lines += ["", f"Most targets met by one sample: {int(met.max())} of {len(names)} "
+              f"({int((met == met.max()).sum()):,} samples)."]
     return "\n".join(lines) + "\n"
 
 
@@ -395,12 +423,17 @@ def plot_marginals(cal: Calibration, df: pd.DataFrame, path: Path) -> None:
         ax.hist(df[p["name"]], bins=bins, color="0.8", label="prior (all samples)", density=True)
         if df["kept"].any():
             ax.hist(df.loc[df["kept"], p["name"]], bins=bins, color="tab:blue", alpha=0.7, label="kept", density=True)
+        elif "targets_met" in df:  # none kept: the samples that meet the most targets
+            near = df["targets_met"] == df["targets_met"].max()
+            ax.hist(df.loc[near, p["name"]], bins=bins, color="tab:orange", alpha=0.7, density=True,
+                    label=f"nearest ({int(df['targets_met'].max())} of {len(cal.targets)} targets met)")
         ax.set_title(p["name"], fontsize=9)
         ax.tick_params(labelsize=8)
     for ax in axes.ravel()[k:]:
         ax.axis("off")
     axes.ravel()[0].legend(fontsize=8)
-    fig.suptitle(f"Calibration {cal.name}: {int(df['kept'].sum()):,} of {len(df):,} samples kept", fontsize=10)
+    fig.suptitle(f"Calibration {cal.name}: {int(df['kept'].sum()):,} of {len(df):,} samples kept "
+                 "(densities over each parameter's range)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

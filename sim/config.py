@@ -257,6 +257,7 @@ class RunConf:
     grid: GridConf = field(default_factory=GridConf)
     design: DesignConf = field(default_factory=DesignConf)
     calibration: str | None = None  # forecast over a calibration's kept parameter sets (sim.forecast)
+    calibration_set: str = "posterior"  # posterior (the kept sets) or nearest (those meeting the most targets)
     forecast_horizon: int | None = None  # rounds within which the next phase counts as agreed in a forecast
     block: str | None = None  # a key of `blocks`: experiments sweep it to split agendas into jobs
     blocks: dict[str, list[str]] = field(default_factory=dict)  # block name -> agenda choices

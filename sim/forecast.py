@@ -42,11 +42,15 @@ def ensemble_design(cfg: DictConfig) -> tuple[pd.DataFrame, Path]:
     from sim.calibrate import design_of, load
 
     folder = find(str(cfg.calibration))
-    post = pd.read_parquet(folder / "posterior.parquet")
+    which = str(cfg.get("calibration_set") or "posterior")
+    if which not in ("posterior", "nearest"):
+        raise ConfigError(f"{COMMAND_LINE} calibration_set={which}", "calibration_set", "posterior or nearest",
+                          which)
+    post = pd.read_parquet(folder / f"{which}.parquet")
     if post.empty:
-        raise ConfigError(str(folder / "posterior.parquet"), "calibration",
-                          "a posterior with at least one kept parameter set (the calibration kept none: "
-                          "see its targets.md)", 0)
+        raise ConfigError(str(folder / f"{which}.parquet"), "calibration",
+                          "a posterior with at least one kept parameter set (the calibration kept none: see its "
+                          "targets.md; calibration_set=nearest forecasts with the sets that meet the most targets)", 0)
     cal = load(str(folder / "calibration.yaml")) if (folder / "calibration.yaml").is_file() else load(folder.name)
     names = [p["name"] for p in cal.parameters]
     return design_of(cal, post[names].reset_index(drop=True)), folder
@@ -85,12 +89,12 @@ def summarise(table: pd.DataFrame, n_phases: int, horizon_rounds: int | None = N
     return out
 
 
-def text(fc: dict[str, Any], name: str, agenda: str) -> list[str]:
+def text(fc: dict[str, Any], name: str, agenda: str, which: str = "kept parameter sets") -> list[str]:
     """The forecast in a few lines for the printed summary."""
     def pct(v):
         return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.0f}%"
 
-    lines = [f"Forecast under calibration {name} ({fc['parameter_sets']} kept parameter sets, {fc['runs']:,} runs; "
+    lines = [f"Forecast under calibration {name} ({fc['parameter_sets']} {which}, {fc['runs']:,} runs; "
              "inputs up to 8 October 2025):"]
     a = fc["agreement"]
     lines.append(f"  every phase of {agenda} agreed: {pct(a['pooled'])} (across the ensemble "

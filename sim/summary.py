@@ -65,7 +65,9 @@ def summary_text(rs: RunSet) -> str:
         from sim.forecast import summarise, text
 
         lines.append("")
-        lines += text(summarise(t, ag.n_phases, (rs.config or {}).get("forecast_horizon")), calib, ag.name)
+        which = "nearest parameter sets" if (rs.config or {}).get("calibration_set") == "nearest" \
+            else "kept parameter sets"
+        lines += text(summarise(t, ag.n_phases, (rs.config or {}).get("forecast_horizon")), calib, ag.name, which)
     lines.append("")
     lines.append(f"Inputs tagged J in {sc.file} are judgements, not facts; Q and S are sourced.")
     return "\n".join(lines)

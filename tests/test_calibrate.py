@@ -95,6 +95,9 @@ def test_calibration_resumes_after_a_kill_with_the_same_result(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(part / "samples.parquet"),
                                   pd.read_parquet(tmp_path / "a" / "samples.parquet"))
     assert (part / "targets.md").read_text().startswith("# Calibration")
+    assert (part / "conflicts.md").read_text().startswith("# Which patterns can be met together")
+    near = pd.read_parquet(part / "nearest.parquet")
+    assert len(near) > 0 and (near["targets_met"] == near["targets_met"].iloc[0]).all()
     loo = pd.read_parquet(part / "leave_one_out.parquet")
     assert set(loo["left_out"]) == {"package", "phased"}
     # the package round is predicted from the phased round alone: its rate is known within tolerance
