@@ -40,7 +40,8 @@ def weighted_median(position: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def of_scenario(sc) -> dict[str, dict[str, float]]:
-    """Both baselines for each issue of a compiled scenario, at its stated positions."""
+    """Both baselines for each issue of a compiled scenario, at its stated positions and saliences
+    (the run table's ``baseline_*`` columns use each run's own draws of both)."""
     w = weights(sc.capability, sc.salience)
     mean, med = weighted_mean(sc.position, w), weighted_median(sc.position, w)
     return {iss: {"weighted_mean": float(mean[i]), "weighted_median": float(med[i])}

@@ -234,8 +234,8 @@ def measure(st: Static, b: Batch, nbs: bool = True) -> dict[str, np.ndarray]:
         "phases_agreed": b.phases_agreed, "terms": np.where(b.locked, b.x, np.nan), "final_text": x,
         "utility": u, "expected_utility": eu, "reservation_value": b.rv, "reservation_value_0": b.rv0,
         "conceded": 1.0 - u, "nash_product": nash_product, "position_drawn": b.pos0, "weight_drawn": b.weight,
-        "baseline_mean": weighted_mean(b.pos0, st.derived.baseline_weight),
-        "baseline_median": weighted_median(b.pos0, st.derived.baseline_weight),
+        "baseline_mean": weighted_mean(b.pos0, sc.capability[:, None] * b.sal),
+        "baseline_median": weighted_median(b.pos0, sc.capability[:, None] * b.sal),
         "pareto_efficient": pareto, "blocking_issue": blocking, "walker": b.walker, "blockers": b.blockers,
         "trust": (b.trust * st.principal_pairs).sum(axis=(-1, -2)) / max(st.principal_pairs.sum(), 1),
         "credibility": np.where(sc.guarantor, b.cred, 0.0).max(axis=-1) if sc.guarantor.any()

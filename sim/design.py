@@ -157,34 +157,62 @@ def _per_run_inputs(st: Static, design: pd.DataFrame, cols: list[str], points: n
 _BASES: dict[int, tuple[DictConfig, dict]] = {}
 
 
-def _base_copy(cfg: DictConfig) -> DictConfig:
-    """A fresh copy of ``cfg`` to change, made from its plain container (far cheaper than
-    ``cfg.copy()``, which copies the node tree with its type checks)."""
+def _base_container(cfg: DictConfig) -> dict:
+    """``cfg`` as a plain (resolved) container, made once per configuration: a group changes a
+    deep copy of it, far cheaper than copying or creating OmegaConf nodes."""
     key = id(cfg)
     if key not in _BASES or _BASES[key][0] is not cfg:
         _BASES.clear()
-        _BASES[key] = (cfg, OmegaConf.to_container(cfg, resolve=False))
-    import copy
+        _BASES[key] = (cfg, OmegaConf.to_container(cfg, resolve=True))
+    return _BASES[key][1]
 
-    c = OmegaConf.create(copy.deepcopy(_BASES[key][1]))
-    OmegaConf.set_struct(c, True)
-    return c
+
+def _set_path(c: dict, path: str, value: Any) -> None:
+    """Set a dotted path (list items by index) in a plain container; KeyError if it is not there."""
+    parts = path.split(".")
+    node: Any = c
+    for p in parts[:-1]:
+        node = node[int(p)] if isinstance(node, list) else node[p]
+    last = parts[-1]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        if last not in node:
+            raise KeyError(path)
+        node[last] = value
 
 
 def _group_static(cfg: DictConfig, design: pd.DataFrame, cols: list[str], row: int) -> Static:
     """The compiled configuration of one group: the base config with the row's structural values."""
-    c = _base_copy(cfg)
+    import copy
+
+    from sim.agenda import compile_agenda
+    from sim.api import agenda_file, scenario_file, settings_from
+    from sim.protocols import PROTOCOLS
+    from sim.scenario import compile_scenario
+
+    c = copy.deepcopy(_base_container(cfg))
     for path in cols:
         v = design[path].iloc[row]
         v = v.item() if isinstance(v, np.generic) else v
         try:
-            OmegaConf.update(c, path, v, merge=False)
-        except Exception as e:  # an unknown key or a value of the wrong type
-            raise _fail(path, f"a key and value the config accepts ({str(e).splitlines()[0]})", v, row) from e
+            _set_path(c, path, v)
+        except (KeyError, IndexError, ValueError, TypeError) as e:
+            raise _fail(path, "a dotted path of the configuration", path, row) from e
+    where = f"{DESIGN_FILE}, row {row}"
     try:
-        return build(c)
+        sc = compile_scenario(c["scenario"], file=f"{where} (over {scenario_file(cfg)})")
+        ag = compile_agenda(c["agenda"], sc, file=f"{where} (over {agenda_file(cfg)})")
+        proto = cfg if not any(str(p).startswith("protocol.") for p in cols) else \
+            OmegaConf.create({"protocol": c["protocol"]})
+        st = make_static(sc, ag, settings_from(proto, window=2 * horizon(sc, ag.n_phases)))
     except ConfigError as e:
-        raise ConfigError(f"{DESIGN_FILE}, row {row} (over {e.file})", e.key, e.expected, e.got) from e
+        raise ConfigError(e.file if e.file.startswith(DESIGN_FILE) else f"{where} (over {e.file})", e.key,
+                          e.expected, e.got) from e
+    why = PROTOCOLS[st.settings.name].check(st)
+    if why:
+        raise _fail("protocol.name", f"a protocol that can run scenario {sc.name} ({why})", st.settings.name, row)
+    return st
 
 
 def run_design(cfg: DictConfig, design: pd.DataFrame, n_seeds: int | None = None, seed: int | None = None,

@@ -123,7 +123,6 @@ class Derived:
     guarantee_bounds: tuple  # (lowest, highest) guarantee level every guarantor will carry
     no_events: np.ndarray  # [A] zeros: the change of each no-deal value after the last event
     actor_range: np.ndarray  # [A] 0 .. A - 1
-    baseline_weight: np.ndarray  # [A, I] capability x salience, the baselines' weights (sim.baselines)
     n_events: int  # rounds with a declared change of a no-deal value still to come (events.shape[0])
     frac_table: np.ndarray | None  # [P + 2, A] the concession at each clock value (P: the longest
     # patience), if every strategy reads only the clock; a clock past P reads row P + 1
@@ -165,7 +164,6 @@ class Derived:
                 else:
                     g_hi = min(g_hi, float(sc.rl_bound[k]))
         return cls(guarantee_bounds=(g_lo, g_hi), n_events=n_ev, frac_table=frac_table,
-                   baseline_weight=sc.capability[:, None] * sc.salience,
                    mediator_bias=np.zeros(sc.n_actors), required_by_phase=req,
                    biased=biased, biased_target=np.ascontiguousarray(sc.target[biased]),
                    biased_bias=np.ascontiguousarray(sc.bias[biased]),
@@ -229,7 +227,7 @@ class Batch:
     copying them each round would cost more than the round itself.
     """
 
-    PER_RUN = ("index", "seed", "pos0", "weight", "rv0", "cred", "pressure", "uniforms",
+    PER_RUN = ("index", "seed", "pos0", "weight", "sal", "rv0", "cred", "pressure", "uniforms",
                "pos", "rv", "rv_own", "frac", "frac_prev", "trust", "x", "lo", "hi", "step",
                "gsign", "phase", "locked", "status", "rounds", "phases_agreed", "eu", "asp",
                "umax", "accept", "walker", "fresh", "last_phase_round", "override",
@@ -304,7 +302,7 @@ def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pres
     press = cond(pressure, 1.0)
     dv = st.derived
     b = Batch(
-        index=np.arange(r), seed=np.asarray(seeds, dtype=np.int64), pos0=pos0, weight=weight,
+        index=np.arange(r), seed=np.asarray(seeds, dtype=np.int64), pos0=pos0, weight=weight, sal=sal,
         rv0=rv0, cred=cred, pressure=press, uniforms=uniforms,
         pos=pos0.copy(), rv=rv0.copy(), rv_own=rv0.copy(), frac=np.ones((r, a)),
         frac_prev=np.ones((r, a)), trust=trust0, x=np.broadcast_to(sc.status_quo, (r, i)).copy(),
