@@ -220,7 +220,7 @@ def run_block(cal: Calibration, samples: pd.DataFrame, n_seeds: int, seed: int =
         if not tg:
             continue
         cfg = load_config(cal.overrides(r))
-        res = run_design(cfg, design, n_seeds=n_seeds, seed=seed)
+        res = run_design(cfg, design, n_seeds=n_seeds, seed=seed, record_inputs=False)
         parts.append(statistics(res.table, tg))
     stats = pd.concat(parts, axis=1)
     stats.index = samples.index

@@ -216,7 +216,8 @@ def _group_static(cfg: DictConfig, design: pd.DataFrame, cols: list[str], row: i
 
 
 def run_design(cfg: DictConfig, design: pd.DataFrame, n_seeds: int | None = None, seed: int | None = None,
-               chunk_size: int | None = None, progress: Callable[[int], None] | None = None) -> DesignResult:
+               chunk_size: int | None = None, progress: Callable[[int], None] | None = None,
+               record_inputs: bool = True) -> DesignResult:
     """Run ``n_seeds`` seeds of every point (row) of ``design`` over the configuration ``cfg``.
 
     Args:
@@ -225,6 +226,9 @@ def run_design(cfg: DictConfig, design: pd.DataFrame, n_seeds: int | None = None
         design: columns are dotted config paths, rows are points. Values must be what the
             config accepts at that path.
         progress: called with the number of runs finished after each chunk.
+        record_inputs: build ``inputs``, the long table of every run's drawn inputs (one
+            row per run, actor and issue); off, it is empty (a calibration needs only the
+            outcomes).
 
     Raises:
         ConfigError: naming the design column (and row) and what was expected.
@@ -269,6 +273,8 @@ def run_design(cfg: DictConfig, design: pd.DataFrame, n_seeds: int | None = None
         tables.append(pd.concat([front, t], axis=1))
         sc = st.sc
         r, a, i = seeds.size, sc.n_actors, sc.n_issues
+        if not record_inputs:
+            continue
         longs.append(pd.DataFrame({
             "point": np.repeat(point, a * i), "seed": np.repeat(seeds, a * i),
             "actor": np.tile(np.repeat(np.array(sc.actors), i), r),
@@ -277,7 +283,9 @@ def run_design(cfg: DictConfig, design: pd.DataFrame, n_seeds: int | None = None
             "reservation_value": np.repeat(cols["reservation_value_0"].reshape(-1), i),
         }))
     table = pd.concat(tables, ignore_index=True).sort_values(["point", "seed"], kind="stable", ignore_index=True)
-    inputs = pd.concat(longs, ignore_index=True).sort_values(["point", "seed"], kind="stable", ignore_index=True)
+    inputs = pd.concat(longs, ignore_index=True).sort_values(["point", "seed"], kind="stable", ignore_index=True) \
+        if longs else pd.DataFrame(columns=["point", "seed", "actor", "issue", "position", "weight",
+                                            "reservation_value"])
     return DesignResult(table=table, inputs=inputs, design=design)
 
 
