@@ -44,9 +44,9 @@ ATLAS_FILE = "atlas.parquet"
 CONDITIONS = ("trust_level", "credibility_level", "pressure_level")
 SEQUENCE = ("agenda", "first_mover")  # what a concession sequence is: an agenda and who opens
 SORT_KEYS = ("agenda", "first_mover", *CONDITIONS, "job", "seed")
-CHUNK_ROWS = 32_768  # the merge sorts about this many rows at a time (whole sequences)
+CHUNK_ROWS = 32_768  # the merge sorts about this many rows at a time (a sequence, condition and job whole)
 MEMORY_LIMIT = "128MB"  # DuckDB's memory in merge_to (measured: benchmarks/merge_bench.py)
-THREADS = 1  # DuckDB's threads in merge_to: as fast as two here (each chunk is a file or two), less memory
+THREADS = 1  # DuckDB's threads in merge_to: measured as fast as two (a part is a file or two), less memory
 
 
 # --------------------------------------------------------------------------- loading

@@ -147,15 +147,16 @@ def test_every_column_of_a_default_run_table_is_documented():
     rs = run(load_config(["n_seeds=2"]))
     sc = rs.static.sc
     alt = {"actor": "|".join(map(re.escape, sc.actors)), "issue": "|".join(map(re.escape, sc.issues))}
-    names = documented_columns()
+    # `utility_<actor>` stands for utility_Israel, utility_Hamas, ... (the scenario's actors only)
+    names = [n for n in documented_columns() if set(re.findall(r"<([^>]*)>", n)) <= set(alt)]
     patterns = [re.compile("".join(f"(?:{alt[p[1:-1]]})" if p.startswith("<") else re.escape(p)
                                    for p in re.split(r"(<\w+>)", n) if p)) for n in names]
     missing = [c for c in rs.table.columns if not any(p.fullmatch(c) for p in patterns)]
     assert not missing, f"columns not in docs/columns.md: {missing}"
-    # ... and nothing documented that no table has (a sweep adds six columns)
-    sweep_cols = {"first_mover", "agenda_choice", "job", "version", "sequence", "condition"}
+    # ... and nothing documented that no table has (sweeps, designs and forecasts add a few)
+    added = {"first_mover", "agenda_choice", "job", "version", "sequence", "condition", "point"}
     stale = [n for n, p in zip(names, patterns, strict=True)
-             if n not in sweep_cols and not any(p.fullmatch(c) for c in rs.table.columns)]
+             if n not in added and not any(p.fullmatch(c) for c in rs.table.columns)]
     assert not stale, f"documented but in no run table: {stale}"
     text = DOCS.read_text()
     for status in ("agreement", "stalemate", "walkout", "shock", "max_rounds"):
@@ -211,6 +212,7 @@ def test_merge_in_parts_is_the_merge_in_one_query(sweep_dir, tmp_path):
     shutil.copytree(root / "a", root / "x?")
     shutil.copytree(root / "b", root / "xy")
     shutil.copytree(root / "c", root / "grid.agenda=[a,b]")
+    shutil.copytree(root / "a", root / "agenda=other,seed=1")  # no Hive partitions read from the path
     with _Merge(root, chunk_rows=7) as m:
         assert len(m.parts) > 10
         parts = pa.Table.from_batches(list(m.batches()), schema=m.schema)
@@ -219,7 +221,10 @@ def test_merge_in_parts_is_the_merge_in_one_query(sweep_dir, tmp_path):
     df = merge(root)
     assert df.groupby("job").size().to_dict() == {
         j: len(pd.read_parquet(root / j / "runs.parquet")) for j in ["a", "b", "c", "crossed", "x?", "xy",
-                                                                     "grid.agenda=[a,b]"]}
+                                                                     "grid.agenda=[a,b]", "agenda=other,seed=1"]}
+    hive = df[df["job"] == "agenda=other,seed=1"]
+    assert hive.drop(columns="job").reset_index(drop=True).equals(
+        df[df["job"] == "a"].drop(columns="job").reset_index(drop=True))
     assert set(df[df["job"] == "crossed"]["agenda_choice"]) == {"order_02", "comprehensive"}
     assert set(df[df["job"] != "crossed"]["agenda_choice"]) == {""}  # ran without Hydra: no choice recorded
 
