@@ -688,14 +688,9 @@ def plot_prim_tradeoff(result: PrimResult, ax: Any = None) -> Any:
 
 def save_figure(fig: Any, base: str | Path) -> list[Path]:
     """Write ``base``.png and ``base``.svg (no date in the SVG, so reruns give the same file)."""
-    base = Path(base)
-    base.parent.mkdir(parents=True, exist_ok=True)
-    out = []
-    for ext in (".png", ".svg"):
-        p = base.with_name(base.name + ext)
-        fig.savefig(p, dpi=150, bbox_inches="tight", metadata={"Date": None} if ext == ".svg" else None)
-        out.append(p)
-    return out
+    from sim.report import _save
+
+    return _save(fig, base, dpi=150)
 
 
 # --------------------------------------------------------------------------- report

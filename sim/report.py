@@ -453,7 +453,8 @@ def version_warnings(jobs_table: pd.DataFrame) -> list[str]:
 # --------------------------------------------------------------------------- figures
 
 
-def _save(fig: Any, path: str | Path) -> list[Path]:
+def _save(fig: Any, path: str | Path, dpi: int = 120) -> list[Path]:
+    """Write ``path`` as .png and .svg (no date in the SVG, so reruns give the same file), and close it."""
     import matplotlib.pyplot as plt
 
     base = Path(path)
@@ -462,7 +463,7 @@ def _save(fig: Any, path: str | Path) -> list[Path]:
     out = []
     for ext in (".png", ".svg"):
         p = base.with_name(base.name + ext)
-        fig.savefig(p, dpi=120, bbox_inches="tight", metadata={"Date": None} if ext == ".svg" else None)
+        fig.savefig(p, dpi=dpi, bbox_inches="tight", metadata={"Date": None} if ext == ".svg" else None)
         out.append(p)
     plt.close(fig)
     return out

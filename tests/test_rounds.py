@@ -115,6 +115,7 @@ def behaviour(st: Static) -> dict[str, object]:
         "trust_gain": sc.trust_gain, "renege_base": sc.renege_base, "delay_cost": sc.delay_cost,
         "effects": sc.effects, "pressure_rate": sc.pressure_rate, "susceptibility": sc.susceptibility,
         "clock_carry": sc.clock_carry, "discount": sc.discount,
+        "reservation_value": sc.reservation_value,  # the values of no deal are shared parameters too
         "shocks": (sc.shock_rate, sc.shock_trust_drop, sc.shock_collapse, sc.shock_suspend,
                    sc.shock_suspend_rounds),
         "uncertainty": (sc.noise_position, sc.noise_salience, sc.noise_reservation),
@@ -195,10 +196,10 @@ def test_targets_are_well_formed():
 
 def test_parameters_are_well_formed():
     params = CAL["parameters"]
-    assert 6 <= len(params) <= 12
+    assert 6 <= len(params) <= 14
     assert len({p["name"] for p in params}) == len(params)
     for p in params:
-        assert set(p) == {"name", "paths", "low", "high", "integer", "source"}, p["name"]
+        assert set(p) - {"levels"} == {"name", "paths", "low", "high", "integer", "source"}, p["name"]
         assert p["low"] < p["high"] and isinstance(p["integer"], bool) and p["source"].startswith("J"), p["name"]
         assert p["paths"] and all(path.startswith("scenario.") for path in p["paths"]), p["name"]
 
