@@ -30,7 +30,7 @@ from sim.agenda import compile_agenda
 from sim.api import build, load_config
 from sim.batch import advance, simulate
 from sim.errors import ConfigError
-from sim.kernel import AGREED, RUNNING, Settings, evaluate_batch, init_batch, make_static, open_mask, settle
+from sim.kernel import AGREED, RUNNING, SUSPENDED, Settings, evaluate_batch, init_batch, make_static, open_mask, settle
 from sim.protocols import PROTOCOLS
 from sim.protocols.rules import RULES
 from sim.results import make_table
@@ -258,7 +258,7 @@ def play(stc, b, max_rounds: int, lock_value: np.ndarray) -> None:
         assert not back.any(), "a reopened issue moved back toward the status quo"
         newly = b.locked & ~before_locked
         lock_value = np.where(newly, x, lock_value)
-        if not live.any():
+        if not (live | (b.status == SUSPENDED)).any():  # a suspended run is not over
             break
 
 
