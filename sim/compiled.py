@@ -348,17 +348,17 @@ def weighted_gradient(w, grad):
 
 
 @njit(**JIT)
-def nash_direction_runs(eu, rv, req, bias, grad, eps):
-    """``[R, I]``: the gradient of the log Nash product over the required actors, plus bias.
+def nash_direction_runs(eu, rv, req, grad, eps):
+    """``[R, I]``: the gradient of the log Nash product over the required actors.
 
-    ``sum_a w_a grad_a`` with ``w_a = [a required] / max(eu_a - rv_a, eps) + bias_a``
-    (``bias``: each mediator's pull toward its own position, 0 for the others).
+    ``sum_a w_a grad_a`` with ``w_a = [a required] / max(eu_a - rv_a, eps)``. (A mediator's
+    declared tilt is added by the rules, :func:`sim.kernel.target_pull`.)
     """
     n_r, n_a = eu.shape
     w = np.empty((n_r, n_a))
     for r in range(n_r):
         for a in range(n_a):
-            w[r, a] = (1.0 if req[r, a] else 0.0) / max(eu[r, a] - rv[r, a], eps) + bias[a]
+            w[r, a] = (1.0 if req[r, a] else 0.0) / max(eu[r, a] - rv[r, a], eps)
     return weighted_gradient(w, grad)
 
 

@@ -243,6 +243,14 @@ def _check_outcomes(outcomes: Sequence[str] | str, cfg: Any = None, runner: Runn
 # --------------------------------------------------------------------------- Morris
 
 
+def _members(prob: dict) -> dict[str, list[str]]:
+    """Each name SALib reports (a group, or an input when ungrouped) and the input paths it covers."""
+    members: dict[str, list[str]] = {}
+    for name, path in zip(prob.get("groups") or prob["names"], prob["names"], strict=True):
+        members.setdefault(name, []).append(path)
+    return members
+
+
 def morris(cfg: Any, inputs: pd.DataFrame, outcomes: Sequence[str] = DEFAULT_OUTCOMES, n_trajectories: int = 10,
            n_seeds: int = 20, groups: str | Sequence[str] | None = None, num_levels: int = 4, seed: int = 0,
            runner: Runner | None = None, progress: bool | None = None,
@@ -284,10 +292,7 @@ def morris(cfg: Any, inputs: pd.DataFrame, outcomes: Sequence[str] = DEFAULT_OUT
     X = morris_sample.sample(dict(prob), int(n_trajectories), num_levels=int(num_levels), seed=int(seed))
     run = _runner(cfg, runner, progress, "morris")
     points, seconds = _evaluate(run, X, inputs, outs, int(n_seeds))
-    names = prob.get("groups") or prob["names"]
-    members: dict[str, list[str]] = {}
-    for n, path in zip(names, prob["names"], strict=True):
-        members.setdefault(n, []).append(path)
+    members = _members(prob)
     rows = []
     for o in outs:
         y, n_missing = _filled(points[o].to_numpy(dtype=float))
@@ -349,10 +354,7 @@ def sobol(cfg: Any, inputs: pd.DataFrame, outcomes: Sequence[str] = DEFAULT_OUTC
     X = sobol_sample.sample(dict(prob), n, calc_second_order=False, seed=int(seed))
     run = _runner(cfg, runner, progress, "sobol")
     points, seconds = _evaluate(run, X, inputs, outs, int(n_seeds))
-    names = prob.get("groups") or prob["names"]
-    members: dict[str, list[str]] = {}
-    for nm, path in zip(names, prob["names"], strict=True):
-        members.setdefault(nm, []).append(path)
+    members = _members(prob)
     rows = []
     for o in outs:
         y, n_missing = _filled(points[o].to_numpy(dtype=float))

@@ -115,7 +115,6 @@ class Derived:
     pidx: np.ndarray  # [P] indices of the principals
     counterpart_p: np.ndarray  # [A, P] the columns of ``Static.counterpart`` that are not zero
     turn_start: np.ndarray  # [phases] where each phase's turn to propose starts among the principals
-    mediator_bias: np.ndarray  # [A] zeros: the Nash rule's weights carry no mediator's own utility
     biased: np.ndarray  # indices of the mediators with a bias toward a declared target
     biased_target: np.ndarray  # [M, I] their targets (NaN: none on that issue)
     biased_bias: np.ndarray  # [M] their biases
@@ -164,7 +163,7 @@ class Derived:
                 else:
                     g_hi = min(g_hi, float(sc.rl_bound[k]))
         return cls(guarantee_bounds=(g_lo, g_hi), n_events=n_ev, frac_table=frac_table,
-                   mediator_bias=np.zeros(sc.n_actors), required_by_phase=req,
+                   required_by_phase=req,
                    biased=biased, biased_target=np.ascontiguousarray(sc.target[biased]),
                    biased_bias=np.ascontiguousarray(sc.bias[biased]),
                    lam_w_sparse=sparse,

@@ -45,7 +45,7 @@ KS_IR_TOL = 1e-9  # slack on a reservation value in the individually rational se
 def nash_direction(st: Static, b: Batch, ev, req: np.ndarray) -> np.ndarray:
     """Gradient ``[R, I]`` of the log Nash product over the required actors (the principals),
     plus the mediators' declared pull toward their targets (:func:`sim.kernel.target_pull`)."""
-    d = nash_direction_runs(ev.eu, b.rv, req, st.derived.mediator_bias, ev.grad, EPS)
+    d = nash_direction_runs(ev.eu, b.rv, req, ev.grad, EPS)
     pull = target_pull(st, b, open_mask(st, b))
     return d if pull is None else d + pull
 
