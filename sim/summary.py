@@ -103,10 +103,13 @@ def _one(rs: RunSet, row: int) -> list[str]:
     if rec["blocking_issue"]:
         out.append(f"Issue blocking the last phase: {rec['blocking_issue']}")
     if rec["terms"]:
-        out.append("Agreed terms (0 = Hamas's stated end of each scale, 1 = Israel's):"
-                   if sc.name.startswith("sharm") else "Agreed terms:")
+        out.append("Agreed terms (scale 0 to 1, nearest anchor; baselines: capability x salience "
+                   "weighted mean / median of positions):")
+        base = rec.get("baselines", {})
         for iss, term in rec["terms"].items():
-            out.append(f"  {iss:<13} {term['value']:5.2f}  {term['label']}")
+            b = base.get(iss)
+            extra = f"   baselines {b['weighted_mean']:.2f} / {b['weighted_median']:.2f}" if b else ""
+            out.append(f"  {iss:<13} {term['value']:5.2f}  {term['label']}{extra}")
     out.append("Utility of the outcome against reservation value:")
     roles = sc.graph().nodes
     order = sorted(range(sc.n_actors), key=lambda a: not sc.principal[a])

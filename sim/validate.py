@@ -8,19 +8,27 @@ and Kalai-Smorodinsky points), a brute-force search of the deal set (Zeuthen), a
 solve (Friedkin-Johnsen). ``negotiate-validate`` prints one row per case: theory,
 simulation, tolerance, pass or fail, and exits non-zero if any case fails. The tests
 run the same cases.
+
+One case is a published forecast rather than a theorem: Bueno de Mesquita's (1994) EC
+car-emissions case, where the expected-utility protocol must land within a year of his
+published forecast. ``negotiate-validate`` prints it beside the published figures and the
+baselines, with its round-by-round path (``--figures DIR`` draws it).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from sim.api import build, load_config, run
+from sim.baselines import of_scenario
 from sim.kernel import RUNNING, influence, init_batch
 from sim.scenario import Scenario
 
@@ -235,6 +243,112 @@ def friedkin_johnsen_case(scenario: str = "sharm_el_sheikh_2025", rounds: int = 
                 f"{sc.n_actors}x{sc.n_issues} steady state", f"max |diff| {err:.1e}", err, tol, err <= tol)
 
 
+# Bueno de Mesquita (1994, p. 78); Scholz, Calbert & Smith (2011)
+EC_CASE = "ec_emissions_1994"
+EC_PUBLISHED = 9.05  # years: BDM's forecast (the "dominant outcome" once stable)
+EC_ACTUAL = 8.833  # years: the Council's decision
+EC_SCHOLZ_PATH = (8.4, 9.9, 9.9, 9.9, 9.9, 7.4, 8.8, 9.6)  # their replication's median, rounds 1-8
+EC_TOLERANCE = 1.0  # years
+EC_ROUNDS = 10  # rounds of the path shown (the protocol itself stops when the forecast settles)
+
+
+def years(v: float) -> float:
+    """The EC scale: 0 is 4 years, 1 is 10 years."""
+    return 4.0 + 6.0 * float(v)
+
+
+def bdm_path(variant: str = "scholz_2011", rounds: int = EC_ROUNDS) -> list[float]:
+    """The forecast (years) at the start and after each of ``rounds`` rounds, on the stated inputs."""
+    from sim.protocols.expected_utility import bdm_round, forecast
+
+    sc = build(load_config([f"scenario={EC_CASE}", "protocol=expected_utility"])).sc
+    x, s = sc.position[None, :, 0].copy(), sc.salience[None, :, 0]
+    scale = np.array([x.max() - x.min()])
+    path = [years(forecast(x, s, sc.capability)[0])]
+    for _ in range(rounds):
+        x, _r = bdm_round(x, s, sc.capability, scale, variant)
+        path.append(years(forecast(x, s, sc.capability)[0]))
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def ec_forecasts() -> dict[str, dict]:
+    """Every forecast of the EC case, in years, with its round (for the protocol's variants)."""
+    out: dict[str, dict] = {}
+    for variant in ("scholz_2011", "textbook"):
+        rs = run(load_config([f"scenario={EC_CASE}", "protocol=expected_utility",
+                              f"protocol.params.variant={variant}"]))
+        rec = rs.record(0)
+        out[f"expected_utility ({variant})"] = {"years": years(rec["terms"]["delay"]["value"]),
+                                                "round": int(rec["rounds"]), "status": rec["status"]}
+    base = of_scenario(build(load_config([f"scenario={EC_CASE}", "protocol=expected_utility"])).sc)["delay"]
+    out["weighted mean"] = {"years": years(base["weighted_mean"])}
+    out["weighted median"] = {"years": years(base["weighted_median"])}
+    return out
+
+
+def ec_case() -> Case:
+    """The expected-utility protocol on Bueno de Mesquita's EC case: within a year of his 9.05?"""
+    f = ec_forecasts()["expected_utility (scholz_2011)"]
+    err = abs(f["years"] - EC_PUBLISHED)
+    return Case(f"Bueno de Mesquita ({EC_CASE}): forecast in years, settled at round {f['round']}",
+                f"{EC_PUBLISHED:.2f} (published)", f"{f['years']:.2f}", err, EC_TOLERANCE,
+                bool(f["status"] == "agreement" and err <= EC_TOLERANCE))
+
+
+def ec_table() -> str:
+    """The EC case's forecasts beside the published figures and the decision."""
+    rows = [["forecast", "years", "off the decision (8.833)"],
+            ["Bueno de Mesquita 1994, published", f"{EC_PUBLISHED:.2f}", f"{EC_PUBLISHED - EC_ACTUAL:+.2f}"]]
+    for name, f in ec_forecasts().items():
+        where = f" (round {f['round']})" if "round" in f else ""
+        rows.append([name + where, f"{f['years']:.2f}", f"{f['years'] - EC_ACTUAL:+.2f}"])
+    widths = [max(len(r[k]) for r in rows) for k in range(3)]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    path = bdm_path()
+    lines.append("")
+    lines.append("Round by round (scholz_2011; start, then rounds 1-10): " + ", ".join(f"{v:.2f}" for v in path))
+    lines.append("Scholz et al. 2011, rounds 1-8:                          "
+                 + ", ".join(f"{v:.1f}" for v in EC_SCHOLZ_PATH))
+    return "\n".join(lines)
+
+
+def ec_figure(out: str | Path) -> list[Path]:
+    """The round-by-round forecast of both variants against the published figures (.png and .svg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sim.report import _save
+
+    f = ec_forecasts()
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    rounds = np.arange(EC_ROUNDS + 1)
+    for variant, colour in (("scholz_2011", "#1f77b4"), ("textbook", "#2ca02c")):
+        ax.plot(rounds, bdm_path(variant), "o-", color=colour, lw=1.5, ms=4,
+                label=f"expected_utility, {variant}")
+        stop = f[f"expected_utility ({variant})"]["round"]
+        ax.plot([stop], [f[f"expected_utility ({variant})"]["years"]], "s", color=colour, ms=9, mfc="none",
+                label=f"  settles at round {stop}")
+    ax.plot(np.arange(1, len(EC_SCHOLZ_PATH) + 1), EC_SCHOLZ_PATH, "x--", color="#7f7f7f", lw=1,
+            label="Scholz et al. 2011 (published path)")
+    ax.axhline(EC_PUBLISHED, color="#d62728", lw=1.2, label=f"Bueno de Mesquita's forecast {EC_PUBLISHED}")
+    ax.axhline(EC_ACTUAL, color="k", lw=1.2, ls=":", label=f"the decision {EC_ACTUAL}")
+    ax.axhline(f["weighted mean"]["years"], color="#ff7f0e", lw=1, ls="-.",
+               label=f"weighted mean {f['weighted mean']['years']:.2f}")
+    ax.set_xlabel("round", fontsize=9)
+    ax.set_ylabel("forecast: years before stricter standards", fontsize=9)
+    ax.set_ylim(3.8, 10.2)
+    ax.set_xticks(rounds)
+    ax.tick_params(labelsize=8)
+    ax.set_title("EC car-emission standards: the expected-utility forecast round by round\n"
+                 "(median of positions weighted by capability x salience)", fontsize=9)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return _save(fig, out, dpi=150)
+
+
 def all_cases() -> list[Callable[[], Case]]:
     """Every case, as zero-argument callables (the table's rows, in order)."""
     cases: list[Callable[[], Case]] = [lambda d=d: rubinstein(*d) for d in RUBINSTEIN_GRID]
@@ -244,6 +358,7 @@ def all_cases() -> list[Callable[[], Case]]:
         cases.append(lambda sc=sc: ks_case(sc))
     cases.append(zeuthen_case)
     cases.append(friedkin_johnsen_case)
+    cases.append(ec_case)
     return cases
 
 
@@ -259,9 +374,15 @@ def table(cases: list[Case]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """``negotiate-validate``: print the table; exit status 1 if any case fails."""
     parser = argparse.ArgumentParser(prog="negotiate-validate", description=__doc__.splitlines()[0])
-    parser.parse_args(argv)
+    parser.add_argument("--figures", metavar="DIR", help="also draw the published case's round-by-round path here")
+    args = parser.parse_args(argv)
     results = [case() for case in all_cases()]
     print(table(results))
+    print(f"\nThe published case ({EC_CASE}):")
+    print(ec_table())
+    if args.figures:
+        for p in ec_figure(Path(args.figures) / EC_CASE):
+            print(f"figure: {p}")
     failed = [c for c in results if not c.passed]
     print(f"\n{len(results) - len(failed)} of {len(results)} cases pass")
     return 1 if failed else 0

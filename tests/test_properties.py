@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim.protocols.alternating
+import sim.protocols.expected_utility
 import sim.protocols.mediated
 import sim.protocols.monotonic
 from sim.agenda import compile_agenda
@@ -38,7 +39,8 @@ from sim.scenario import compile_scenario
 from sim.strategies import STRATEGIES
 
 EPS = 1e-9
-PROTOCOL_MODULES = (sim.protocols.alternating, sim.protocols.mediated, sim.protocols.monotonic)
+PROTOCOL_MODULES = (sim.protocols.alternating, sim.protocols.expected_utility, sim.protocols.mediated,
+                    sim.protocols.monotonic)
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
                     print_blob=True)
 
