@@ -453,8 +453,9 @@ def _build(cfg: DictConfig) -> Static:
     check_run_options(cfg)
     sc = compile_scenario(cfg.scenario, file=scenario_file(cfg))
     ag = compile_agenda(cfg.agenda, sc, file=agenda_file(cfg))
-    st = make_static(sc, ag, settings_from(cfg, window=2 * horizon(sc, ag.n_phases)))
-    why = PROTOCOLS[st.settings.name].check(st)
+    settings = settings_from(cfg, window=2 * horizon(sc, ag.n_phases))
+    st = make_static(sc, ag, settings, PROTOCOLS[settings.name])
+    why = st.protocol.check(st)
     if why:
         raise ConfigError(group_file(cfg, "protocol"), "protocol.name",
                           f"a protocol that can run scenario {sc.name} ({why})", st.settings.name)

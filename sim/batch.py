@@ -29,7 +29,6 @@ from sim.kernel import (
     renege_scale,
 )
 from sim.outcome import nash_solution, pareto_efficient
-from sim.protocols import PROTOCOLS
 from sim.utility import evaluate, issue_values, plain_utility
 
 RETIRE_FRACTION = 0.25
@@ -55,7 +54,7 @@ def advance(st: Static, b: Batch, t: int) -> None:
             ready = None
     if ready is not None:
         before = (b.pos.copy(), b.rv.copy(), b.phase.copy(), b.rs.copy())
-    PROTOCOLS[st.settings.name].step(st, b, t)
+    st.protocol.step(st, b, t)
     if ready is not None:
         stall(st, b, ready, *before)
     if t + 1 >= st.settings.max_rounds:
@@ -91,7 +90,7 @@ def stall(st: Static, b: Batch, ready: np.ndarray, pos0, rv0, phase0, rs0) -> No
     done = b.quiet >= st.settings.stall_rounds
     if any_true(done):
         rows = np.flatnonzero(done)
-        found = PROTOCOLS[st.settings.name].last_try(st, b, rows)
+        found = st.protocol.last_try(st, b, rows)
         if found.any():  # an acceptable text is on the table: the next round agrees on it
             b.quiet[rows[found]] = 0
             done[rows[found]] = False

@@ -205,11 +205,12 @@ def _group_static(cfg: DictConfig, design: pd.DataFrame, cols: list[str], row: i
         ag = compile_agenda(c["agenda"], sc, file=f"{where} (over {agenda_file(cfg)})")
         proto = cfg if not any(str(p).startswith("protocol.") for p in cols) else \
             OmegaConf.create({"protocol": c["protocol"]})
-        st = make_static(sc, ag, settings_from(proto, window=2 * horizon(sc, ag.n_phases)))
+        settings = settings_from(proto, window=2 * horizon(sc, ag.n_phases))
+        st = make_static(sc, ag, settings, PROTOCOLS[settings.name])
     except ConfigError as e:
         raise ConfigError(e.file if e.file.startswith(DESIGN_FILE) else f"{where} (over {e.file})", e.key,
                           e.expected, e.got) from e
-    why = PROTOCOLS[st.settings.name].check(st)
+    why = st.protocol.check(st)
     if why:
         raise _fail("protocol.name", f"a protocol that can run scenario {sc.name} ({why})", st.settings.name, row)
     return st
@@ -258,7 +259,7 @@ def run_design(cfg: DictConfig, design: pd.DataFrame, n_seeds: int | None = None
             # longer window changes nothing: the window tests)
             window = 2 * horizon(st.sc, st.ag.n_phases, int(base["patience"].max()))
             if window > st.settings.max_rounds:
-                st = make_static(st.sc, st.ag, replace(st.settings, max_rounds=window))
+                st = make_static(st.sc, st.ag, replace(st.settings, max_rounds=window), st.protocol)
         defaults = {k: (None if cfg.conditions.get(k) is None else float(cfg.conditions.get(k)))
                     for k in ("trust", "credibility", "pressure")}
         for k, v in cond.items():

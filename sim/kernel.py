@@ -82,6 +82,7 @@ class Static:
     principal_pairs: np.ndarray  # [A, A] bool, both principals, a != b
     families: tuple  # ((strategy class, actor mask [A], params {name: [A]}), ...)
     required_base: np.ndarray  # [A] bool: principals
+    protocol: Any  # the protocol class (:class:`sim.protocols.base.Protocol`) that advances the runs
 
     @property
     def n_actors(self) -> int:
@@ -177,8 +178,9 @@ class Derived:
                                         for f in st.ag.first_mover], dtype=np.int64))
 
 
-def make_static(sc: Scenario, ag: Agenda, settings: Settings) -> Static:
-    """Precompute the shared arrays of a batch."""
+def make_static(sc: Scenario, ag: Agenda, settings: Settings, protocol: Any) -> Static:
+    """Precompute the shared arrays of a batch; ``protocol`` is the class that plays ``settings.name``
+    (callers look it up in :data:`sim.protocols.PROTOCOLS`, so the kernel never does)."""
     a = sc.n_actors
     pr = sc.principal
     pairs = pr[:, None] & pr[None, :] & ~np.eye(a, dtype=bool)
@@ -199,7 +201,7 @@ def make_static(sc: Scenario, ag: Agenda, settings: Settings) -> Static:
         families.append((cls, mask, params))
     return Static(sc=sc, ag=ag, settings=settings, red_lines=RedLines.from_scenario(sc),
                   counterpart=counterpart, principal_pairs=pairs, families=tuple(families),
-                  required_base=pr.copy())
+                  required_base=pr.copy(), protocol=protocol)
 
 
 def any_true(a: np.ndarray) -> bool:
@@ -335,9 +337,7 @@ def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pres
             b.add(f"param_{k}", v)
     update_renege_scale(st, b)
     open_phase(st, b, np.arange(r))
-    from sim.protocols import PROTOCOLS  # late import: protocols build on this module
-
-    PROTOCOLS[st.settings.name].init(st, b)
+    st.protocol.init(st, b)
     return b
 
 
@@ -609,6 +609,15 @@ def implement(st: Static, b: Batch, rows: np.ndarray, op: np.ndarray) -> None:
         for arr in arrays:
             v = arr[hit, actor] + amount if mode == 0 else arr[hit, actor] * amount
             arr[hit, actor] = np.clip(v, 0.0, 1.0)
+
+
+def between_rounds(st: Static, b: Batch, t: int) -> None:
+    """The clocks tick; influence, time and pressure, shocks: the parts of a round every protocol shares
+    (protocols whose strategies concede inside the round, as monotonic concession does)."""
+    live = b.status == RUNNING
+    tick(b, live)
+    influence(st, b, live, t + 1)
+    shocks(st, b, t, live)
 
 
 def evolve(st: Static, b: Batch, t: int) -> None:

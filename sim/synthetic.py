@@ -15,6 +15,7 @@ import numpy as np
 
 from sim.agenda import compile_agenda
 from sim.kernel import Settings, Static, make_static
+from sim.protocols import PROTOCOLS
 from sim.scenario import compile_scenario
 
 FAMILIES = ("time_dependent", "hardliner", "reciprocal", "zeuthen")
@@ -156,4 +157,4 @@ def random_static(n_actors: int = 6, n_issues: int = 5, seed: int = 0, *, max_ro
     sc = compile_scenario(random_scenario(n_actors, n_issues, seed, deadlock=deadlock), file="<generated>")
     ag_cfg = random_agenda(n_issues, seed) if phased else {"name": "comprehensive", "kind": "comprehensive"}
     ag = compile_agenda(ag_cfg, sc, file="<generated>")
-    return make_static(sc, ag, Settings(max_rounds=max_rounds))
+    return make_static(sc, ag, Settings(max_rounds=max_rounds), PROTOCOLS["mediated"])

@@ -15,6 +15,7 @@ from sim.batch import measure, simulate
 from sim.kernel import Settings, make_static
 from sim.model import NegotiationModel
 from sim.outcome import nash_solution
+from sim.protocols import PROTOCOLS
 from sim.scenario import compile_scenario
 from sim.streams import draw_many
 from sim.synthetic import random_agenda, random_scenario
@@ -37,7 +38,7 @@ def generated(n_actors: int, n_issues: int, seed: int):
     """A random scenario and agenda, compiled the way a scenario file is."""
     sc = compile_scenario(random_scenario(n_actors, n_issues, seed=seed), file="<test>")
     ag = compile_agenda(random_agenda(n_issues, seed=seed), sc, file="<test>")
-    return make_static(sc, ag, Settings(max_rounds=40))
+    return make_static(sc, ag, Settings(max_rounds=40), PROTOCOLS["mediated"])
 
 
 @pytest.fixture(scope="module")

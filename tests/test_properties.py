@@ -194,7 +194,7 @@ def runs(draw):
 def compile_run(sc_raw, ag_raw, settings_):
     sc = compile_scenario(sc_raw, file="generated.yaml")
     ag = compile_agenda(ag_raw, sc, file="generated-agenda.yaml")
-    stc = make_static(sc, ag, settings_)
+    stc = make_static(sc, ag, settings_, PROTOCOLS[settings_.name])
     return stc, PROTOCOLS[settings_.name].check(stc)
 
 

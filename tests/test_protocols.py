@@ -106,3 +106,28 @@ def test_every_protocol_agrees_only_on_acceptable_texts():
             if not (b.status == RUNNING).any():
                 break
         assert (b.status == AGREED).all(), protocol
+
+
+def test_the_engine_imports_neither_mesa_nor_hydra_and_protocols_import_no_other_protocol():
+    import subprocess
+    import sys
+
+    code = ("import sys; import sim.kernel, sim.batch, sim.compiled, sim.utility, sim.protocols; "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('mesa', 'hydra')); print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out
+    from pathlib import Path
+
+    import sim.protocols
+
+    here = Path(sim.protocols.__file__).parent
+    for f in here.glob("*.py"):
+        text = f.read_text()
+        for other in ("alternating", "mediated", "monotonic", "expected_utility"):
+            if f.stem != other and f.stem != "__init__":
+                assert f"sim.protocols.{other}" not in text, (f.name, other)
+
+
+def test_the_static_state_carries_its_protocol():
+    st = build(load_config(["protocol=monotonic_concession", "scenario=symmetric"]))
+    assert st.protocol is PROTOCOLS["monotonic_concession"]

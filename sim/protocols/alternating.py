@@ -28,27 +28,17 @@ from sim.kernel import (
     Batch,
     Static,
     all_true,
+    between_rounds,
     concede,
     evaluate_batch,
-    influence,
     open_mask,
     record_verdicts,
     required,
     settle,
-    shocks,
-    tick,
 )
 from sim.protocols.base import Protocol, register
 
 TOL = 1e-9  # acceptance slack for rounding: a text worth the aspiration to 1e-9 is accepted
-
-
-def between_rounds(st: Static, b: Batch, t: int) -> None:
-    """The clocks tick; influence, time and pressure, shocks: the parts of a round every protocol shares."""
-    live = b.status == RUNNING
-    tick(b, live)
-    influence(st, b, live, t + 1)
-    shocks(st, b, t, live)
 
 
 def frontier_offer(st: Static, b: Batch, who: np.ndarray, target: np.ndarray, op: np.ndarray,

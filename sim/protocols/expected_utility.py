@@ -206,7 +206,8 @@ class ExpectedUtility(Protocol):
         risk = p.get("risk")
         if risk is not None and (isinstance(risk, bool) or not isinstance(risk, int | float)
                                  or not 0.5 <= risk <= 2.0):
-            return f"protocol.params.risk must be null (from each actor's exposure) or a number in [0.5, 2], got {risk!r}"
+            return ("protocol.params.risk must be null (from each actor's exposure) or a number in [0.5, 2], "
+                    f"got {risk!r}")
         k = p.get("settle_rounds", 1)
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 1000:
             return f"protocol.params.settle_rounds must be a whole number in [1, 1000], got {k!r}"

@@ -32,6 +32,7 @@ from sim.kernel import (
     WALKOUT,
     Batch,
     Static,
+    between_rounds,
     concede,
     evaluate_batch,
     open_mask,
@@ -39,7 +40,6 @@ from sim.kernel import (
     required,
     settle,
 )
-from sim.protocols.alternating import between_rounds
 from sim.protocols.base import Protocol, register
 from sim.utility import evaluate
 
