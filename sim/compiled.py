@@ -46,6 +46,28 @@ def slope(d, linear):
 
 
 @njit(**JIT)
+def rprop_update(x, s, step, prev, lo, hi, grow, shrink, step_min, step_max):
+    """One Rprop update of one coordinate: ``(x, step, prev)`` after a move of sign ``s``.
+
+    The step grows while the sign holds (up to ``step_max``) and shrinks when it flips
+    (down to ``step_min``); after a flip the coordinate stays put for one step. ``x`` is
+    kept within ``[lo, hi]`` (Riedmiller & Braun 1993).
+    """
+    prod = s * prev
+    if prod > 0.0:
+        step = min(step * grow, step_max)
+    elif prod < 0.0:  # the sign flipped: the last step overshot
+        return x, max(step * shrink, step_min), 0.0
+    return min(max(x + s * step, lo), hi), step, s
+
+
+@njit(**JIT)
+def sign(v):
+    """-1, 0 or 1."""
+    return 1.0 if v > 0.0 else (-1.0 if v < 0.0 else 0.0)
+
+
+@njit(**JIT)
 def red_line_terms(x, w, op, use_open, rl, with_grad, pen, grad, hard):
     """Add one run's red-line penalties into ``pen [A]``, ``grad [A, I]`` and ``hard [A]``.
 
@@ -199,6 +221,35 @@ def _utilities(x, pos, w, linear, rl, pen, gbuf, hbuf, out):
 
 
 @njit(**JIT)
+def utilities_runs(x, pos, w, linear, rl):
+    """Plain utilities ``[N, A]`` of ``N`` texts ``[N, I]``: weighted per-issue values less
+    red-line penalties (pass empty red lines for none). No commitment problem."""
+    n_r, n_a, n_i = pos.shape
+    out = np.empty((n_r, n_a))
+    pen = np.empty(n_a)
+    gbuf = np.zeros((n_a, n_i))
+    hbuf = np.zeros(n_a, np.bool_)
+    for r in range(n_r):
+        _utilities(x[r], pos[r], w[r], linear, rl, pen, gbuf, hbuf, out[r])
+    return out
+
+
+@njit(**JIT)
+def issue_values_runs(x, pos, linear):
+    """Per-issue values and slopes ``[N, A, I]`` of ``N`` texts ``[N, I]`` for ideals ``pos [N, A, I]``."""
+    n_r, n_a, n_i = pos.shape
+    v = np.empty((n_r, n_a, n_i))
+    dv = np.empty((n_r, n_a, n_i))
+    for r in range(n_r):
+        for a in range(n_a):
+            for i in range(n_i):
+                d = x[r, i] - pos[r, a, i]
+                v[r, a, i] = value(d, linear)
+                dv[r, a, i] = slope(d, linear)
+    return v, dv
+
+
+@njit(**JIT)
 def nash_runs(x0, pos, weight, rv, members, linear, rl, lo, hi, iterations, check_every, settled):
     """Texts ``[N, I]`` maximising the product of the ``members``' surpluses, one problem at a time.
 
@@ -235,18 +286,8 @@ def nash_runs(x0, pos, weight, rv, members, linear, rl, lo, hi, iterations, chec
                 for i in range(n_i):
                     g[i] += c * (w[a, i] * slope(x[i] - pos[r, a, i], linear) - gpen[a, i])
             for i in range(n_i):
-                s = 1.0 if g[i] > 0.0 else (-1.0 if g[i] < 0.0 else 0.0)
-                prod = s * prev[i]
-                if prod > 0.0:
-                    step[i] = min(step[i] * 1.2, 0.2)
-                    x[i] = min(max(x[i] + s * step[i], lo[r, i]), hi[r, i])
-                    prev[i] = s
-                elif prod < 0.0:  # the sign flipped: the last step overshot
-                    step[i] = step[i] * 0.5
-                    prev[i] = 0.0
-                else:
-                    x[i] = min(max(x[i] + s * step[i], lo[r, i]), hi[r, i])
-                    prev[i] = s
+                x[i], step[i], prev[i] = rprop_update(x[i], sign(g[i]), step[i], prev[i], lo[r, i], hi[r, i],
+                                                      1.2, 0.5, 0.0, 0.2)
             if (k + 1) % check_every == 0:
                 moved = False
                 for i in range(n_i):
@@ -399,17 +440,8 @@ def rprop_draft(x, lo, hi, step, gsign, direction, rows, op, grow, shrink, step_
         for i in range(n_i):
             if not op[r, i]:
                 continue
-            d = direction[r, i]
-            s = 1.0 if d > 0.0 else (-1.0 if d < 0.0 else 0.0)
-            prod = s * gsign[r, i]
-            if prod > 0.0:
-                step[r, i] = min(step[r, i] * grow, step_max)
-            elif prod < 0.0:  # the sign flipped: the last step overshot
-                step[r, i] = max(step[r, i] * shrink, step_min)
-                gsign[r, i] = 0.0
-                continue
-            x[r, i] = min(max(x[r, i] + s * step[r, i], lo[r, i]), hi[r, i])
-            gsign[r, i] = s
+            x[r, i], step[r, i], gsign[r, i] = rprop_update(x[r, i], sign(direction[r, i]), step[r, i], gsign[r, i],
+                                                            lo[r, i], hi[r, i], grow, shrink, step_min, step_max)
 
 
 @njit(**JIT)

@@ -21,48 +21,13 @@ from functools import cached_property
 
 import numpy as np
 
-from sim.compiled import CONDITION_RAMP, evaluate_runs, penalty_runs  # noqa: F401 (CONDITION_RAMP: public)
-
-# Below this many rows a numpy call per row-sum is cheaper than one per column.
-MANY_ROWS = 64
-
-
-def rowsum(a: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``np.add.reduce(a, axis=-1)``, bit for bit, but fast for many short rows.
-
-    numpy sums a contiguous last axis row by row (pairwise: one accumulator below 8
-    terms, eight accumulators up to 128), calling its inner loop once per row, which
-    dominates for ``[runs, actors, issues]`` arrays with a handful of issues. This adds
-    whole columns instead, in the same order, so a run's sums do not depend on how many
-    runs are summed at once (tests/test_batch.py checks both against each other).
-
-    Args:
-        axis: the axis holding the terms of each sum; the sums are those numpy would
-            give if that axis were last and contiguous.
-    """
-    if axis not in (-1, a.ndim - 1):
-        a = np.moveaxis(a, axis, -1)
-    n = a.shape[-1]
-    if a.flags.c_contiguous and (n >= 8 or n == 0 or a.size <= MANY_ROWS * n):
-        return np.add.reduce(a, axis=-1)  # numpy itself: fast for few rows, or rows of 8 and more
-    if n > 128 or n == 0:
-        return np.add.reduce(np.ascontiguousarray(a), axis=-1)
-    if n < 8:
-        res = a[..., 0] + 0.0  # numpy starts from 0.0 (which turns -0.0 into 0.0)
-        for i in range(1, n):  # issues, not runs
-            res += a[..., i]
-        return res
-    # rows of 8 to 128 terms, not contiguous: numpy's eight accumulators, column by column
-    r = [a[..., j].copy() for j in range(8)]
-    i = 8
-    while i < n - n % 8:
-        for j in range(8):
-            r[j] += a[..., i + j]
-        i += 8
-    res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-    for k in range(i, n):
-        res += a[..., k]
-    return 0.0 + res
+from sim.compiled import (  # noqa: F401 (CONDITION_RAMP: public)
+    CONDITION_RAMP,
+    evaluate_runs,
+    issue_values_runs,
+    penalty_runs,
+    utilities_runs,
+)
 
 
 @dataclass(frozen=True)
@@ -151,21 +116,26 @@ def _rows(a: np.ndarray, lead: tuple, tail: tuple, dtype=float) -> np.ndarray:
 
 
 def issue_values(x: np.ndarray, position: np.ndarray, kind: str = "linear"):
-    """Per-issue values ``[..., A, I]`` of text ``x`` ``[..., I]`` and their slopes."""
-    d = x[..., None, :] - position
-    if kind == "linear":
-        return 1.0 - np.abs(d), -np.sign(d)
-    return 1.0 - d * d, -2.0 * d
+    """Per-issue values ``[..., A, I]`` of text ``x`` ``[..., I]`` and their slopes
+    (:func:`sim.compiled.value`, :func:`sim.compiled.slope`)."""
+    x = np.asarray(x, dtype=float)
+    n_a, n_i = position.shape[-2:]
+    lead = np.broadcast_shapes(x.shape[:-1], position.shape[:-2])
+    v, dv = issue_values_runs(_rows(x, lead, (n_i,)), _rows(position, lead, (n_a, n_i)), kind == "linear")
+    return v.reshape(lead + (n_a, n_i)), dv.reshape(lead + (n_a, n_i))
 
 
 def plain_utility(x: np.ndarray, position: np.ndarray, weight: np.ndarray, kind: str = "linear",
                   red_lines: RedLines | None = None) -> np.ndarray:
-    """Salience-weighted utility ``[..., A]`` of a whole text ``x``, red-line penalties included."""
-    v, _ = issue_values(x, position, kind)
-    u = rowsum(weight * v)
-    if red_lines is not None and not red_lines.empty:
-        u = u - red_lines.penalty(x, weight, with_grad=False)[0]
-    return u
+    """Salience-weighted utility ``[..., A]`` of a whole text ``x``, red-line penalties included
+    (no commitment problem; :func:`sim.compiled.utilities_runs`)."""
+    x = np.asarray(x, dtype=float)
+    n_a, n_i = position.shape[-2:]
+    lead = np.broadcast_shapes(x.shape[:-1], position.shape[:-2], weight.shape[:-2])
+    rl = (red_lines if red_lines is not None else RedLines.none(n_a, n_i)).arrays
+    u = utilities_runs(_rows(x, lead, (n_i,)), _rows(position, lead, (n_a, n_i)), _rows(weight, lead, (n_a, n_i)),
+                       kind == "linear", rl)
+    return u.reshape(lead + (n_a,))
 
 
 @dataclass

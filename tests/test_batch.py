@@ -19,7 +19,7 @@ from sim.protocols import PROTOCOLS
 from sim.scenario import compile_scenario
 from sim.streams import draw_many
 from sim.synthetic import random_agenda, random_scenario
-from sim.utility import CONDITION_RAMP, RedLines, rowsum
+from sim.utility import CONDITION_RAMP, RedLines
 
 
 def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
@@ -117,16 +117,6 @@ def test_batched_seeding_equals_default_rng():
     for s, (n, u) in zip(seeds, fast, strict=True):
         g = np.random.default_rng(int(s))
         assert same_bits(n, g.standard_normal(7)) and same_bits(u, g.random((3, 2)))
-
-
-@pytest.mark.parametrize("n", [1, 2, 5, 7, 8, 9, 16, 17, 31, 64])
-def test_rowsum_equals_numpy(n):
-    g = np.random.default_rng(n)
-    for shape in [(1, 3), (40, 5), (300, 2)]:
-        a = g.standard_normal(shape + (n,)) * 10.0 ** g.integers(-8, 8, shape + (n,))
-        assert same_bits(rowsum(a), np.add.reduce(a, axis=-1))
-        moved = np.ascontiguousarray(np.moveaxis(a, -1, 0))
-        assert same_bits(rowsum(moved, axis=0), np.add.reduce(a, axis=-1))
 
 
 def one_hot_penalty(rl: RedLines, x, weight, open_):

@@ -104,3 +104,73 @@ def test_concession_table_equals_the_strategies():
         assert np.broadcast_to(table[t], direct.shape).tobytes() == np.ascontiguousarray(direct).tobytes()
     default = build(load_config([]))  # the table exists exactly when every strategy reads only the time
     assert (default.derived.frac_table is not None) == all(f[0].time_only for f in default.families)
+
+
+def _random_problem(seed: int, n_r: int = 300, linear: bool = True):
+    """Random texts, ideals, weights, open issues and renege scales, with a generated scenario's red lines."""
+    st = random_static(n_actors=5, n_issues=6, seed=seed)
+    rl = st.red_lines.arrays
+    assert rl[0].size > 0  # the generated scenario has red lines, some conditional
+    g = np.random.default_rng(seed)
+    n_a, n_i = st.n_actors, st.n_issues
+    x = g.random((n_r, n_i))
+    op = g.random((n_r, n_i)) < 0.7
+    op[:, 0] = True
+    pos = g.random((n_r, n_a, n_i))
+    weight = g.random((n_r, n_a, n_i)) + 0.05
+    weight /= weight.sum(-1, keepdims=True)
+    rs = np.stack([g.random((n_r, n_a)) * 0.6, g.random((n_r, n_a))], axis=-1)
+    sq = g.random(n_i)
+    return x, op, pos, weight, sq, rs, rl, linear
+
+
+@pytest.mark.parametrize("linear", [True, False])
+@pytest.mark.parametrize("gi,strong", [(-1, 1.0), (2, 1.0), (3, 0.0)])
+def test_evaluate_runs_equals_the_numpy_reference(linear, gi, strong):
+    from sim.compiled import evaluate_runs
+    from tests import reference
+
+    x, op, pos, weight, sq, rs, rl, _ = _random_problem(7 + gi, linear=linear)
+    (eu, u, m, wp, vq, p, umax), hard, grad = evaluate_runs(x, op, pos, weight, sq, rs, gi, strong, rl, linear, True)
+    ref = reference.evaluate(x, op, pos, weight, sq, rs, gi, strong, rl, linear)
+    for got, want, name in zip((eu, u, m, wp, vq, p, umax, hard, grad), ref,
+                               ("eu", "u", "m", "wp", "vq", "p", "umax", "hard", "grad"), strict=True):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12, err_msg=name)
+    # without the gradient, the same values
+    (eu2, *_), hard2, _g = evaluate_runs(x, op, pos, weight, sq, rs, gi, strong, rl, linear, False)
+    assert eu2.tobytes() == eu.tobytes() and np.array_equal(hard2, hard)
+
+
+@pytest.mark.parametrize("linear", [True, False])
+def test_nash_runs_equals_the_numpy_reference(linear):
+    from sim.compiled import nash_runs
+    from tests import reference
+
+    x, _op, pos, weight, _sq, _rs, rl, _ = _random_problem(3, n_r=40, linear=linear)
+    g = np.random.default_rng(5)
+    members = np.array([True, True, False, True, False])
+    rv = g.random((40, 5)) * 0.3
+    lo, hi = np.zeros_like(x), np.ones_like(x)
+    got = nash_runs(x, pos, weight, rv, members, linear, rl, lo, hi, 300, 10, 1e-9)
+    want = reference.nash(x, pos, weight, rv, members, linear, rl, lo, hi, 300, 10, 1e-9)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+    assert np.abs(got - x).max() > 0.05  # the ascent moved the texts
+
+
+def test_plain_utility_and_issue_values_follow_the_compiled_formula():
+    from sim.utility import RedLines, issue_values, plain_utility
+    from tests import reference
+
+    x, op, pos, weight, sq, rs, rl_arrays, _ = _random_problem(9, n_r=50)
+    st = random_static(n_actors=5, n_issues=6, seed=9)
+    u = plain_utility(x, pos, weight, "linear", st.red_lines)
+    v, dv = reference.values(x, pos, True)
+    pen, _, _ = reference.penalty(x, weight, np.ones_like(op), rl_arrays)
+    np.testing.assert_allclose(u, (weight * v).sum(-1) - pen, rtol=0, atol=1e-12)
+    got_v, got_dv = issue_values(x, pos, "linear")
+    np.testing.assert_array_equal(got_v, v)
+    np.testing.assert_array_equal(got_dv, dv)
+    # broadcasting: one text judged by a stack of actors, and no red lines
+    one = plain_utility(x[0], pos[0], weight[0])
+    assert one.shape == (5,) and np.allclose(one, (weight[0] * v[0]).sum(-1))
+    assert RedLines.none(5, 6).empty

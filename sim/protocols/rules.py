@@ -29,7 +29,7 @@ import numpy as np
 
 from sim.compiled import frontier_offer_runs, nash_direction_runs, weighted_gradient
 from sim.kernel import EPS, Batch, Static, open_mask, target_pull
-from sim.utility import issue_values, rowsum
+from sim.utility import issue_values, plain_utility
 
 # The multipliers follow a proportional-integral law on the gap between each actor's gain
 # fraction and the mean: the integral finds the slope of the frontier at the solution, the
@@ -54,8 +54,7 @@ def _values(x: np.ndarray, pos: np.ndarray, w: np.ndarray, linear: bool) -> np.n
     """Plain utilities ``[...]`` of texts ``x`` for ideals ``pos`` and normalised open weights ``w``
     (``[..., I]`` each): the phase-normalised utility of :mod:`sim.utility` without red lines
     or the commitment problem."""
-    d = x - pos
-    return rowsum(w * (1.0 - np.abs(d) if linear else 1.0 - d * d))
+    return plain_utility(x, pos[..., None, :], w[..., None, :], "linear" if linear else "quadratic")[..., 0]
 
 
 def _best_giving(st: Static, pos, weight, lo, hi, x, op, w, rv, a: int, c: int) -> np.ndarray:
@@ -167,7 +166,7 @@ def ir_utopia_texts(st: Static, pos: np.ndarray, weight: np.ndarray, rv: np.ndar
     n_r = pos.shape[0]
     linear = st.sc.utility == "linear"
     wo = weight * op[:, None, :]
-    w = wo / np.maximum(rowsum(wo), 1e-12)[..., None]  # the weights of the phase-normalised utility
+    w = wo / np.maximum(wo.sum(axis=-1), 1e-12)[..., None]  # the weights of the phase-normalised utility
     ideal = np.where(op[:, None, :], np.clip(pos, lo[:, None, :], hi[:, None, :]), x[:, None, :])
     texts = ideal.copy()
     who = np.flatnonzero(req.any(axis=0))
@@ -226,7 +225,7 @@ def ks_utopia(st: Static, b: Batch, req: np.ndarray) -> np.ndarray:
         pos, weight, rq = b.pos[s], b.weight[s], req[s]
         texts, nonempty = ir_utopia_texts(st, pos, weight, b.rv[s], b.lo[s], b.hi[s], b.x[s], op, rq)
         wo = weight * op[:, None, :]
-        w = wo / np.maximum(rowsum(wo), 1e-12)[..., None]
+        w = wo / np.maximum(wo.sum(axis=-1), 1e-12)[..., None]
         best = _values(texts, pos, w, st.sc.utility == "linear")  # [R, A]: each actor's own text
         b.ks_utopia[s] = np.where(rq & nonempty[:, None], best, np.inf)
         b.ks_utopia_key[s] = key[s]
