@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 from sim import validate
-from sim.forecasters import compare_rounds, rounds_markdown
+from sim.calibrate import load
+from sim.forecasters import compare_rounds, forecaster_table, rounds_markdown
 
 HERE = Path(__file__).parent
 
@@ -37,6 +38,18 @@ def ec_markdown() -> str:
         where = f", settles at round {v['round']}" if "round" in v else ""
         rows.append(f"| {name}{where} | {v['years']:.2f} | {v['years'] - validate.EC_ACTUAL:+.2f} |")
     rows.append("| mediated | n/a | the case has no mediator |")
+    return "\n".join(rows)
+
+
+def outcomes_markdown(n_seeds: int, seed: int) -> str:
+    """How the expected-utility runs of each round end: a settled forecast agreed or refused, or none."""
+    cal = load("earlier_rounds")
+    kinds = ("agreement", "stalemate", "max_rounds", "shock")
+    rows = ["| round | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
+    for r in cal.rounds:
+        t = forecaster_table(cal.overrides(r), "expected_utility", n_seeds, seed)
+        share = t["status"].value_counts(normalize=True)
+        rows.append(f"| {r} | " + " | ".join(f"{share.get(k, 0.0):.2f}" for k in kinds) + " |")
     return "\n".join(rows)
 
 
@@ -54,6 +67,12 @@ def markdown(n_seeds: int, seed: int) -> tuple[str, object]:
         "## The earlier rounds of the Gaza talks (the calibration's targets)",
         "",
         rounds_markdown(df, n_seeds),
+        "",
+        "How the expected-utility runs end (share of runs): `agreement`, the settled forecast "
+        "accepted by every principal; `stalemate`, a settled forecast some principal refuses; "
+        "`max_rounds`, no settled forecast within the window; `shock`, ended by a shock.",
+        "",
+        outcomes_markdown(n_seeds, seed),
         "",
     ])
     return text, df
