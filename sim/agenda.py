@@ -37,6 +37,7 @@ class Agenda:
 
     @property
     def n_phases(self) -> int:
+        """Number of phases."""
         return self.open.shape[0]
 
     def describe(self, scenario: Scenario) -> list[str]:

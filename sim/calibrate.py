@@ -62,6 +62,7 @@ class Calibration:
     cutoff: float = CUTOFF  # the largest implausibility a kept sample may have
 
     def overrides(self, round_name: str) -> list[str]:
+        """The config overrides that run one round (scenario, agenda and the round's own overrides)."""
         r = self.rounds[round_name]
         return [f"scenario={r['scenario']}", f"agenda={r['agenda']}", *(r.get("overrides") or [])]
 
@@ -335,6 +336,7 @@ def leave_one_out(cal: Calibration, df: pd.DataFrame, cutoff: float = CUTOFF) ->
 
 
 def leave_one_out_markdown(loo: pd.DataFrame) -> str:
+    """The leave-one-round-out table as markdown."""
     lines = ["# Leave one round out: calibrate on the others, predict the one left out", "",
              "| round left out | target | observed (tolerance) | kept without it | predicted: median [90% range] "
              "| within tolerance |", "|:--|:--|--:|--:|--:|:--|"]
@@ -390,6 +392,7 @@ def target_table(cal: Calibration, df: pd.DataFrame, cutoff: float = CUTOFF) -> 
 
 
 def target_markdown(cal: Calibration, table: pd.DataFrame, df: pd.DataFrame, cutoff: float) -> str:
+    """Every target against what the samples give, as markdown."""
     n, kept = len(df), int(df["kept"].sum())
     lines = [f"# Calibration `{cal.name}`: {kept:,} of {n:,} samples kept (largest implausibility <= {cutoff:g})",
              "", "| target | round | statistic | observed (tolerance) | prior median | kept: median [90% range] "

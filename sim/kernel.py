@@ -86,10 +86,12 @@ class Static:
 
     @property
     def n_actors(self) -> int:
+        """Number of actors of the scenario."""
         return self.sc.n_actors
 
     @property
     def n_issues(self) -> int:
+        """Number of issues of the scenario."""
         return self.sc.n_issues
 
     @cached_property
@@ -129,6 +131,7 @@ class Derived:
 
     @classmethod
     def of(cls, st: Static) -> Derived:
+        """Compute the derived constants of ``st`` (done once per compiled configuration)."""
         sc = st.sc
         lam = sc.susceptibility
         n_ev = int(max(sc.od_until.max(initial=0), sc.deadline.max(initial=-1) + 1))

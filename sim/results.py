@@ -115,6 +115,7 @@ class RunSet:
 
     @property
     def n_runs(self) -> int:
+        """Number of runs in the table."""
         return len(self.table)
 
     def agreement_rate(self) -> tuple[float, float, float]:

@@ -48,10 +48,12 @@ class RedLines:
 
     @property
     def empty(self) -> bool:
+        """No red lines at all."""
         return self.actor.size == 0
 
     @classmethod
     def from_scenario(cls, sc) -> RedLines:
+        """The red lines of a compiled scenario."""
         return cls(sc.rl_actor, sc.rl_issue, sc.rl_bound, sc.rl_sign, sc.rl_cond_issue,
                    sc.rl_cond_bound, sc.rl_cond_sign, sc.rl_strength, sc.rl_hard,
                    sc.n_actors, sc.n_issues)

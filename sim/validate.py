@@ -51,6 +51,7 @@ class Case:
     passed: bool
 
     def row(self) -> list[str]:
+        """The case as a row of the printed table."""
         return [self.name, self.theory, self.simulation, f"{self.error:.1e}", f"{self.tolerance:.0e}",
                 "pass" if self.passed else "FAIL"]
 
@@ -183,6 +184,7 @@ def ks_point(sc: Scenario, utopia: np.ndarray | None = None) -> np.ndarray:
 
 def mediated_case(scenario: str, rule: str, theory_fn: Callable[[Scenario], np.ndarray], label: str,
                   tol: float = 1e-3) -> Case:
+    """A mediator rule on a two-party scenario: do the principals' utilities match the theory's point?"""
     rs = run(load_config([f"scenario={scenario}", f"protocol.rule={rule}", *MEDIATED]))
     sc = rs.static.sc
     rec = rs.record(0)
@@ -195,10 +197,12 @@ def mediated_case(scenario: str, rule: str, theory_fn: Callable[[Scenario], np.n
 
 
 def nash_case(scenario: str) -> Case:
+    """The Nash mediator against scipy's Nash bargaining solution."""
     return mediated_case(scenario, "nash", nash_point, "Nash mediator")
 
 
 def ks_case(scenario: str) -> Case:
+    """The Kalai-Smorodinsky mediator against the solution over the individually rational ideal point."""
     return mediated_case(scenario, "kalai_smorodinsky", ks_point, "Kalai-Smorodinsky mediator")
 
 
@@ -363,6 +367,7 @@ def all_cases() -> list[Callable[[], Case]]:
 
 
 def table(cases: list[Case]) -> str:
+    """The cases as an aligned text table."""
     head = ["case", "theory", "simulation", "error", "tolerance", "result"]
     rows = [head] + [c.row() for c in cases]
     widths = [max(len(r[k]) for r in rows) for k in range(len(head))]

@@ -74,12 +74,14 @@ class AlternatingOffers(Protocol):
 
     @classmethod
     def check(cls, st: Static) -> str | None:
+        """Alternating offers needs two principals or more."""
         if st.sc.principal.sum() < 2:
             return "alternating offers needs at least two principals"
         return None
 
     @classmethod
     def step(cls, st: Static, b: Batch, t: int) -> None:
+        """One round: the proposer of the round offers, the others judge, then the shared between-rounds step."""
         running = b.status == RUNNING
         all_running = all_true(running)
         op = open_mask(st, b)

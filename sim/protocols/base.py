@@ -42,6 +42,7 @@ class Protocol:
 
     @classmethod
     def step(cls, st: Static, b: Batch, t: int) -> None:
+        """Advance every running run of ``b`` by round ``t`` (in place)."""
         raise NotImplementedError
 
 

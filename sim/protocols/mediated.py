@@ -55,6 +55,7 @@ class Mediated(Protocol):
 
     @classmethod
     def check(cls, st: Static) -> str | None:
+        """The mediated protocol needs a mediator and a known drafting rule."""
         if not st.sc.mediator.any():
             return "the mediated protocol needs at least one actor with the role 'mediator'"
         if st.settings.rule not in RULES:
@@ -105,6 +106,8 @@ class Mediated(Protocol):
 
     @classmethod
     def step(cls, st: Static, b: Batch, t: int) -> None:
+        """One round: the required actors judge the text; if all accept, the phase is agreed;
+        otherwise the text is redrafted and everyone concedes."""
         running = b.status == RUNNING
         all_running = all_true(running)
         op = open_mask(st, b)

@@ -49,6 +49,7 @@ BLOCK_FLOATS = 2_000_000  # evaluate deals for this many (run, deal, actor, issu
 
 
 def grid_size(st: Static) -> int:
+    """Values per open issue in the deal set (``protocol.params.grid``, default 5)."""
     return int(st.settings.params.get("grid", 5))
 
 
@@ -92,6 +93,7 @@ class MonotonicConcession(Protocol):
 
     @classmethod
     def check(cls, st: Static) -> str | None:
+        """Two principals or more, and a deal set of at most ``MAX_DEALS`` deals."""
         if st.sc.principal.sum() < 2:
             return "monotonic concession needs at least two principals"
         g = st.settings.params.get("grid", 5)
@@ -104,10 +106,13 @@ class MonotonicConcession(Protocol):
 
     @classmethod
     def init(cls, st: Static, b: Batch) -> None:
+        """Each principal's last proposal (an index into the deal set; -1 before the first)."""
         b.add("proposal", np.full(b.frac.shape, -1, dtype=np.int64))
 
     @classmethod
     def step(cls, st: Static, b: Batch, t: int) -> None:
+        """One round: every principal proposes (conceding if its strategy says so); a proposal
+        every other required actor accepts is agreed."""
         sc = st.sc
         running = b.status == RUNNING
         fresh = b.fresh.copy()

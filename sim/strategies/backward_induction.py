@@ -66,6 +66,7 @@ class BackwardInduction(Strategy):
 
     @staticmethod
     def update(ctx: ConcessionContext, p):
+        """Demand the subgame-perfect share of alternating offers for the rounds left."""
         if ctx.discount is None or ctx.proposer is None:
             return ctx.frac
         pr = ctx.principal

@@ -70,6 +70,8 @@ class Strategy:
 
     @staticmethod
     def update(ctx: ConcessionContext, p: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The new demand fractions ``[R, A]`` (1: the actor's best, 0: its value of no deal)
+        from the round's context and the strategy's parameters ``p`` (each ``[A]``)."""
         raise NotImplementedError
 
 

@@ -25,6 +25,8 @@ class Reciprocal(Strategy):
 
     @staticmethod
     def update(ctx: ConcessionContext, p):
+        """Give up what the other principals gave up last round, on average, times ``reciprocity``
+        (at least ``min_step``, never below ``floor``)."""
         moved = np.maximum(ctx.frac_prev - ctx.frac, 0.0) * ctx.principal
         n_other = np.maximum(ctx.principal.sum() - ctx.principal, 1)
         others = (moved.sum(axis=-1, keepdims=True) - moved) / n_other

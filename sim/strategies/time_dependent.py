@@ -34,6 +34,7 @@ class TimeDependent(Strategy):
 
     @staticmethod
     def update(ctx: ConcessionContext, p):
+        """The demand falls with the actor's clock against its patience, with exponent ``e``."""
         return np.broadcast_to(time_fraction(ctx.t, ctx.horizon, p["e"]), ctx.frac.shape)
 
 
@@ -49,4 +50,5 @@ class Hardliner(Strategy):
 
     @staticmethod
     def update(ctx: ConcessionContext, p):
+        """As time-dependent, but never below ``floor``."""
         return np.broadcast_to(np.maximum(p["floor"], time_fraction(ctx.t, ctx.horizon, p["e"])), ctx.frac.shape)

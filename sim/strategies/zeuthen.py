@@ -33,6 +33,7 @@ class Zeuthen(Strategy):
 
     @staticmethod
     def update(ctx: ConcessionContext, p):
+        """The principal with the least to lose from conflict (Zeuthen's risk) concedes by ``step``."""
         risk = zeuthen_risk(ctx.aspiration, ctx.eu, ctx.reservation_value)
         risk_p = np.where(ctx.principal, risk, np.inf)
         least = risk_p.min(axis=-1, keepdims=True)
