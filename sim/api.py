@@ -29,11 +29,13 @@ from omegaconf.errors import OmegaConfBaseException
 import sim.config  # noqa: F401  (registers the schemas)
 from sim.agenda import compile_agenda
 from sim.batch import simulate
+from sim.config import check_yaml_file
 from sim.errors import COMMAND_LINE, ConfigError, attribute_to_override, from_compose_error, split_override
 from sim.kernel import Settings, Static, horizon, make_static
 from sim.protocols import PROTOCOLS
 from sim.results import RunSet, make_table
 from sim.scenario import compile_scenario
+from sim.sweep import check_fits_in_memory, check_seed_range
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 MAX_WINDOW = 100_000  # rounds: the longest observation window
@@ -247,6 +249,7 @@ def check_data_file(path: str | Path, group: str, package: str | None = None) ->
             must be data.
     """
     path = Path(path)
+    check_yaml_file(path)  # size, encoding, nesting and aliases, before parsing
     try:
         text = path.read_text(encoding="utf-8")
         data = yaml.safe_load(text)
@@ -455,6 +458,8 @@ def _build(cfg: DictConfig) -> Static:
     ag = compile_agenda(cfg.agenda, sc, file=agenda_file(cfg))
     settings = settings_from(cfg, window=2 * horizon(sc, ag.n_phases))
     st = make_static(sc, ag, settings, PROTOCOLS[settings.name])
+    if not cfg.get("calibration") and not (cfg.get("design") or {}).get("file"):
+        check_fits_in_memory(cfg, st.n_actors, st.n_issues)
     why = st.protocol.check(st)
     if why:
         raise ConfigError(group_file(cfg, "protocol"), "protocol.name",
@@ -469,6 +474,7 @@ def check_run_options(cfg: DictConfig) -> None:
         if isinstance(v, bool) or not isinstance(v, int) or v < (0 if key == "seed" else 1):
             raise ConfigError("conf/config.yaml", key,
                               "an integer >= 0" if key == "seed" else "a positive integer", v)
+    check_seed_range(cfg)
     conditions_grid(cfg, 1, 0)
 
 
@@ -494,8 +500,10 @@ def conditions_grid(cfg: DictConfig, n_seeds: int, base_seed: int):
         default = c.get(k)
         axes[k] = levels if levels else [np.nan if default is None else default]
         for j, v in enumerate(axes[k]):
+            if not levels and default is None:
+                continue  # NaN here stands for the scenario's own value; a NaN given is refused below
             ok = isinstance(v, int | float) and not isinstance(v, bool)
-            if not (ok and (np.isnan(v) or (0 <= v <= (10 if k == "pressure" else 1)))):
+            if not (ok and 0 <= v <= (10 if k == "pressure" else 1)):
                 raise ConfigError("conf/config.yaml", f"grid.{k}[{j}]" if levels else f"conditions.{k}",
                                   "a number in [0, 1]" if k != "pressure" else "a number in [0, 10]", v)
     mesh = np.array(np.meshgrid(axes["trust"], axes["credibility"], axes["pressure"], indexing="ij"),

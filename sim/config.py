@@ -10,15 +10,29 @@ A number in a scenario may be written plain (``0.8``) or tagged with where it co
 from (``{value: 0.8, source: "J"}``): ``Q`` for a quote from the seed article, ``S``
 for public reporting, ``J`` for a judgement. The tags travel with the numbers so a
 student can see which inputs are facts and which are assumptions.
+
+Every YAML file Hydra reads is checked before it is parsed (:func:`check_yaml_file`):
+its size, its encoding, how deep it nests and how far its aliases expand.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
+
+from sim.errors import ConfigError
+
+# -- limits on what is read ----------------------------------------------------------------------
+MAX_YAML_BYTES = 1_000_000  # a config file (the largest in conf/ is under 20 KB)
+MAX_YAML_DEPTH = 50  # levels of nested mappings and lists
+MAX_YAML_NODES = 100_000  # values in a file once its aliases (*name) are expanded
 
 
 @dataclass
@@ -269,6 +283,143 @@ class RunConf:
     output: str = "."
 
 
+def _show(path: Path) -> str:
+    root = Path(__file__).resolve().parent.parent
+    p = path.resolve()
+    return str(p.relative_to(root)) if p.is_relative_to(root) else str(path)
+
+
+def check_yaml_file(path: str | Path) -> None:
+    """Refuse a YAML config file that could not be read safely, before anything parses it.
+
+    Checked in this order, each in milliseconds whatever the file holds: its size
+    (:data:`MAX_YAML_BYTES`), its encoding (UTF-8 text: not Latin-1, UTF-16 or binary),
+    how deep its mappings and lists nest (:data:`MAX_YAML_DEPTH`; a deeper file would
+    exhaust the parser's recursion) and how many values it holds once its aliases are
+    expanded (:data:`MAX_YAML_NODES`; seven levels of nested anchors in 1.5 KB expand to
+    millions). The last two read the file as a stream of YAML events, which needs no
+    recursion and expands nothing. A file that is not valid YAML passes: the parser then
+    reports it with its line and column.
+
+    Raises:
+        ConfigError: naming the file, where in it (a line) and the limit.
+    """
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError:
+        return  # a missing file is reported by whoever wanted it
+    _check_yaml_cached(str(path), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _check_yaml_cached(path_s: str, size: int, mtime_ns: int) -> None:
+    del mtime_ns  # part of the cache key only
+    path = Path(path_s)
+    file = _show(path)
+    if size > MAX_YAML_BYTES:
+        raise ConfigError(file, "file", f"a config file of at most {MAX_YAML_BYTES // 1_000_000} MB",
+                          f"{size / 1e6:.1f} MB")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(file, "file", "a readable file", e.strerror) from e
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+        utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[1::2].count(0) > len(data) // 4
+        raise ConfigError(file, "encoding", "UTF-8 text (save the file as UTF-8)",
+                          "UTF-16 text" if utf16 else "binary data (NUL bytes)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise ConfigError(file, "encoding", "UTF-8 text (save the file as UTF-8; Latin-1 is not UTF-8)",
+                          f"byte 0x{data[e.start]:02x} on line {line}") from e
+    _check_yaml_shape(text, file)
+
+
+def _check_yaml_shape(text: str, file: str) -> None:
+    """Nesting depth and expanded size, from the YAML event stream (see :func:`check_yaml_file`)."""
+    try:
+        _scan_yaml(text, file, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        # libyaml stops at its own nesting limit (1000) without saying where; the Python
+        # parser (no recursion either) reads up to the first error and applies ours
+        try:
+            _scan_yaml(text, file, yaml.SafeLoader)
+        except yaml.YAMLError:
+            return  # not valid YAML: the parser that reads it next says where
+
+
+def _scan_yaml(text: str, file: str, loader: Any) -> None:
+    sizes: dict[str, int] = {}  # anchor -> values under it, aliases expanded
+    stack: list[list[Any]] = []  # [values so far, anchor] per open mapping or list
+    total = 0
+
+    def where(ev: Any) -> str:
+        m = ev.start_mark
+        return f"line {m.line + 1}, column {m.column + 1}" if m is not None else "file"
+
+    for ev in yaml.parse(text, Loader=loader):
+        if isinstance(ev, yaml.CollectionStartEvent):
+            stack.append([1, ev.anchor])
+            total += 1
+            if len(stack) > MAX_YAML_DEPTH:
+                raise ConfigError(file, where(ev), f"mappings and lists nested at most {MAX_YAML_DEPTH} "
+                                  "levels deep", f"more than {MAX_YAML_DEPTH}")
+            continue
+        if isinstance(ev, yaml.CollectionEndEvent):
+            n, anchor = stack.pop()
+            if anchor:
+                sizes[anchor] = n
+            if stack:
+                stack[-1][0] += n
+            continue
+        if isinstance(ev, yaml.ScalarEvent):
+            n = 1
+            if ev.anchor:
+                sizes[ev.anchor] = 1
+        elif isinstance(ev, yaml.AliasEvent):
+            n = sizes.get(ev.anchor, 1)
+        else:
+            continue
+        total += n
+        if stack:
+            stack[-1][0] += n
+        if total > MAX_YAML_NODES:
+            raise ConfigError(file, where(ev), f"at most {MAX_YAML_NODES:,} values once aliases (*name) "
+                              "are expanded", f"more than {MAX_YAML_NODES:,}")
+
+
+def _guard_hydra_files() -> None:
+    """Check every config file Hydra reads from a folder (:func:`check_yaml_file`) before it parses it.
+
+    Hydra reads the files of ``conf/`` and of any ``--config-dir`` itself, while it
+    composes; this puts the one reader check in front of its config repository (which
+    every read goes through), so the chosen files are checked before composition
+    whichever way they were chosen.
+    """
+    from hydra._internal.config_repository import ConfigRepository
+    from hydra.core.object_type import ObjectType
+
+    load = ConfigRepository.load_config
+    if getattr(load, "_checked", False):
+        return
+
+    def load_config(self: Any, config_path: str) -> Any:
+        try:
+            source = self._find_object_source(config_path=config_path, object_type=ObjectType.CONFIG)
+            path = os.path.realpath(os.path.join(source.path, source._normalize_file_name(config_path))) \
+                if source is not None and source.scheme() == "file" else None
+        except (AttributeError, TypeError):  # another Hydra's internals: sim.api.check_data_file still checks
+            path = None
+        if path is not None:
+            check_yaml_file(path)
+        return load(self, config_path)
+
+    load_config._checked = True  # type: ignore[attr-defined]
+    ConfigRepository.load_config = load_config  # type: ignore[method-assign]
+
+
 def register_configs() -> None:
     """Register the schemas with Hydra so that composed configs are type-checked."""
     cs = ConfigStore.instance()
@@ -279,3 +430,4 @@ def register_configs() -> None:
 
 
 register_configs()
+_guard_hydra_files()

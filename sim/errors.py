@@ -42,7 +42,10 @@ def split_override(override: str) -> tuple[str, str | None]:
 
 
 def _covers(override_key: str, key: str) -> bool:
-    """Whether ``key`` is the override's key or lies below it (``a.b`` covers ``a.b[2].c``)."""
+    """Whether ``key`` is the override's key or lies below it (``a.b`` covers ``a.b[2].c``;
+    ``a.b.2.c``, as an override writes a list index, is ``a.b[2].c``)."""
+    key = re.sub(r"\[(\d+)\]", r".\1", key)
+    override_key = re.sub(r"\[(\d+)\]", r".\1", override_key)
     return key == override_key or key.startswith(override_key + ".") or key.startswith(override_key + "[")
 
 
@@ -93,6 +96,11 @@ _TYPE_WORDS = (
     (re.compile(r"is not Optional"), "a value (not null)"),
     (re.compile(r"Invalid value '.*', expected one of"), "one of the allowed values"),
 )
+
+
+# the ranges of integer options, said when a value is not an integer at all (seed=1e20)
+INTEGER_RANGES = {"seed": "[0, 9223372036854775807] (64 bits)", "protocol.steps_per_round": "[1, 1000]",
+                  "protocol.stall_rounds": "[1, 1000]"}
 
 
 def _chain(e: BaseException) -> list[BaseException]:
@@ -213,6 +221,9 @@ def from_compose_error(e: BaseException, overrides: Sequence[str], search_dirs: 
         search_dirs: the config directories searched, to name files and list group options.
     """
     chain = _chain(e)
+    for c in chain:  # a check that already said what is wrong (a file refused before parsing)
+        if isinstance(c, ConfigError):
+            return c
     y = _yaml_error(chain)
     if y is not None:
         return y
@@ -252,6 +263,8 @@ def from_compose_error(e: BaseException, overrides: Sequence[str], search_dirs: 
 
     key = _full_key(chain)
     expected = _expected_type(chain)
+    if expected == "an integer" and key in INTEGER_RANGES:
+        expected += f" in {INTEGER_RANGES[key]}"
     m = re.search(r"Error merging override (.+)", text)
     if m:
         o = m.group(1).strip()
@@ -262,6 +275,12 @@ def from_compose_error(e: BaseException, overrides: Sequence[str], search_dirs: 
     m = re.search(r"In '([^']+)': (\w+) raised while composing config", text)
     if m:
         file = find_config_file(m.group(1), search_dirs)
+        bad_key = next((c for c in chain if type(c).__name__ == "KeyValidationError" and getattr(c, "key", None)
+                        is not None), None)
+        if bad_key is not None:  # `1:` in YAML is the integer 1, not a name
+            return ConfigError(file, key or str(bad_key.full_key),
+                               f"a name as the key (text: write it in quotes, '{bad_key.key}':)",
+                               bad_key.key)
         km = re.search(r"Key '([^']+)' not in '(\w+)'", text)
         if km:
             name, schema = km.groups()

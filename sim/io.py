@@ -2,8 +2,9 @@
 
 Every file is written to a temporary name in the same directory, flushed to disk and
 renamed into place; a reader sees either the whole file or none. A job killed while
-writing leaves only a hidden ``.<name>.<random>.tmp``, removed the next time that file
-is written. A full disk or an unwritable folder becomes a :class:`ConfigError` naming
+writing leaves only a hidden ``.<name>.<pid>.<random>.tmp``, removed the next time that
+file is written (unless process ``pid`` is still running: two writers never delete each
+other's temporary files). A full disk or an unwritable folder becomes a :class:`ConfigError` naming
 the file, so the command prints one line instead of a traceback.
 
 Files get the mode the umask gives a new file (0644 under the usual 022), like any file
@@ -60,9 +61,31 @@ def check_writable_dir(path: str | Path, key: str, origin: str) -> None:
         raise ConfigError(origin, key, f"a writable directory ({e.strerror})", str(path)) from e
 
 
+def _writer_alive(pid: int) -> bool:
+    """Whether process ``pid`` (the writer named in a temporary file's name) is still running here."""
+    if pid == os.getpid():
+        return False  # this process writes one file at a time: an older temp file of its own is stale
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
 def _clear_stale(path: Path) -> None:
-    """Remove temporary files a killed writer of ``path`` left behind (one writer per file)."""
-    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+    """Remove temporary files a killed writer of ``path`` left behind.
+
+    A temporary file's name carries its writer's process id (``.<name>.<pid>.<random>.tmp``):
+    one whose writer still runs is another process writing the same file at this moment,
+    and is left alone.
+    """
+    prefix = f".{path.name}."
+    for tmp in path.parent.glob(f"{prefix}*.tmp"):
+        pid = tmp.name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and _writer_alive(int(pid)):
+            continue
         tmp.unlink(missing_ok=True)
 
 
@@ -84,7 +107,7 @@ def _atomic(path: Path, write) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _clear_stale(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     except OSError as e:
         raise ConfigError(str(path.parent), "output", "a writable output directory", e.strerror) from e
     try:

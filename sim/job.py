@@ -5,11 +5,11 @@ same function. ``grid.agenda`` and ``grid.first_mover`` cross several agendas an
 movers inside one job (one batch each, stacked into one table), so that a sweep can be
 a few large jobs rather than many small ones. Results are written atomically (see
 :mod:`sim.io`). Beside them a job writes its resolved config (``config.yaml``) and, last,
-``job.json``: the config, the package version and git commit, and how long the job took
-and how much memory it used.
+``job.json``: the config, the package version and git commit, the SHA-256 of
+``runs.parquet``, and how long the job took and how much memory it used.
 In a sweep (Hydra multirun) a job whose ``job.json`` already records the same
-configuration is skipped, and a job that fails writes ``error.json`` instead of
-stopping the sweep, so one bad configuration spoils no other.
+configuration (and whose files check out) is skipped, and a job that fails writes
+``error.json`` instead of stopping the sweep, so one bad configuration spoils no other.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.agenda import compile_agenda
-from sim.api import CONF_DIR, check_data_file, config_hash, run, scenario_file
+from sim.api import CONF_DIR, agenda_file, check_data_file, config_hash, run, scenario_file
 from sim.config import AgendaConf
-from sim.errors import ConfigError
+from sim.errors import ConfigError, attribute_to_override, split_override
 from sim.io import write_json, write_parquet, write_text
 from sim.results import RunSet
 from sim.scenario import compile_scenario
@@ -43,12 +43,16 @@ from sim.summary import summary_text
 from sim.sweep import (
     ERROR_FILE,
     JOB_FILE,
+    file_sha256,
     peak_memory_mb,
     provenance,
     quiet_progress,
     read_json,
     reset_peak_memory,
     resolved,
+    runs_in_job,
+    verify_job,
+    watch_sweep_process,
 )
 
 log = logging.getLogger("sim")
@@ -69,9 +73,7 @@ def _hydra() -> Any:
 
 def n_runs(cfg: DictConfig) -> int:
     """Runs in this job: seeds times the grid points (and first movers and agendas) crossed inside it."""
-    g = cfg.get("grid") or {}
-    return int(cfg.n_seeds) * math.prod(max(1, len(g.get(k) or []))
-                                        for k in ("trust", "credibility", "pressure", "first_mover", "agenda"))
+    return runs_in_job(cfg)
 
 
 def mover_label(fm: Any) -> str:
@@ -122,21 +124,22 @@ def _experiment_file() -> str:
     return f"conf/experiment/{exp}.yaml" if exp else "conf/config.yaml"
 
 
-def _agenda_dirs() -> list[Path]:
+def _agenda_dirs(roots: list[str] | None = None) -> list[Path]:
     """The ``agenda/`` folders of the config search path (``conf/`` and any ``hydra.searchpath``)."""
-    hc = _hydra()
-    roots = [str(s.path) for s in hc.runtime.config_sources if s.schema == "file"] if hc is not None else []
+    if not roots:
+        hc = _hydra()
+        roots = [str(s.path) for s in hc.runtime.config_sources if s.schema == "file"] if hc is not None else []
     return [Path(r) / "agenda" for r in (roots or [CONF_DIR])]
 
 
-def agenda_options() -> dict[str, Any]:
+def agenda_options(roots: list[str] | None = None) -> dict[str, Any]:
     """Every agenda choice -> where it is defined: a YAML file, or a ConfigStore node (``order_K``).
 
     Files come first in the search path, as in Hydra, so a file shadows a stored node
     of the same name. The schema itself (``agenda_schema``) is not a choice.
     """
     found: dict[str, Any] = {}
-    for d in _agenda_dirs():
+    for d in _agenda_dirs(roots):
         for f in sorted(d.glob("*.yaml")) if d.is_dir() else []:
             found.setdefault(f.stem, f)
     for name, node in (ConfigStore.instance().repo.get("agenda") or {}).items():
@@ -153,7 +156,8 @@ def _describe(options: dict[str, Any]) -> str:
     return f"an agenda choice ({span}{', '.join(named)})"
 
 
-def resolve_agenda(choice: str, options: dict[str, Any] | None = None) -> tuple[DictConfig, str]:
+def resolve_agenda(choice: str, options: dict[str, Any] | None = None,
+                   where: str | None = None) -> tuple[DictConfig, str]:
     """The agenda config that ``agenda=<choice>`` selects, without composing the whole config.
 
     The choice's node (a YAML file of ``conf/agenda/`` or a ConfigStore node) is merged
@@ -170,7 +174,7 @@ def resolve_agenda(choice: str, options: dict[str, Any] | None = None) -> tuple[
     options = agenda_options() if options is None else options
     src = options.get(str(choice))
     if src is None:
-        raise ConfigError(_experiment_file(), "grid.agenda", _describe(options), str(choice))
+        raise ConfigError(where or _experiment_file(), "grid.agenda", _describe(options), str(choice))
     if isinstance(src, Path):
         check_data_file(src, "agenda")  # data only: no hydra: and no _target_
         node, where = OmegaConf.load(src), _show(src)
@@ -212,6 +216,60 @@ def agenda_configs(cfg: DictConfig) -> list[tuple[str, DictConfig]]:
     return out
 
 
+def check_grid_overrides(cfg: DictConfig, roots: list[str], overrides: list[str]) -> None:
+    """:func:`check_grid` before Hydra starts: the file is the experiment the overrides choose
+    (else ``conf/config.yaml``), and a bad value given on the command line names its override."""
+    exp = next((v for k, v in map(split_override, overrides) if k == "experiment" and v), None)
+    try:
+        check_grid(cfg, roots, f"conf/experiment/{exp}.yaml" if exp else "conf/config.yaml")
+    except ConfigError as e:
+        better = attribute_to_override(e, overrides)
+        if better is e:
+            raise
+        raise better from e
+
+
+def check_grid(cfg: DictConfig, roots: list[str] | None = None, where: str | None = None) -> None:
+    """Check every ``grid.agenda`` and ``grid.first_mover`` value before any run.
+
+    Each agenda choice is resolved and compiled against the scenario with each first
+    mover, so a name that is no agenda, or a first mover who is no actor, fails before
+    the first job starts and names ``grid.agenda`` or ``grid.first_mover[j]`` in the file
+    (or override) that set it, not the agenda file it was tried on.
+
+    Args:
+        roots: the config directories to look for agenda files in (default: Hydra's).
+        where: the file that set the grid (default: the experiment's, else ``conf/config.yaml``).
+
+    Raises:
+        ConfigError: naming the grid key, the valid choices or actors, and the bad value.
+    """
+    where = where or _experiment_file()
+    g = cfg.get("grid") or {}
+    choices = agenda_choices(cfg)
+    movers = list(g.get("first_mover") or [])
+    if not choices and not movers:
+        return
+    sc = compile_scenario(cfg.scenario, file=scenario_file(cfg))
+    options = agenda_options(roots) if choices else {}
+    agendas = [(a, w) for c in choices for a, w in [resolve_agenda(c, options, where)]]
+    if not agendas:
+        agendas = [(cfg.agenda, agenda_file(cfg))]
+    for agenda, src in agendas:
+        if not movers:
+            compile_agenda(agenda, sc, file=src)
+        for j, fm in enumerate(movers):
+            a = copy.deepcopy(agenda)
+            with open_dict(a):
+                a.first_mover = fm
+            try:
+                compile_agenda(a, sc, file=src)
+            except ConfigError as e:
+                if not e.key.endswith("first_mover"):
+                    raise
+                raise ConfigError(where, f"grid.first_mover[{j}]", e.expected, e.got) from e
+
+
 def run_agendas(cfg: DictConfig, progress: Any = None) -> RunSet:
     """Run ``cfg``; with ``grid.agenda`` once per agenda choice (each with every first mover), stacked.
 
@@ -223,6 +281,7 @@ def run_agendas(cfg: DictConfig, progress: Any = None) -> RunSet:
     does), so overrides of ``agenda.*`` do not carry over: vary the first mover with
     ``grid.first_mover``.
     """
+    check_grid(cfg)
     if not agenda_choices(cfg):
         return run_movers(cfg, progress=progress)
     parts = []
@@ -238,6 +297,10 @@ def finished(out: Path, cfg: DictConfig) -> dict[str, Any] | None:
     """The ``job.json`` of an earlier run of the same configuration in ``out``, if complete."""
     rec = read_json(out / JOB_FILE)
     if not rec or rec.get("status") != "ok" or not (out / "runs.parquet").exists():
+        return None
+    why = verify_job(out)
+    if why is not None:  # damaged, truncated or not a run table: run the job again
+        log.warning("results in %s do not count (%s): running the job again", out, why)
         return None
     same = (rec.get("config_hash") == config_hash(cfg) and rec.get("seed") == int(cfg.seed)
             and rec.get("n_seeds") == int(cfg.n_seeds))
@@ -267,6 +330,11 @@ def _run_and_write(cfg: DictConfig, out: Path, hc: Any, bar_desc: str | None) ->
         from tqdm import tqdm
 
         bar = tqdm(total=total, desc=bar_desc[-40:], unit="run", leave=False, mininterval=0.5, file=sys.stderr)
+    elif not quiet_progress() and not cfg.get("quiet", False) and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        # a single run at a terminal: a bar only if it lasts (two seconds), so short runs print none
+        bar = tqdm(total=total, desc="runs", unit="run", leave=False, mininterval=0.5, delay=2, file=sys.stderr)
     try:
         rs = run_agendas(cfg, progress=bar.update if bar is not None else None)
     finally:
@@ -276,7 +344,8 @@ def _run_and_write(cfg: DictConfig, out: Path, hc: Any, bar_desc: str | None) ->
     write_outputs(rs, out)
     write_text(out / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     rate, lo, hi = rs.agreement_rate()
-    rec = {"status": "ok", **_record(cfg, hc), "n_runs": rs.n_runs, "wall_s": wall,
+    rec = {"status": "ok", **_record(cfg, hc), "n_runs": rs.n_runs,
+           "runs_sha256": file_sha256(out / "runs.parquet"), "wall_s": wall,
            "runs_per_s": rs.n_runs / wall if wall > 0 else None, "peak_memory_mb": peak_memory_mb(),
            "agreement_rate": rate, "agreement_interval_95": [lo, hi]}
     write_json(out / JOB_FILE, rec)
@@ -291,14 +360,17 @@ def run_sweep_job(cfg: DictConfig, out: Path, hc: Any = None) -> float:
         failed job.
     """
     name = _job_name(hc, out)
+    watch_sweep_process()  # a worker stops when the sweep's process is killed
     try:
         agenda_choices(cfg)  # an unknown block fails here with a clear message
         prior = finished(out, cfg)
         if prior is not None:
+            (out / ERROR_FILE).unlink(missing_ok=True)  # an older failure, since made good
             log.info("skipped: results of the same configuration exist in %s", out)
             return float(prior["agreement_rate"])
         (out / ERROR_FILE).unlink(missing_ok=True)
         _, rec = _run_and_write(cfg, out, hc, bar_desc=name)
+        (out / ERROR_FILE).unlink(missing_ok=True)
         log.info("agreement rate %.4f over %d runs in %.2f s", rec["agreement_rate"], rec["n_runs"], rec["wall_s"])
         return float(rec["agreement_rate"])
     except Exception as e:  # noqa: BLE001 - a failing job is recorded, the sweep goes on

@@ -11,7 +11,10 @@ names the issue that most often stood in the way under each agenda; the ``plot_*
 functions draw the heatmap, the ranked bars and the terms; :func:`write_report` does all
 of it and writes ``atlas.parquet``, the figures (PNG and SVG) and ``report.md``. The
 ``negotiate-report DIR`` command calls :func:`write_report` and prints the ranking.
-Notebooks and ``experiments/*/analyze.py`` call the same functions.
+Notebooks and ``experiments/*/analyze.py`` call the same functions. Only jobs whose files
+check out are merged (:func:`sim.sweep.verify_job`); the report refuses nested sweeps, the
+same runs twice and configurations that differ beyond the swept keys unless
+``--allow-mixed`` (:func:`mixing_problems`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.errors import ConfigError
+from sim.errors import ConfigError, split_override
 from sim.io import (
     ROW_GROUP,
     SourceError,
@@ -38,7 +41,7 @@ from sim.io import (
     write_text,
 )
 from sim.results import wilson
-from sim.sweep import ERROR_FILE, JOB_FILE, job_dirs, job_state, read_json
+from sim.sweep import ERROR_FILE, JOB_FILE, job_dirs, job_state, read_json, verify_job
 
 ATLAS_FILE = "atlas.parquet"
 CONDITIONS = ("trust_level", "credibility_level", "pressure_level")
@@ -63,8 +66,10 @@ def jobs(root: str | Path) -> pd.DataFrame:
     rows = []
     for d in job_dirs(root):
         state = job_state(d)
-        rec = read_json(d / (JOB_FILE if state == "done" else ERROR_FILE)) or {}
-        cfg = rec.get("config") or {}
+        rec = read_json(d / (JOB_FILE if state in ("done", "damaged") else ERROR_FILE)) or {}
+        if state == "damaged":
+            rec = {"error": f"damaged, not merged: {verify_job(d)} (run the sweep again to redo it)"}
+        cfg = rec.get("config") if isinstance(rec.get("config"), dict) else {}
         rows.append({
             "job": str(d.relative_to(root)) if d != root else ".",
             "state": state,
@@ -436,6 +441,77 @@ def blocking(df: pd.DataFrame, by: str = "agenda") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+RUN_ONLY = ("seed", "n_seeds", "quiet", "trajectories", "chunk_size", "output", "hydra")  # not the configuration
+
+
+def _drop(node: Any, path: list[str]) -> None:
+    """Remove the key at a dotted ``path`` from nested dicts (nothing if it is not there)."""
+    for k in path[:-1]:
+        node = node.get(k) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(path[-1], None)
+
+
+def _first_difference(a: Any, b: Any, prefix: str = "") -> str | None:
+    """The first key path where two configs differ (None if they are equal)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b), key=str):
+            key = f"{prefix}.{k}" if prefix else str(k)
+            if k not in a or k not in b:
+                return key
+            d = _first_difference(a[k], b[k], key)
+            if d is not None:
+                return d
+        return None
+    return None if a == b else (prefix or "(the whole config)")
+
+
+def mixing_problems(root: str | Path) -> list[str]:
+    """Why the finished jobs under ``root`` are not one sweep of one configuration (empty if they are).
+
+    - **Nested sweeps**: more than one ``multirun.yaml`` (one per Hydra sweep) under ``root``,
+      as when the report is pointed at ``multirun/``: the same seeds would count again.
+    - **The same run twice**: two jobs with the same configuration and seeds.
+    - **Mixed configurations**: jobs (of Hydra sweeps: they record their overrides) whose
+      configurations differ in a key that no job's overrides set, as when one block is run
+      again after the scenario was edited.
+    """
+    import json
+
+    root = Path(root)
+    out = []
+    sweeps = sorted(str(p.parent.relative_to(root)) for p in root.rglob("multirun.yaml"))
+    if len(sweeps) > 1:
+        shown = ", ".join(sweeps[:4]) + (f" and {len(sweeps) - 4} more" if len(sweeps) > 4 else "")
+        out.append(f"{len(sweeps)} sweeps (folders with a multirun.yaml: {shown})")
+    done = [d for d in job_dirs(root) if job_state(d) == "done"]
+    recs = {str(d.relative_to(root)) if d != root else ".": read_json(d / JOB_FILE) or {} for d in done}
+    seen: dict[tuple, str] = {}
+    for job, rec in recs.items():
+        key = (rec.get("config_hash"), rec.get("seed"), rec.get("n_seeds"))
+        if key[0] is not None and key in seen:
+            out.append(f"the same configuration and seeds in jobs {seen[key]} and {job} (counted twice)")
+            break
+        seen.setdefault(key, job)
+    swept = {split_override(o)[0] for rec in recs.values() for o in rec.get("overrides") or []}
+    swept.discard("experiment")
+    if "block" in swept:
+        swept.add("grid.agenda")
+    prints: dict[str, tuple[str, dict]] = {}
+    for job, rec in recs.items():
+        if not rec.get("overrides") or not isinstance(rec.get("config"), dict):
+            continue  # not a Hydra sweep's job: what was varied is not recorded
+        cfg = json.loads(json.dumps(rec["config"]))
+        for k in (*RUN_ONLY, *swept):
+            _drop(cfg, k.split("."))
+        prints.setdefault(json.dumps(cfg, sort_keys=True, default=str), (job, cfg))
+    if len(prints) > 1:
+        (j1, c1), (j2, c2) = list(prints.values())[:2]
+        out.append(f"{len(prints)} configurations that differ beyond the swept keys: jobs {j1} and {j2} differ in "
+                   f"{_first_difference(c1, c2)}")
+    return out
+
+
 def version_warnings(jobs_table: pd.DataFrame) -> list[str]:
     """Warnings (a line each) when a sweep directory mixes package versions, git commits or schema versions."""
     out = []
@@ -631,7 +707,7 @@ class Report(dict):
 
 
 def write_report(root: str | Path, out: str | Path | None = None, figures: bool = True,
-                 top: int = 5) -> dict[str, Any]:
+                 top: int = 5, allow_mixed: bool = False) -> dict[str, Any]:
     """Merge a sweep, write ``atlas.parquet``, ``ranking.csv``, the figures and ``report.md``.
 
     The merge goes from the jobs' files to ``atlas.parquet`` without the whole table in
@@ -642,6 +718,14 @@ def write_report(root: str | Path, out: str | Path | None = None, figures: bool 
         out: where to write (default: ``root``).
         figures: draw the PNG and SVG figures.
         top: how many best and worst sequences (and best cells) ``report.md`` lists first.
+        allow_mixed: merge even what :func:`mixing_problems` finds (nested sweeps, the same
+            runs twice, configurations that differ beyond the swept keys); each is then a warning.
+
+    Raises:
+        ConfigError: naming ``root``, for a mix of sweeps or configurations (unless
+            ``allow_mixed``), a directory without finished jobs, or an output that cannot
+            be written. ``atlas.parquet`` is written to a temporary file and renamed, so a
+            failure never leaves a partial one.
 
     Returns:
         A dict with the tables (``ranking``, ``cells``, ``blocking``, ``jobs``), ``warnings``,
@@ -651,13 +735,19 @@ def write_report(root: str | Path, out: str | Path | None = None, figures: bool 
     root = Path(root)
     out = Path(out) if out is not None else root
     jt = jobs(root)
+    mixed = mixing_problems(root)
+    if mixed and not allow_mixed:
+        raise ConfigError(str(root), "DIR", "one sweep of one configuration (pass --allow-mixed to merge anyway)",
+                          "; ".join(mixed))
     atlas = out / ATLAS_FILE
     n_runs = merge_to(root, atlas)
     df = _analysis_columns(atlas)
     r = rank(df)
     cells = rank(df, by=["sequence", "condition"])
     bl = blocking(df)
-    warnings = version_warnings(jt)
+    warnings = version_warnings(jt) + [f"merged although it mixes: {m}" for m in mixed]
+    damaged = jt[jt["state"] == "damaged"]
+    warnings += [f"job {j} not merged: {e}" for j, e in zip(damaged["job"], damaged["error"], strict=True)]
     files = [atlas]
     ranking_csv = out / "ranking.csv"
     write_text(ranking_csv, r.to_csv(index=False))
@@ -719,16 +809,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", help="where to write atlas.parquet, figures/ and report.md (default: DIR)")
     ap.add_argument("--top", type=int, default=None, help="print only the best and worst N sequences")
     ap.add_argument("--no-figures", action="store_true", help="skip the PNG and SVG figures")
+    ap.add_argument("--allow-mixed", action="store_true",
+                    help="merge even nested sweeps, repeated runs or configurations that differ beyond the swept keys")
     a = ap.parse_args(argv)
     root = Path(a.dir)
     if not root.is_dir():
         print(f"negotiate-report: error: {root}: expected a sweep directory, got none", file=sys.stderr)
         return 2
     try:
-        res = write_report(root, a.out, figures=not a.no_figures)
+        res = write_report(root, a.out, figures=not a.no_figures, allow_mixed=a.allow_mixed)
     except ConfigError as e:
         print(f"negotiate-report: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("negotiate-report: interrupted: atlas.parquet is written whole or not at all", file=sys.stderr)
+        return 130
     for w in res["warnings"]:
         print(f"WARNING: {w}", file=sys.stderr)
     print(f"Ranking of sequences by agreement rate ({res['n_runs']} runs):")
@@ -740,7 +835,7 @@ def main(argv: list[str] | None = None) -> int:
     jt = res["jobs"]
     bad = jt[jt["state"] != "done"]
     print(f"\nJobs: {int((jt['state'] == 'done').sum())} done, {int((jt['state'] == 'failed').sum())} failed, "
-          f"{int((jt['state'] == 'incomplete').sum())} incomplete")
+          f"{int((jt['state'] == 'incomplete').sum())} incomplete, {int((jt['state'] == 'damaged').sum())} damaged")
     for _, j in bad.iterrows():
         print(f"  {j['state'].upper()} {j['job']}" + (f": {j['error']}" if j["error"] else ""))
     print(f"\nWrote {', '.join(str(p) for p in res['files'] if p.suffix != '.svg')} (+ SVG)")

@@ -249,6 +249,9 @@ class _Checker:
         return raw
 
 
+RESERVED_ACTOR = "mediators"  # agenda.first_mover: mediators (sim.agenda.MEDIATORS)
+
+
 def _names(raw: Mapping, what: str, chk: _Checker, key: str) -> tuple[str, ...]:
     if not raw:
         raise chk.fail(key, f"at least one {what}")
@@ -293,6 +296,10 @@ def compile_scenario(cfg: Any, file: str = "<scenario>") -> Scenario:
 
     actors_raw = chk.mapping(raw.get("actors"), "actors")
     actors = _names(actors_raw, "actor", chk, "actors")
+    if RESERVED_ACTOR in actors:  # the word means "the mediators" where an agenda names a first mover
+        raise chk.fail(f"actors.{RESERVED_ACTOR}", f"an actor name other than '{RESERVED_ACTOR}' (the word names "
+                       "the mediators in agenda.first_mover: call the actor, e.g., 'Mediators' or 'mediator')",
+                       RESERVED_ACTOR)
     n_a = len(actors)
     roles = {r: np.zeros(n_a, bool) for r in ROLES}
     position = np.zeros((n_a, n_i))

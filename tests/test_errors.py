@@ -172,6 +172,28 @@ PROTOCOL_CASES = [
 ]
 
 
+def rename_actor(old: str, new: str):
+    def f(r):
+        r["actors"][new] = r["actors"].pop(old)
+        for c in r["channels"]:
+            c["between"] = [new if x == old else x for x in c["between"]]
+    return f
+
+
+SCENARIO_CASES += [
+    ("actor_named_mediators", rename_actor("M", "mediators"), "scenario.actors.mediators",
+     "an actor name other than 'mediators'"),
+    ("integer_key_in_a_mapping", add(["actors", "A", "position", 1], 0.5), "scenario.actors.A.position.1",
+     "a name as the key (text: write it in quotes, '1':)"),
+    ("integer_actor_name", add(["actors", 7], {"roles": ["mediator"]}), "scenario.actors.7",
+     "a name as the key"),
+    ("channel_weight_inf", add(["channels", 0, "weight"], float("inf")), "scenario.channels[0].weight",
+     "a number (finite)"),
+    ("red_line_strength_inf", add(["actors", "A", "red_lines", 0, "strength"], float("inf")),
+     "scenario.actors.A.red_lines[0].strength", "finite"),
+]
+
+
 def write_yaml(path: Path, data: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False))
@@ -295,7 +317,8 @@ def test_wrong_type_in_a_file(confdir, tmp_path, negotiate_cmd):
     with pytest.raises(ConfigError) as err:
         load_config([searchpath(confdir), "protocol=typo"])
     e = err.value
-    assert (e.file, e.key, e.expected, e.got) == (str(file), "protocol.steps_per_round", "an integer", "forty")
+    assert (e.file, e.key, e.expected, e.got) == (str(file), "protocol.steps_per_round", "an integer in [1, 1000]",
+                                                  "forty")
     assert cli_error(negotiate_cmd, ["--config-dir", str(confdir), "protocol=typo"], tmp_path) == str(e)
 
 
@@ -387,3 +410,181 @@ def test_unknown_config_name(tmp_path, negotiate_cmd):
 def test_debug_shows_the_traceback(tmp_path, negotiate_cmd):
     res = run_cli(negotiate_cmd, ["--debug", "n_seeds=0"], tmp_path)
     assert res.returncode != 0 and "Traceback" in res.stderr and "ConfigError" in res.stderr
+
+
+# -- numbers the engine cannot hold, and requests that cannot fit --------------------------------
+
+SCENARIO_FILE = "conf/scenario/sharm_el_sheikh_2025.yaml"
+NUMBER_CASES = [  # (id, overrides, file, key, expected)
+    ("self_weight_inf", ["scenario.self_weight=inf"],
+     f"command-line override scenario.self_weight=inf (over {SCENARIO_FILE})", "scenario.self_weight",
+     "a number (finite)"),
+    ("channel_weight_overflows_to_inf", ["scenario.channels.0.weight=1e400"],
+     f"command-line override scenario.channels.0.weight=1e400 (over {SCENARIO_FILE})",
+     "scenario.channels[0].weight", "a number (finite)"),
+    ("trust_nan", ["scenario.trust.initial=nan"],
+     f"command-line override scenario.trust.initial=nan (over {SCENARIO_FILE})", "scenario.trust.initial",
+     "a number (finite)"),
+    ("grid_level_nan", ["grid.trust=[0.2,nan]"], "command-line override grid.trust=[0.2,nan] (over conf/config.yaml)",
+     "grid.trust[1]", "a number in [0, 1]"),
+    ("condition_inf", ["conditions.pressure=inf"],
+     "command-line override conditions.pressure=inf (over conf/config.yaml)", "conditions.pressure",
+     "a number in [0, 10]"),
+    ("max_rounds_1e7", ["protocol.max_rounds=1e7"],
+     "command-line override protocol.max_rounds=1e7 (over conf/protocol/mediated.yaml)", "protocol.max_rounds",
+     "a whole number of rounds in [1, 100000]"),
+    ("steps_per_round_1e6", ["protocol.steps_per_round=1e6"], "command-line override protocol.steps_per_round=1e6",
+     "protocol.steps_per_round", "an integer in [1, 1000]"),
+    ("steps_per_round_huge", ["protocol.steps_per_round=1000000"],
+     "command-line override protocol.steps_per_round=1000000 (over conf/protocol/mediated.yaml)",
+     "protocol.steps_per_round", "a whole number in [1, 1000]"),
+    ("seed_1e20", ["seed=1e20"], "command-line override seed=1e20", "seed", "an integer in [0, 9223372036854775807]"),
+    ("seed_beyond_64_bits", ["seed=100000000000000000000"],
+     "command-line override seed=100000000000000000000 (over conf/config.yaml)", "seed",
+     "an integer in [0, 9223372036854775807]"),
+    ("last_seed_beyond_64_bits", ["seed=9223372036854775807", "n_seeds=2"],
+     "command-line override seed=9223372036854775807 (over conf/config.yaml)", "seed",
+     "an integer in [0, 9223372036854775806]"),
+    ("deadline_1e19", ["scenario.actors.Israel.deadline=1e19"],
+     f"command-line override scenario.actors.Israel.deadline=1e19 (over {SCENARIO_FILE})",
+     "scenario.actors.Israel.deadline", "a whole number of rounds in [0, 100000]"),
+    ("n_seeds_beyond_memory", ["n_seeds=1000000000"],
+     "command-line override n_seeds=1000000000 (over conf/config.yaml)", "n_seeds",
+     "a job whose results fit in memory: 1,000,000,000 runs x 5 actors x 6 issues need about"),
+]
+
+
+@pytest.mark.parametrize(("case", "overrides", "file", "key", "expected"), NUMBER_CASES,
+                         ids=[c[0] for c in NUMBER_CASES])
+def test_number_out_of_range(tmp_path, negotiate_cmd, case, overrides, file, key, expected):
+    with pytest.raises(ConfigError) as err:
+        build(load_config(overrides), overrides)
+    e = err.value
+    assert (e.file, e.key) == (file, key)
+    assert expected in e.expected
+    msg = cli_error(negotiate_cmd, overrides, tmp_path)
+    if case == "n_seeds_beyond_memory":  # the memory free may change between the two processes
+        msg, e = msg.split(" need about")[0], str(e).split(" need about")[0]
+    assert msg == str(e)
+
+
+def test_memory_refusal_names_what_fits():
+    from sim.sweep import bytes_per_run, check_fits_in_memory
+
+    cfg = load_config(["n_seeds=1000", "grid.trust=[0.2,0.4]"])
+    per = bytes_per_run(5, 6)
+    check_fits_in_memory(cfg, 5, 6, available=int(2000 * per / 0.8) + 1)  # 2,000 runs fit
+    with pytest.raises(ConfigError) as err:
+        check_fits_in_memory(cfg, 5, 6, available=int(1000 * per / 0.8) + 1)  # 1,000 runs fit, not 2,000
+    e = err.value
+    assert e.key == "n_seeds" and e.got == 1000
+    assert "2,000 runs x 5 actors x 6 issues" in e.expected
+    assert "run at most n_seeds=500 per job" in e.expected and "seed=0,500,1000" in e.expected
+
+
+# -- grid values, checked before the first job -----------------------------------------------
+
+GRID_CASES = [  # (id, overrides, key, expected)
+    ("first_mover_unknown", ["grid.first_mover=[Nobody]"], "grid.first_mover[0]",
+     "'mediators' or an actor (Israel, Hamas, US, Qatar, Egypt)"),
+    ("first_mover_third_unknown", ["grid.first_mover=[mediators,Qatar,Nobody]"], "grid.first_mover[2]",
+     "'mediators' or an actor"),
+    ("agenda_unknown", ["grid.agenda=[comprehensive,nonsense]"], "grid.agenda",
+     "an agenda choice (order_00 ... order_119, comprehensive"),
+]
+
+
+@pytest.mark.parametrize(("case", "overrides", "key", "expected"), GRID_CASES, ids=[c[0] for c in GRID_CASES])
+def test_bad_grid_value_fails_before_any_job(tmp_path, negotiate_cmd, case, overrides, key, expected):
+    from sim.job import check_grid_overrides, run_agendas
+
+    cfg = load_config(overrides)
+    with pytest.raises(ConfigError) as err:
+        check_grid_overrides(cfg, [str(ROOT / "conf")], overrides)
+    e = err.value
+    assert (e.file, e.key) == (f"command-line override {overrides[0]} (over conf/config.yaml)", key)
+    assert expected in e.expected
+    with pytest.raises(ConfigError) as err:  # the job body says the same (the config file, no override known)
+        run_agendas(cfg)
+    assert (err.value.key, err.value.expected) == (key, e.expected)
+    msg = cli_error(negotiate_cmd, ["-m", "n_seeds=2", "seed=0,1", *overrides], tmp_path)
+    assert msg == str(e)
+
+
+def test_bad_grid_value_in_an_experiment_names_the_experiment(tmp_path, negotiate_cmd):
+    ov = ["experiment=atlas_smoke", "grid.first_mover=[mediators,Nobody]"]
+    msg = cli_error(negotiate_cmd, ["-m", *ov], tmp_path)
+    assert msg.startswith("command-line override grid.first_mover=[mediators,Nobody] "
+                          "(over conf/experiment/atlas_smoke.yaml): grid.first_mover[1]: expected")
+
+
+# -- limits on what is read: checked before any parser sees the file ---------------------------
+
+def laughs(levels: int = 7, width: int = 9) -> str:
+    """Nested anchors: each level lists the one below ``width`` times (9**7 values from 400 bytes)."""
+    lines = [f"a0: &a0 [{', '.join(['lol'] * width)}]"]
+    lines += [f"a{k}: &a{k} [{', '.join([f'*a{k - 1}'] * width)}]" for k in range(1, levels + 1)]
+    return "name: laughs\ndescription: nested anchors\n" + "\n".join(lines) + "\n"
+
+
+READ_CASES = [  # (id, file content (bytes or a function of the path), key, expected, got)
+    ("nested_anchors", lambda p: p.write_text(laughs()), "line ", "at most 100,000 values once aliases",
+     "more than 100,000"),
+    ("deep_list_10000", lambda p: p.write_text("name: deep\ndescription: " + "[" * 10_000 + "]" * 10_000 + "\n"),
+     "line 2,", "nested at most 50 levels deep", "more than 50"),
+    ("fifty_megabytes", lambda p: p.write_bytes(b"name: big\ndescription: '" + b"x" * 50_000_000 + b"'\n"),
+     "file", "a config file of at most 1 MB", "50.0 MB"),
+    ("latin_1", lambda p: p.write_bytes("name: mini\ndescription: caf\xe9 cr\xe8me\n".encode("latin-1")),
+     "encoding", "UTF-8 text (save the file as UTF-8; Latin-1 is not UTF-8)", "byte 0xe9 on line 2"),
+    ("utf_16", lambda p: p.write_bytes("name: mini\n".encode("utf-16")), "encoding", "UTF-8 text", "UTF-16 text"),
+    ("utf_16_without_bom", lambda p: p.write_bytes("name: mini\ntitle: x\n".encode("utf-16-le")), "encoding",
+     "UTF-8 text", "UTF-16 text"),
+    ("binary", lambda p: p.write_bytes(bytes(range(256)) * 8), "encoding", "UTF-8 text",
+     "binary data (NUL bytes)"),
+]
+
+
+@pytest.mark.parametrize(("case", "write", "key", "expected", "got"), READ_CASES, ids=[c[0] for c in READ_CASES])
+def test_unreadable_yaml_is_refused_before_parsing(confdir, tmp_path, negotiate_cmd, case, write, key, expected,
+                                                   got):
+    import time
+
+    from sim.config import check_yaml_file
+
+    file = confdir / "scenario" / "bad.yaml"
+    write(file)
+    t0 = time.perf_counter()
+    with pytest.raises(ConfigError) as err:
+        check_yaml_file(file)
+    assert time.perf_counter() - t0 < 1.0, "the check takes under a second"
+    e = err.value
+    assert e.file == str(file) and e.key.startswith(key) and expected in e.expected and e.got == got, str(e)
+    with pytest.raises(ConfigError) as err:  # through the API: Hydra never parses the file
+        load_config([searchpath(confdir), "scenario=bad"])
+    assert str(err.value) == str(e)
+    assert cli_error(negotiate_cmd, ["--config-dir", str(confdir), "scenario=bad"], tmp_path) == str(e)
+
+
+def test_read_limits_leave_real_files_alone():
+    from sim.config import MAX_YAML_BYTES, check_yaml_file
+
+    for p in (ROOT / "conf").rglob("*.yaml"):
+        check_yaml_file(p)  # every shipped config passes
+        assert p.stat().st_size < MAX_YAML_BYTES / 20
+
+
+def test_anchors_within_the_limit_still_load(confdir):
+    raw = copy.deepcopy(MINI)
+    raw["actors"]["B"]["salience"] = raw["actors"]["A"]["salience"]  # one mapping twice: an anchor and an alias
+    text = yaml.safe_dump(raw, sort_keys=False)
+    assert "&id001" in text and "*id001" in text
+    (confdir / "scenario" / "anchors.yaml").write_text(text)
+    st = build(load_config([searchpath(confdir), "scenario=anchors", "agenda.first_mover=A"]))
+    assert st.sc.actors == ("A", "B", "M", "G")
+
+
+@pytest.mark.parametrize("where", ["/etc/passwd", "/nonexistent/conf"])
+def test_config_dir_that_is_not_a_directory(tmp_path, negotiate_cmd, where):
+    msg = cli_error(negotiate_cmd, ["--config-dir", where, "n_seeds=2"], tmp_path)
+    assert msg == f"command line: --config-dir: expected a directory of config files (scenario/, agenda/, ...), " \
+                  f"got '{where}'"

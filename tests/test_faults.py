@@ -98,6 +98,25 @@ def test_writer_killed_mid_file_leaves_the_old_file_whole(tmp_path):
     assert not list(target.parent.glob(".*.tmp"))
 
 
+def test_two_writers_of_one_file_leave_each_other_alone(tmp_path):
+    """A writer clears the temporary files of dead writers only, never one still writing."""
+    target = tmp_path / "job" / "result.json"
+    p = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(target)], stdout=subprocess.PIPE, text=True,
+                         cwd=ROOT)
+    try:
+        assert p.stdout.readline().strip() == "HALF"
+        theirs = list(target.parent.glob(".result.json.*.tmp"))
+        assert len(theirs) == 1 and f".result.json.{p.pid}." in theirs[0].name
+        write_json(target, {"seed": 3})  # while the other writer is still at work
+        assert theirs[0].exists(), "a live writer's temporary file must stay"
+        assert json.loads(target.read_text()) == {"seed": 3}
+    finally:
+        p.kill()
+        p.wait(timeout=30)
+    write_json(target, {"seed": 4})  # now it is dead: its file is stale and goes
+    assert not list(target.parent.glob(".*.tmp"))
+
+
 def test_writer_killed_before_first_file_leaves_nothing(tmp_path):
     target = tmp_path / "job" / "runs.parquet"
     p = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(target)], stdout=subprocess.PIPE, text=True,
@@ -279,3 +298,313 @@ def test_full_disk_on_the_command_line(tmp_path, negotiate_cmd, tiny_disk):
     assert f"{out}/runs.parquet: output: expected room to write the results" in err
     assert "No space left on device" in err
     assert not (out / "runs.parquet").exists() and not list(out.glob(".*.tmp"))
+
+
+# -- a job whose files are damaged is not done: the report leaves it out, the sweep redoes it ----
+
+def _truncate(d: Path) -> None:
+    p = d / "runs.parquet"
+    p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
+
+
+def _empty(d: Path) -> None:
+    (d / "runs.parquet").write_bytes(b"")
+
+
+def _wrong_types(d: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(d / "runs.parquet")
+    t = t.set_column(t.schema.get_field_index("seed"), "seed", pa.array([str(s) for s in t["seed"].to_pylist()]))
+    pq.write_table(t, d / "runs.parquet")
+    rec = json.loads((d / "job.json").read_text())
+    del rec["runs_sha256"]  # as a job written before checksums: the schema check alone must catch it
+    (d / "job.json").write_text(json.dumps(rec))
+
+
+def _other_rows(d: Path) -> None:
+    t = pd.read_parquet(d / "runs.parquet")
+    write_parquet(d / "runs.parquet", t.iloc[:-1])  # a whole, readable file, but not the one the job wrote
+
+
+def _config_5(d: Path) -> None:
+    (d / "job.json").write_text('{"config": 5}')
+
+
+def _job_json_a_list(d: Path) -> None:
+    (d / "job.json").write_text("[1, 2]")
+
+
+DAMAGES = [  # (id, damage, what verify_job says)
+    ("truncated", _truncate, "runs.parquet: expected the checksum recorded in job.json"),
+    ("empty", _empty, "runs.parquet: expected the checksum recorded in job.json"),
+    ("wrong_typed", _wrong_types, "runs.parquet: seed: expected integer, got string"),
+    ("other_rows", _other_rows, "runs.parquet: expected the checksum recorded in job.json"),
+    ("job_json_config_5", _config_5, "job.json: status: expected 'ok', got None"),
+    ("job_json_a_list", _job_json_a_list, "job.json: expected a JSON object"),
+]
+
+
+@pytest.fixture(scope="module")
+def two_jobs(tmp_path_factory) -> tuple[Path, dict[str, bytes]]:
+    """A sweep of two finished jobs (made by the job body itself), and their runs.parquet bytes."""
+    from sim.api import load_config
+    from sim.job import run_sweep_job
+
+    root = tmp_path_factory.mktemp("two") / "sweep"
+    for name, seed in (("a", 0), ("b", 100)):
+        run_sweep_job(load_config(["n_seeds=8", f"seed={seed}"]), root / name)
+    return root, {n: (root / n / "runs.parquet").read_bytes() for n in "ab"}
+
+
+@pytest.mark.parametrize(("case", "damage", "why"), DAMAGES, ids=[c[0] for c in DAMAGES])
+def test_damaged_job_is_left_out_then_run_again(tmp_path, two_jobs, case, damage, why):
+    import shutil
+
+    from sim.api import load_config
+    from sim.job import finished, run_sweep_job
+    from sim.report import jobs, write_report
+    from sim.sweep import verify_job
+
+    root = tmp_path / "sweep"
+    shutil.copytree(two_jobs[0], root)
+    damage(root / "b")
+    assert job_state(root / "b") == "damaged" and job_state(root / "a") == "done"
+    assert verify_job(root / "b").startswith(why), verify_job(root / "b")
+    cfg = load_config(["n_seeds=8", "seed=100"])
+    assert finished(root / "b", cfg) is None, "a damaged job is not done"
+    # the report merges the good job only, says which one it left out and why
+    res = write_report(root, tmp_path / "out", figures=False)
+    assert res["n_runs"] == 8
+    assert set(pd.read_parquet(tmp_path / "out" / "atlas.parquet")["job"]) == {"a"}
+    row = jobs(root).set_index("job").loc["b"]
+    assert row["state"] == "damaged" and why in row["error"]
+    assert any(w.startswith("job b not merged: damaged, not merged: " + why) for w in res["warnings"])
+    # the next sweep runs it again, to the same bytes
+    run_sweep_job(cfg, root / "b")
+    assert job_state(root / "b") == "done"
+    assert (root / "b" / "runs.parquet").read_bytes() == two_jobs[1]["b"]
+
+
+def test_damaged_job_on_the_command_line(tmp_path, two_jobs):
+    import shutil
+
+    root = tmp_path / "sweep"
+    shutil.copytree(two_jobs[0], root)
+    _config_5(root / "b")
+    res = report(root)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    assert "DAMAGED b: damaged, not merged: job.json: status: expected 'ok'" in res.stdout
+    assert "1 done, 0 failed, 0 incomplete, 1 damaged" in res.stdout
+
+
+def test_job_json_records_the_checksum_of_its_runs(two_jobs):
+    from sim.sweep import file_sha256
+
+    rec = json.loads((two_jobs[0] / "a" / "job.json").read_text())
+    assert rec["runs_sha256"] == file_sha256(two_jobs[0] / "a" / "runs.parquet")
+    assert rec["n_runs"] == len(pd.read_parquet(two_jobs[0] / "a" / "runs.parquet")) == 8
+
+
+def test_stale_error_json_goes_once_the_job_succeeds(tmp_path, two_jobs):
+    import shutil
+
+    from sim.api import load_config
+    from sim.job import run_sweep_job
+
+    root = tmp_path / "sweep"
+    shutil.copytree(two_jobs[0], root)
+    # a finished job with an old error beside it (skipped as done): the error goes
+    write_json(root / "a" / "error.json", {"status": "failed", "error": "OSError: earlier"})
+    run_sweep_job(load_config(["n_seeds=8", "seed=0"]), root / "a")
+    assert not (root / "a" / "error.json").exists()
+    # a job that failed, run again and done: the error goes
+    write_json(tmp_path / "c" / "error.json", {"status": "failed", "error": "OSError: earlier"})
+    run_sweep_job(load_config(["n_seeds=3"]), tmp_path / "c")
+    assert job_state(tmp_path / "c") == "done" and not (tmp_path / "c" / "error.json").exists()
+
+
+# -- the report refuses to mix sweeps or configurations, and never writes a partial atlas -------
+
+def _fake_sweep(root: Path, jobs: dict[str, list[str]], sweep_overrides: dict[str, list[str]] | None = None) -> None:
+    from sim.api import load_config
+    from sim.job import run_sweep_job
+
+    for name, ov in jobs.items():
+        run_sweep_job(load_config(ov), root / name)
+        if sweep_overrides:  # what Hydra records for a job of a sweep
+            rec = json.loads((root / name / "job.json").read_text())
+            rec["overrides"] = sweep_overrides[name]
+            write_json(root / name / "job.json", rec)
+
+
+def test_report_refuses_nested_sweeps(tmp_path):
+    from sim.report import write_report
+
+    for s in ("s1", "s2"):
+        _fake_sweep(tmp_path / "multirun" / s, {"0": ["n_seeds=4"]})
+        (tmp_path / "multirun" / s / "multirun.yaml").write_text("hydra: {}\n")
+    root = tmp_path / "multirun"
+    with pytest.raises(ConfigError) as err:
+        write_report(root, figures=False)
+    e = err.value
+    assert e.key == "DIR" and "pass --allow-mixed" in e.expected
+    assert "2 sweeps (folders with a multirun.yaml: s1, s2)" in e.got
+    assert "the same configuration and seeds in jobs s1/0 and s2/0 (counted twice)" in e.got
+    assert not (root / "atlas.parquet").exists()
+    res = report(root)
+    assert res.returncode == 2 and res.stderr.strip().count("\n") == 0, res.stderr
+    assert res.stderr.startswith(f"negotiate-report: error: {root}: DIR: expected one sweep of one configuration")
+    res = subprocess.run([sys.executable, "-m", "sim.report", str(root), "--no-figures", "--allow-mixed"],
+                         capture_output=True, text=True, env=env(), timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "WARNING: merged although it mixes: 2 sweeps" in res.stderr
+    assert len(pd.read_parquet(root / "atlas.parquet")) == 8
+
+
+def test_report_refuses_configurations_that_differ_beyond_the_swept_keys(tmp_path):
+    from sim.report import mixing_problems, write_report
+
+    same = tmp_path / "same"
+    _fake_sweep(same, {"0": ["n_seeds=4", "seed=0"], "1": ["n_seeds=4", "seed=4", "agenda=phased_plan"]},
+                {"0": ["seed=0", "agenda=comprehensive"], "1": ["seed=4", "agenda=phased_plan"]})
+    assert mixing_problems(same) == []
+    # block 1 run again after the scenario was edited
+    edited = tmp_path / "edited"
+    _fake_sweep(edited, {"0": ["n_seeds=4", "seed=0"], "1": ["n_seeds=4", "seed=4", "scenario.trust.initial=0.2"]},
+                {"0": ["seed=0"], "1": ["seed=4"]})
+    with pytest.raises(ConfigError) as err:
+        write_report(edited, figures=False)
+    assert "2 configurations that differ beyond the swept keys: jobs 0 and 1 differ in scenario.trust.initial" \
+        in err.value.got
+    assert not (edited / "atlas.parquet").exists()
+    res = write_report(edited, figures=False, allow_mixed=True)
+    assert res["n_runs"] == 8 and any("scenario.trust.initial" in w for w in res["warnings"])
+
+
+def test_failed_merge_leaves_no_partial_atlas(tmp_path, two_jobs, monkeypatch):
+    import shutil
+
+    import sim.report
+    from sim.report import write_report
+
+    root = tmp_path / "sweep"
+    shutil.copytree(two_jobs[0], root)
+    write_report(root, figures=False)
+    atlas = root / "atlas.parquet"
+    before = atlas.read_bytes()
+    real = sim.report._Merge.batches
+
+    def fail_midway(self, rows=16384):
+        it = real(self, rows)
+        yield next(it)
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(sim.report._Merge, "batches", fail_midway)
+    with pytest.raises(ConfigError) as err:
+        write_report(root, figures=False)
+    assert "the disk went away" in str(err.value)
+    assert atlas.read_bytes() == before, "the old atlas stays whole"
+    assert not list(root.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("where", ["full_disk", "under_a_file"])
+def test_report_out_that_cannot_be_written(tmp_path, two_jobs, where):
+    """``negotiate-report --out`` on a full disk or where no folder can be: one line, status 2, no file."""
+    root = two_jobs[0]
+    e = env()
+    if where == "full_disk":
+        hook = tmp_path / "hook"
+        hook.mkdir()
+        (hook / "sitecustomize.py").write_text(FULL_DISK_HOOK)
+        e["PYTHONPATH"] = f"{hook}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
+        out = tmp_path / "out"
+    else:
+        (tmp_path / "afile").write_text("x")
+        out = tmp_path / "afile" / "out"
+    res = subprocess.run([sys.executable, "-m", "sim.report", str(root), "--out", str(out), "--no-figures"],
+                         capture_output=True, text=True, env=e, timeout=300, cwd=ROOT)
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr[-2000:]
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("negotiate-report: error: "), err
+    if where == "full_disk":
+        assert f"{out}/atlas.parquet: output: expected room to write the results" in err
+        assert "No space left on device" in err
+        assert not (out / "atlas.parquet").exists() and not list(out.glob(".*.tmp"))
+    else:
+        assert f"{out}: output: expected a writable output directory" in err
+
+
+# -- a sweep with a failed job fails; a long run stops cleanly on Ctrl-C ------------------------
+
+def test_sweep_with_a_failed_job_exits_nonzero(tmp_path, negotiate_cmd):
+    out = tmp_path / "sweep"
+    res = run_cli(negotiate_cmd, ["-m", f"hydra.sweep.dir={out}", "n_seeds=2", "seed=0,1",
+                                  "design.file=/nonexistent/design.csv"], tmp_path)
+    assert res.returncode == 1, (res.returncode, res.stderr[-2000:])
+    assert f"negotiate: 2 job(s) failed in {out}: 0: ConfigError: " in res.stderr
+    assert "design.file: expected a Parquet or CSV file that exists" in res.stderr
+    assert sorted(job_state(d) for d in job_dirs(out)) == ["failed", "failed"]
+    ok = run_cli(negotiate_cmd, ["-m", f"hydra.sweep.dir={tmp_path / 'fine'}", "n_seeds=2", "seed=0,1"], tmp_path)
+    assert ok.returncode == 0, ok.stderr[-2000:]
+
+
+def test_ctrl_c_stops_a_long_run_with_one_line(tmp_path, negotiate_cmd):
+    out = tmp_path / "run"
+    p = subprocess.Popen(negotiate_cmd + ["n_seeds=300000", f"hydra.run.dir={out}"], cwd=tmp_path,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=dict(os.environ, HYDRA_FULL_ERROR="0"))
+    deadline = time.monotonic() + 120
+    while not (out / ".hydra").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(2)  # well into the runs
+    assert p.poll() is None, "the run must still be going when interrupted"
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err[-2000:]
+    assert "Traceback" not in err
+    assert err.strip().splitlines() == ["negotiate: interrupted: nothing more was written (results are written "
+                                        "whole when a job ends; a sweep run again resumes)"]
+    assert not (out / "runs.parquet").exists() and not (out / "result.json").exists()
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_long_single_run_shows_progress_at_a_terminal(tmp_path, negotiate_cmd):
+    """At a terminal a run that lasts over two seconds draws a bar (runs done, rate); a short one none."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    def run_at_terminal(n_seeds: int) -> tuple[int, str]:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a terminal 120 wide
+        p = subprocess.Popen(negotiate_cmd + [f"n_seeds={n_seeds}", "chunk_size=2000",
+                                              f"hydra.run.dir={tmp_path / str(n_seeds)}"],
+                             cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave,
+                             env=dict(os.environ, HYDRA_FULL_ERROR="0", CI=""))
+        os.close(slave)
+        chunks = []
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    data = os.read(master, 4096)
+                except OSError:  # the other end closed
+                    break
+                if not data:
+                    break
+                chunks.append(data)
+            elif p.poll() is not None:
+                break
+        os.close(master)
+        return p.wait(timeout=60), b"".join(chunks).decode(errors="replace")
+
+    rc, err = run_at_terminal(120_000)
+    assert rc == 0, err[-2000:]
+    assert "runs:" in err and "/120000" in err and "run/s" in err, err[-2000:]
+    rc, err = run_at_terminal(50)
+    assert rc == 0 and "run/s" not in err, err[-2000:]

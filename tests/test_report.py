@@ -188,6 +188,9 @@ def test_report_warns_once_on_mixed_schema_versions(sweep_dir, tmp_path, capsys)
     shutil.copytree(sweep_dir, root)
     old = pq.read_table(root / "a" / "runs.parquet")
     pq.write_table(old.replace_schema_metadata({}), root / "a" / "runs.parquet")  # as written before version 2
+    job = json.loads((root / "a" / "job.json").read_text())
+    job.pop("runs_sha256", None)  # ... by a version that kept no checksum either
+    (root / "a" / "job.json").write_text(json.dumps(job))
     assert main([str(root), "--no-figures"]) == 0
     err = [ln for ln in capsys.readouterr().err.splitlines() if "schema version" in ln]
     assert len(err) == 1 and "1 (1 jobs)" in err[0] and "2 (2 jobs)" in err[0], err

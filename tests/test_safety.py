@@ -240,7 +240,27 @@ def test_an_unrelated_bad_file_does_not_block_a_single_run(tmp_path):
     assert load_config([searchpath(conf), "scenario=mini"]).scenario.name == "mini"
 
 
+def test_an_unrelated_unreadable_file_does_not_block_a_single_run(tmp_path):
+    """Only the files a run reads are checked (size, encoding, nesting, aliases)."""
+    conf = tmp_path / "conf"
+    write_yaml(conf / "scenario" / "mini.yaml", MINI)
+    (conf / "scenario" / "binary.yaml").write_bytes(bytes(range(256)))
+    assert load_config([searchpath(conf), "scenario=mini"]).scenario.name == "mini"
+    with pytest.raises(ConfigError) as err:
+        load_config([searchpath(conf), "scenario=binary"])
+    assert err.value.key == "encoding"
+
+
 # -- the dashboard ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("scenario", ["../../../some/other/dir/mini", "/etc/passwd", "a/b"])
+def test_dashboard_model_loads_config_names_only(scenario):
+    """The dashboard's model (and the classroom's) is built from a scenario name: a path is refused."""
+    from sim.classroom import ClassroomModel
+
+    with pytest.raises(ConfigError) as err:
+        ClassroomModel(scenario=scenario)
+    assert err.value.expected == NOT_A_PATH and err.value.got == scenario
 
 def test_dashboard_binds_to_localhost_unless_told(monkeypatch):
     import sim.app as app
