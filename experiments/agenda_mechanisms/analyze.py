@@ -7,14 +7,21 @@ phases, red lines, logrolling across a package's issues... (the last cannot be s
 off directly; compare the comprehensive package with one-issue sequences instead), and
 shocks. Prints a table and writes `ablation.parquet` and `ablation.md` beside this file.
 
-    python experiments/agenda_mechanisms/analyze.py --n-seeds 200
+`ablation.md` holds two Markdown tables (agreement rates, and each ablation's change from
+the full model), rounded to two decimals as ``numpy.round`` does (halves to even: 0.885
+gives 0.88); the README copies them from there. ``--check`` compares a fresh run with the
+committed ``ablation.parquet`` and ``ablation.md`` instead of writing them.
+
+    python experiments/agenda_mechanisms/analyze.py --n-seeds 1000
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.api import load_config, run
@@ -56,21 +63,62 @@ def ablation_table(n_seeds: int, agendas: dict[str, list[str]] = AGENDAS,
     return pd.DataFrame(rows)
 
 
-def main() -> None:
+HERE = Path(__file__).parent
+
+
+def pipe_table(wide: pd.DataFrame, signed: bool = False) -> str:
+    """``wide`` (index: ablation, columns: agendas) as an aligned Markdown table, two decimals."""
+    def cell(v: float) -> str:
+        r = float(np.round(v, 2)) + 0.0  # + 0.0: no "-0.00"
+        return f"{r:+.2f}" if signed and r != 0 else f"{r:.2f}"
+
+    head = [str(wide.index.name or "ablation"), *map(str, wide.columns)]
+    rows = [[str(i), *(cell(v) for v in r)] for i, r in zip(wide.index, wide.to_numpy(), strict=True)]
+    w = [max(len(x[k]) for x in [head, *rows]) for k in range(len(head))]
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.ljust(w[0]) if k == 0 else c.rjust(w[k]) for k, c in enumerate(cells)) + " |"
+
+    rule = "|" + "|".join(":" + "-" * (w[0] + 1) if k == 0 else "-" * (w[k] + 1) + ":" for k in range(len(w))) + "|"
+    return "\n".join([line(head), rule, *(line(r) for r in rows)])
+
+
+def markdown(df: pd.DataFrame, n_seeds: int) -> str:
+    """The text of ``ablation.md``: agreement rates, then each ablation's change from the full model."""
+    ablations = [a for a in ABLATIONS if a in set(df["ablation"])] + \
+        [a for a in dict.fromkeys(df["ablation"]) if a not in ABLATIONS]
+    agendas = [a for a in AGENDAS if a in set(df["agenda"])] + \
+        [a for a in dict.fromkeys(df["agenda"]) if a not in AGENDAS]
+    wide = df.pivot(index="ablation", columns="agenda", values="agreement_rate").reindex(ablations)[agendas]
+    wide.index.name, wide.columns.name = "ablation", None
+    parts = [f"Agreement rate, {n_seeds:,} seeds each (the same seeds in every cell; agreement = every "
+             "phase agreed).", "", pipe_table(wide)]
+    if "full model" in wide.index:
+        change = (wide - wide.loc["full model"]).drop(index="full model")
+        parts += ["", "Change from the full model (from the unrounded rates).", "", pipe_table(change, signed=True)]
+    return "\n".join(parts) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n-seeds", type=int, default=200)
-    args = ap.parse_args()
+    ap.add_argument("--n-seeds", type=int, default=1000, help="seeds per cell (default: %(default)s, as committed)")
+    ap.add_argument("--check", action="store_true",
+                    help="compare with the committed ablation.parquet and ablation.md instead of writing them")
+    args = ap.parse_args(argv)
     df = ablation_table(args.n_seeds)
-    here = Path(__file__).parent
-    df.to_parquet(here / "ablation.parquet", index=False)
-    wide = df.pivot(index="ablation", columns="agenda", values="agreement_rate").reindex(list(ABLATIONS))
-    wide = wide[list(AGENDAS)]
-    text = wide.round(2).to_string()
-    (here / "ablation.md").write_text(f"Agreement rate, {args.n_seeds} seeds each\n\n{text}\n")
+    text = markdown(df, args.n_seeds)
     print(text)
-    print()
-    print(df.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    print(df.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if args.check:
+        same_table = df.reset_index(drop=True).equals(pd.read_parquet(HERE / "ablation.parquet"))
+        same_text = (HERE / "ablation.md").read_text() == text
+        print(f"\nablation.parquet {'reproduced' if same_table else 'DIFFERENT'}, "
+              f"ablation.md {'reproduced' if same_text else 'DIFFERENT'}")
+        return 0 if same_table and same_text else 1
+    df.to_parquet(HERE / "ablation.parquet", index=False)
+    (HERE / "ablation.md").write_text(text)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

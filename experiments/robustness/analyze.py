@@ -10,11 +10,15 @@ whether every change stays within the tolerance.
 
     python experiments/robustness/analyze.py            # 2,000 seeds, about a minute
     python experiments/robustness/analyze.py --n-seeds 500 --agendas comprehensive phased_plan
+    python experiments/robustness/analyze.py --check    # rerun; does it reproduce the committed files?
+
+``summary`` gives the per-agenda table of the README (default rate and the largest change).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -85,22 +89,42 @@ def markdown(df: pd.DataFrame, tol: float, n_seeds: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
+def summary(df: pd.DataFrame) -> str:
+    """Per agenda: the default rate with its interval and the largest change (the README's table)."""
+    lines = ["| agenda | default rate [95% interval] | largest change under any constant |", "|:--|:--|--:|"]
+    for agenda, g in df.groupby("agenda", sort=False):
+        d = g[g["constant"] == "default"].iloc[0]
+        lines.append(f"| {agenda} | {d['agreement_rate']:.3f} [{d['low']:.3f}, {d['high']:.3f}] | "
+                     f"{g['change'].abs().max():.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
     conf = load()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n-seeds", type=int, default=conf["n_seeds"])
     ap.add_argument("--agendas", nargs="*", default=conf["agendas"])
     ap.add_argument("--no-write", action="store_true", help="print only")
-    args = ap.parse_args()
+    ap.add_argument("--check", action="store_true",
+                    help="compare with the committed robustness.parquet and robustness.md instead of writing them")
+    args = ap.parse_args(argv)
     t0 = time.perf_counter()
     df = table(conf, args.n_seeds, args.agendas)
     text = markdown(df, conf["tolerance"], args.n_seeds)
     print(text)
+    print(summary(df))
     print(f"({time.perf_counter() - t0:.0f} s)")
+    if args.check:
+        same_table = df.reset_index(drop=True).equals(pd.read_parquet(HERE / "robustness.parquet"))
+        same_text = (HERE / "robustness.md").read_text() == text
+        print(f"robustness.parquet {'reproduced' if same_table else 'DIFFERENT'}, "
+              f"robustness.md {'reproduced' if same_text else 'DIFFERENT'}")
+        return 0 if same_table and same_text else 1
     if not args.no_write:
         df.to_parquet(HERE / "robustness.parquet", index=False)
         (HERE / "robustness.md").write_text(text)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
