@@ -33,7 +33,8 @@ from sim.api import (
 )
 from sim.errors import COMMAND_LINE, ConfigError, from_compose_error
 from sim.io import check_writable_dir
-from sim.job import run_job
+from sim.job import check_grid_overrides, run_job
+from sim.sweep import sweep_failed
 
 _DEBUG = False
 HYDRA_FLAGS_WITH_VALUE = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd",
@@ -131,6 +132,10 @@ def check(argv: list[str]) -> None:
     """
     overrides, name = _overrides(argv)
     check_choice_names(overrides)
+    for d in search_dirs(overrides)[1:]:  # --config-dir and hydra.searchpath: folders of config files
+        if not Path(d).is_dir():
+            flag = "--config-dir" if any(a.startswith(("--config-dir", "-cd")) for a in argv) else "hydra.searchpath"
+            raise ConfigError("command line", flag, "a directory of config files (scenario/, agenda/, ...)", d)
     try:
         variants = sweep_variants(overrides)
     except HydraException as e:
@@ -148,6 +153,7 @@ def check(argv: list[str]) -> None:
         if k == 0 and multirun:  # the sweeper may pick any file: check them all before Hydra starts
             check_group_files(config_dirs(cfg))
         build(cfg, variant)
+        check_grid_overrides(cfg, config_dirs(cfg), variant)  # grid.agenda, grid.first_mover
         if k == 0:
             key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
             where = hydra_dir(cfg, key)
@@ -184,11 +190,25 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the `negotiate` console script (and ``python -m sim``)."""
     global _DEBUG
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["search"]:  # the sequence search as design tables (sim.search), no Hydra job per point
+        from sim.search import main as search_main
+
+        sys.exit(search_main(argv[1:]))
     _DEBUG = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
+    if "--help" in argv or "-h" in argv:  # our own, one screen (Hydra's: --hydra-help)
+        from sim.usage import print_help
+
+        print_help()
+        return
     informational = {"--help", "-h", "--hydra-help", "--version", "--cfg", "-c", "--info", "-i",
                      "--shell-completion", "-sc"}
     if not informational.intersection(argv):
+        from sim.usage import missing_extra
+
+        if need := missing_extra(argv):
+            print(f"negotiate: error: {need}", file=sys.stderr)
+            sys.exit(2)
         try:
             check(argv)
         except (ConfigError, HydraException, OmegaConfBaseException, yaml.YAMLError) as e:
@@ -196,8 +216,19 @@ def main(argv: list[str] | None = None) -> None:
                 raise
             print(f"negotiate: error: {explain(e)}", file=sys.stderr)
             sys.exit(2)
-    sys.argv = [sys.argv[0]] + argv
-    app()
+    multirun = "-m" in argv or "--multirun" in argv
+    guard = ["++hydra.callbacks.sweep_guard._target_=sim.sweep.SweepGuard"] if multirun else []
+    sys.argv = [sys.argv[0]] + argv + guard  # a sweep locks its directory and fails if a job fails
+    try:
+        app()
+    except KeyboardInterrupt:
+        if _DEBUG:
+            raise
+        print("negotiate: interrupted: nothing more was written (results are written whole when a job "
+              "ends; a sweep run again resumes)", file=sys.stderr)
+        sys.exit(130)
+    if multirun and sweep_failed():
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +14,7 @@ import pytest
 from tests.conftest import run_cli
 
 GOLDEN = Path(__file__).parent / "golden" / "default_summary.json"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def only_dir(root: Path) -> Path:
@@ -82,6 +86,80 @@ def test_golden_summary_of_default_scenario():
     Regenerate deliberately with `python -m tests.test_cli` after a change to the model.
     """
     assert json.loads(GOLDEN.read_text()) == golden_now()
+
+
+def test_help_fits_one_screen_and_comes_fast(tmp_path, negotiate_cmd):
+    """Our own --help: about 40 lines, the groups with their choices, the common keys, examples."""
+    t0 = time.perf_counter()
+    res = run_cli(negotiate_cmd, ["--help"], tmp_path)
+    took = time.perf_counter() - t0
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    lines = out.splitlines()
+    assert len(lines) <= 45 and max(map(len, lines)) <= 100, (len(lines), max(map(len, lines)))
+    assert "powered by Hydra" not in out and "== Config ==" not in out
+    for needle in ("scenario", "sharm_el_sheikh_2025*", "comprehensive*", "mediated*", "phased_plan",
+                   "sequence_atlas", "order_00 ... order_119", "calibration", "round_2023_11",
+                   "Examples:", "--hydra-help", "n_seeds=", "agenda.order=", "protocol.rule="):
+        assert needle in out, needle
+    keys = out.split("Keys people change most")[1].split("Examples:")[0].strip().splitlines()[1:]
+    assert len(keys) == 10, keys
+    assert "order_100" not in out and "order_11," not in out  # one numeric range, not 120 names
+    # the calibration and test scenarios are on their own line, not among the main choices
+    main_line = next(line for line in lines if line.strip().startswith("scenario"))
+    assert "round_" not in main_line and "split_the_pie" not in main_line
+    assert took < 3, f"negotiate --help took {took:.2f} s"
+
+
+def test_help_does_not_load_the_simulator():
+    """--help is answered before numba, pandas or the kernel are imported (the 1 s budget)."""
+    code = ("import sys; from sim.usage import help_text; help_text(); "
+            "print(sorted(m for m in ('numba', 'pandas', 'sim.kernel', 'sim.api', 'mesa') if m in sys.modules))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]", res.stdout
+
+
+def test_help_orders_numbered_choices_numerically():
+    from sim.usage import _numbered, group_choices
+
+    agendas = group_choices("agenda")
+    orders = [a for a in agendas if a.startswith("order_")]
+    assert orders[:3] == ["order_00", "order_01", "order_02"] and orders[-1] == "order_119"
+    assert orders.index("order_11") < orders.index("order_100")
+    assert [x for x in _numbered(agendas) if "order" in x] == ["order_00 ... order_119 (120 orders of the core issues)"]
+
+
+def test_hydra_help_is_still_there(tmp_path, negotiate_cmd):
+    res = run_cli(negotiate_cmd, ["--hydra-help"], tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "Hydra" in res.stdout and "--multirun" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "hidden", "needles"),
+    [
+        (["-m", "hydra/launcher=submitit_local", "n_seeds=2"], "hydra_plugins.hydra_submitit_launcher",
+         ["command-line override hydra/launcher=submitit_local", "'submitit'", '"negotiation-sim[submitit]"']),
+        (["-m", "experiment=sequence_search_optuna"], "hydra_plugins.hydra_optuna_sweeper",
+         ["conf/experiment/sequence_search_optuna.yaml", "'optuna'", '".[optuna]"']),
+        (["-m", "hydra/launcher=ray", "n_seeds=2"], "hydra_plugins.hydra_ray_launcher",
+         ["hydra/launcher: ray needs the optional extra 'ray'"]),
+    ],
+)
+def test_missing_extra_named_in_one_line(tmp_path, args, hidden, needles):
+    """A launcher or sweeper from an extra that is not installed: one line naming the extra."""
+    if hidden.endswith("optuna_sweeper") and "override /hydra/sweeper: optuna" not in (
+            ROOT / "conf" / "experiment" / "sequence_search_optuna.yaml").read_text():
+        pytest.fail("sequence_search_optuna no longer uses the Optuna sweeper: update this case")
+    code = (f"import sys; sys.modules[{hidden!r}] = None; "  # as if the plugin were not installed
+            f"from sim.cli import main; main({args!r})")
+    res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    err = res.stderr.strip()
+    assert err.startswith("negotiate: error:") and len(err.splitlines()) == 1, err
+    for n in needles:
+        assert n in err, (n, err)
 
 
 def golden_now() -> dict:
