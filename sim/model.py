@@ -40,6 +40,10 @@ class _Round(NamedTuple):
     status: int
     phase_after: int
     walker: int
+    rv: np.ndarray | None = None  # [A] no-deal values after the round
+    late: np.ndarray | None = None  # [A] bool: the actor's clock has reached its patience (its deadline)
+    human: np.ndarray | None = None  # [A] bool: a seated player decided for the actor
+    prev: Any = None  # the round before in the same phase (its _Round, without its own prev), or None
 
 
 class RoundLog(Sequence):
@@ -112,6 +116,7 @@ class NegotiationModel(mesa.Model):
         self.conditions = (trust, credibility, pressure)
         self.round = 0
         self.log = RoundLog(self._describe)
+        self._last_round: _Round | None = None
         self.space = Network(sc.graph(), random=self.random)
         cells = {c.coordinate: c for c in self.space.all_cells}
         self.negotiators: list[NegotiatorAgent] = []
@@ -158,8 +163,13 @@ class NegotiationModel(mesa.Model):
         text = b.x[0].copy()
         advance(st, b, self.round)
         self.round += 1
-        self.log.append(_Round(self.round, phase, op, text, b.accept[0].copy(), b.eu[0].copy(), b.asp[0].copy(),
-                               b.pos[0].copy(), int(b.status[0]), int(b.phase[0]), int(b.walker[0])))
+        last = self._last_round
+        rec = _Round(self.round, phase, op, text, b.accept[0].copy(), b.eu[0].copy(), b.asp[0].copy(),
+                     b.pos[0].copy(), int(b.status[0]), int(b.phase[0]), int(b.walker[0]), b.rv[0].copy(),
+                     b.clock[0] >= b.patience[0], b.override[0] >= 0,
+                     last._replace(prev=None) if last is not None and last.phase == phase else None)
+        self._last_round = rec
+        self.log.append(rec)
         if self.datacollector is not None:
             self.datacollector.collect(self)
         if b.status[0] in ENDED:
@@ -196,7 +206,8 @@ class NegotiationModel(mesa.Model):
         # texts stay within what every guarantor carries (sim.kernel.open_phase)
         for a in np.flatnonzero(st.derived.required_by_phase[phase]):
             if r.accept[a]:
-                parts.append(f"{sc.actors[a]} accepted")
+                changed = self._changed_mind(a, r)
+                parts.append(f"{sc.actors[a]} accepted" + (f" ({changed})" if changed else ""))
             else:
                 parts.append(f"{sc.actors[a]} rejected: {self._why(a, r)}")
         status = r.status
@@ -211,22 +222,52 @@ class NegotiationModel(mesa.Model):
         return "; ".join(parts) + "."
 
     def _why(self, a: int, r: _Round) -> str:
+        """Why actor ``a`` refused the text of round ``r``, in the scenario's anchor words."""
+        if r.human is not None and r.human[a]:
+            return "held out (a seated player's decision)"
         sc, st = self.static.sc, self.static
-        op, text = r.op, r.text
-        rl = st.red_lines
-        for k in np.flatnonzero(rl.actor == a):
-            i = rl.issue[k]
-            if not op[i]:
-                continue
-            beyond = rl.sign[k] * (rl.bound[k] - text[i]) > 1e-9
-            lifted = rl.cond_issue[k] >= 0 and rl.cond_sign[k] * (text[rl.cond_issue[k]] - rl.cond_bound[k]) >= 0
-            if beyond and not lifted:
-                return f"{sc.issues[i]} beyond its {'hard ' if rl.hard[k] else ''}red line"
+        text = r.text
+        crossed = red_line_crossed(st, a, r.op, text)
+        eu, asp = float(r.eu[a]), float(r.asp[a])
+        if crossed is not None and crossed[1]:
+            return red_line_words(sc, st, crossed[0], text)  # a hard line: no utility makes up for it
         pos, w = r.pos[a], self.batch.weight[0, a]
-        loss = np.where(op, w * np.abs(text - pos), -1.0)
+        loss = np.where(r.op, w * np.abs(text - pos), -1.0)
         i = int(loss.argmax())
-        return (f"wants more on {sc.issues[i]} (expected utility {r.eu[a]:.2f} "
-                f"below its aspiration {r.asp[a]:.2f})")
+        wants = direction_words(sc, i, float(text[i]), float(pos[i]))
+        soft = f", and {red_line_words(sc, st, crossed[0], text)}" if crossed is not None else ""
+        if r.rv is not None and eu < float(r.rv[a]):
+            e, v = compare(eu, float(r.rv[a]))
+            return f"{wants}{soft}: expected utility {e} below its no-deal value {v}"
+        e, v = compare(eu, asp)
+        return f"{wants}{soft}: expected utility {e} below its aspiration {v}"
+
+    def _changed_mind(self, a: int, r: _Round) -> str:
+        """Why actor ``a`` accepts a text after refusing the round before (empty if it did not refuse)."""
+        p = r.prev
+        if p is None or p.accept[a]:
+            return ""
+        if r.human is not None and r.human[a]:
+            return "a seated player's decision"
+        st = self.static
+        eu, asp = float(r.eu[a]), float(r.asp[a])
+        peu, pasp = float(p.eu[a]), float(p.asp[a])
+        was = red_line_crossed(st, a, p.op, p.text)
+        now = red_line_crossed(st, a, r.op, r.text)
+        if was is not None and was[1] and now is None:
+            return f"the text no longer crosses its red line on {st.sc.issues[st.red_lines.issue[was[0]]]}"
+        rv, prv = (float(r.rv[a]), float(p.rv[a])) if r.rv is not None and p.rv is not None else (None, None)
+        if rv is not None and peu < prv and eu >= rv and rv < prv:
+            e, v = compare(eu, rv)
+            return f"changed its mind: its no-deal value fell to {v}, below the text's value {e}"
+        if r.late is not None and r.late[a] and not (p.late is not None and p.late[a]):
+            e, v = compare(eu, asp)
+            return f"changed its mind: its deadline passed and its aspiration fell to {v}, the text gives it {e}"
+        if asp < pasp and eu - peu < pasp - asp:
+            was_, v, e = compare(pasp, asp, eu)
+            return f"changed its mind: its aspiration fell from {was_} to {v}, and the text gives it {e}"
+        e, v = compare(peu, eu)
+        return f"changed its mind: the new text gives it {v} (the last gave {e})"
 
     def _collector(self) -> mesa.DataCollector:
         sc = self.static.sc
@@ -239,3 +280,51 @@ class NegotiationModel(mesa.Model):
         for i, iss in enumerate(sc.issues):
             agent_reporters[f"position_{iss}"] = (lambda ag, i=i: float(ag.position[i]))
         return mesa.DataCollector(model_reporters=model_reporters, agent_reporters=agent_reporters)
+
+
+# -- words for the round log -------------------------------------------------------------
+def compare(*values: float) -> tuple[str, ...]:
+    """The values with the fewest digits (2 to 6) that keep unequal ones apart ("0.84 below 0.84" never appears)."""
+    for d in range(2, 7):
+        out = tuple(f"{v:.{d}f}" for v in values)
+        if all(out[i] != out[j] for i in range(len(values)) for j in range(i) if values[i] != values[j]):
+            return out
+    return out
+
+
+def red_line_crossed(st: Static, a: int, op: np.ndarray, text: np.ndarray) -> tuple[int, bool] | None:
+    """The first red line of actor ``a`` the text crosses on an open issue: ``(row, hard)``, or None."""
+    rl = st.red_lines
+    for k in np.flatnonzero(rl.actor == a):
+        i = rl.issue[k]
+        if not op[i]:
+            continue
+        beyond = rl.sign[k] * (rl.bound[k] - text[i]) > 1e-9
+        lifted = rl.cond_issue[k] >= 0 and rl.cond_sign[k] * (text[rl.cond_issue[k]] - rl.cond_bound[k]) >= 0
+        if beyond and not lifted:
+            return int(k), bool(rl.hard[k])
+    return None
+
+
+def direction_words(sc, i: int, text: float, want: float) -> str:
+    """"wants <issue> moved toward '<anchor>'" (the anchor nearest where it wants the issue), with numbers."""
+    iss = sc.issues[i]
+    d, t = compare(want, text)
+    if not sc.anchors[i]:
+        return f"wants {'a higher' if want > text else 'a lower'} {iss} (its position {d}, the text {t})"
+    target = sc.anchor_label(i, want)
+    if target == sc.anchor_label(i, text):  # the same anchor: name the end it pulls toward
+        ends = sorted(sc.anchors[i])
+        target = (ends[-1] if want > text else ends[0])[1]
+    return f"wants {iss} moved toward '{target}' (its position {d}, the text {t})"
+
+
+def red_line_words(sc, st: Static, k: int, text: np.ndarray) -> str:
+    """A crossed red line in words: which side of which value the actor needs, and where the text is."""
+    rl = st.red_lines
+    i = int(rl.issue[k])
+    bound, t = compare(float(rl.bound[k]), float(text[i]))
+    side = "at least" if rl.sign[k] > 0 else "at most"
+    label = f" '{sc.anchor_label(i, float(rl.bound[k]))}'" if sc.anchors[i] else ""
+    kind = "hard red line" if rl.hard[k] else "red line"
+    return f"the text crosses its {kind} on {sc.issues[i]} (it needs {side} {bound}{label}, the text has {t})"
