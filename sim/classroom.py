@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from sim.api import load_config, run
-from sim.compiled import accept
-from sim.kernel import RUNNING, Static, evaluate_batch, open_mask, required
-from sim.model import NegotiationModel, _static, compare, direction_words, red_line_crossed, red_line_words
+from sim.kernel import RUNNING, Static, aspiration, evaluate_batch, judge, open_mask, required
+from sim.model import NegotiationModel, _static
+from sim.reasons import compare, refusal
 from sim.results import wilson
 from sim.utility import evaluate
 
@@ -303,9 +303,9 @@ class ClassroomModel(NegotiationModel):
         umax = ev.umax
         req = required(st, b)
         nobody_seated = np.full(b.override.shape, -1, np.int8)  # each actor's own test, as the protocol applies it
-        asp = b.rv + b.frac * (umax - b.rv)
-        ok, _, _ = accept(ev.eu, b.rv, asp, umax, ev.hard, nobody_seated, req, b.status == RUNNING, req, False,
-                          1e-12, 0.0)
+        asp = aspiration(b.rv, b.frac, umax)
+        ok, _, _ = judge(eu=ev.eu, rv=b.rv, asp=asp, umax=umax, hard=ev.hard, override=nobody_seated, required=req,
+                         running=b.status == RUNNING)
         out = []
         mine = sc.actors.index(me)
         for k in np.flatnonzero(req[0]):
@@ -321,20 +321,10 @@ class ClassroomModel(NegotiationModel):
         return tuple(out)
 
     def _reason(self, a: int, op: np.ndarray, x: np.ndarray, eu: float, asp: float) -> str:
-        st, sc, b = self.static, self.static.sc, self.batch
-        crossed = red_line_crossed(st, a, op, x)
-        if crossed is not None and crossed[1]:
-            return red_line_words(sc, st, crossed[0], x)
-        pos, w = b.pos[0, a], b.weight[0, a]
-        i = int(np.where(op, w * np.abs(x - pos), -1.0).argmax())
-        wants = direction_words(sc, i, float(x[i]), float(pos[i]))
-        soft = f", and {red_line_words(sc, st, crossed[0], x)}" if crossed is not None else ""
-        rv = float(b.rv[0, a])
-        if eu < rv:
-            e, v = compare(eu, rv)
-            return f"{wants}{soft}: expected utility {e} below its no-deal value {v}"
-        e, v = compare(eu, asp)
-        return f"{wants}{soft}: expected utility {e} below its aspiration {v}"
+        """Why actor ``a`` would refuse text ``x`` (:func:`sim.reasons.refusal`)."""
+        b = self.batch
+        return refusal(self.static, a, text=x, op=op, eu=eu, asp=asp, rv=float(b.rv[0, a]), pos=b.pos[0, a],
+                       weight=b.weight[0, a])
 
     # -- stepping ----------------------------------------------------------------------
     def _table(self) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from sim.agenda import Agenda
-from sim.compiled import evaluate_runs, influence_and_time, renege_scale_runs, target_pull_runs
+from sim.compiled import accept, evaluate_runs, influence_and_time, renege_scale_runs, target_pull_runs
 from sim.scenario import Scenario
 from sim.strategies import STRATEGIES, ConcessionContext
 from sim.streams import draw_many
@@ -542,6 +542,34 @@ def shocks(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
         pause = hit & ~collapse & (u[:, 1] < sc.shock_collapse + sc.shock_suspend) & (b.status == RUNNING)
         b.status[pause] = SUSPENDED
         b.resume[pause] = t + 1 + sc.shock_suspend_rounds
+
+
+def aspiration(rv: np.ndarray, frac: np.ndarray, umax: np.ndarray) -> np.ndarray:
+    """An actor's aspiration: its value of no deal plus the share ``frac`` of the way from it to
+    the best it could get in the phase (``umax``). ``frac`` starts at 1 and its strategy lowers it."""
+    return rv + frac * (umax - rv)
+
+
+def judge(*, eu: np.ndarray, rv: np.ndarray, asp: np.ndarray, umax: np.ndarray, hard: np.ndarray,
+          required: np.ndarray, running: np.ndarray, override: np.ndarray | None = None,
+          proposer: np.ndarray | None = None, tol_asp: float = 1e-12, tol_rv: float = 0.0):
+    """The acceptance rule, for every actor of every run (``[R, A]`` arrays; ``running [R]``).
+
+    An actor accepts a text if its expected utility meets its aspiration and its value of
+    no deal (each less its tolerance) and no hard red line is crossed. A seated human
+    (``override`` 0 or 1) decides instead. With ``proposer`` given, the actor who proposed
+    the text stands by it unless it falls below its value of no deal. A running run agrees
+    if every ``required`` actor accepts; otherwise the first required actor whose best in
+    the phase (``umax``) is below its value of no deal walks out.
+
+    Returns:
+        ok ``[R, A]`` bool; agreed ``[R]`` bool; walker ``[R]`` (-1: nobody walks out).
+    """
+    if override is None:
+        override = np.full(eu.shape, -1, np.int8)
+    use_proposer = proposer is not None
+    return accept(eu, rv, asp, umax, hard, override, required, running, proposer if use_proposer else required,
+                  use_proposer, tol_asp, tol_rv)
 
 
 def record_verdicts(b: Batch, t: int, running: np.ndarray, all_running: bool, eu: np.ndarray, asp: np.ndarray,

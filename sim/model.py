@@ -23,6 +23,7 @@ from sim.agents import NegotiatorAgent
 from sim.api import build, load_config
 from sim.batch import advance, measure
 from sim.kernel import AGREED, ENDED, SUSPENDED, Static, draw_run, init_batch, open_mask
+from sim.reasons import compare, red_line_crossed, refusal
 from sim.results import breakdown_reason, run_record, table_columns
 
 
@@ -36,11 +37,11 @@ class _Round(NamedTuple):
     accept: np.ndarray  # [A]
     eu: np.ndarray  # [A]
     asp: np.ndarray  # [A]
-    pos: np.ndarray  # [A, I] positions after the round
+    pos: np.ndarray  # [A, I] positions as the round judged the text
     status: int
     phase_after: int
     walker: int
-    rv: np.ndarray | None = None  # [A] no-deal values after the round
+    rv: np.ndarray | None = None  # [A] no-deal values as the round judged the text
     late: np.ndarray | None = None  # [A] bool: the actor's clock has reached its patience (its deadline)
     human: np.ndarray | None = None  # [A] bool: a seated player decided for the actor
     prev: Any = None  # the round before in the same phase (its _Round, without its own prev), or None
@@ -161,11 +162,12 @@ class NegotiationModel(mesa.Model):
         st, b = self.static, self.batch
         phase, op = int(b.phase[0]), open_mask(st, b)[0].copy()
         text = b.x[0].copy()
+        pos, rv = b.pos[0].copy(), b.rv[0].copy()  # as the actors judge the text (influence moves them after)
         advance(st, b, self.round)
         self.round += 1
         last = self._last_round
         rec = _Round(self.round, phase, op, text, b.accept[0].copy(), b.eu[0].copy(), b.asp[0].copy(),
-                     b.pos[0].copy(), int(b.status[0]), int(b.phase[0]), int(b.walker[0]), b.rv[0].copy(),
+                     pos, int(b.status[0]), int(b.phase[0]), int(b.walker[0]), rv,
                      b.clock[0] >= b.patience[0], b.override[0] >= 0,
                      last._replace(prev=None) if last is not None and last.phase == phase else None)
         self._last_round = rec
@@ -225,22 +227,8 @@ class NegotiationModel(mesa.Model):
         """Why actor ``a`` refused the text of round ``r``, in the scenario's anchor words."""
         if r.human is not None and r.human[a]:
             return "held out (a seated player's decision)"
-        sc, st = self.static.sc, self.static
-        text = r.text
-        crossed = red_line_crossed(st, a, r.op, text)
-        eu, asp = float(r.eu[a]), float(r.asp[a])
-        if crossed is not None and crossed[1]:
-            return red_line_words(sc, st, crossed[0], text)  # a hard line: no utility makes up for it
-        pos, w = r.pos[a], self.batch.weight[0, a]
-        loss = np.where(r.op, w * np.abs(text - pos), -1.0)
-        i = int(loss.argmax())
-        wants = direction_words(sc, i, float(text[i]), float(pos[i]))
-        soft = f", and {red_line_words(sc, st, crossed[0], text)}" if crossed is not None else ""
-        if r.rv is not None and eu < float(r.rv[a]):
-            e, v = compare(eu, float(r.rv[a]))
-            return f"{wants}{soft}: expected utility {e} below its no-deal value {v}"
-        e, v = compare(eu, asp)
-        return f"{wants}{soft}: expected utility {e} below its aspiration {v}"
+        return refusal(self.static, a, text=r.text, op=r.op, eu=float(r.eu[a]), asp=float(r.asp[a]),
+                       rv=None if r.rv is None else float(r.rv[a]), pos=r.pos[a], weight=self.batch.weight[0, a])
 
     def _changed_mind(self, a: int, r: _Round) -> str:
         """Why actor ``a`` accepts a text after refusing the round before (empty if it did not refuse)."""
@@ -280,51 +268,3 @@ class NegotiationModel(mesa.Model):
         for i, iss in enumerate(sc.issues):
             agent_reporters[f"position_{iss}"] = (lambda ag, i=i: float(ag.position[i]))
         return mesa.DataCollector(model_reporters=model_reporters, agent_reporters=agent_reporters)
-
-
-# -- words for the round log -------------------------------------------------------------
-def compare(*values: float) -> tuple[str, ...]:
-    """The values with the fewest digits (2 to 6) that keep unequal ones apart ("0.84 below 0.84" never appears)."""
-    for d in range(2, 7):
-        out = tuple(f"{v:.{d}f}" for v in values)
-        if all(out[i] != out[j] for i in range(len(values)) for j in range(i) if values[i] != values[j]):
-            return out
-    return out
-
-
-def red_line_crossed(st: Static, a: int, op: np.ndarray, text: np.ndarray) -> tuple[int, bool] | None:
-    """The first red line of actor ``a`` the text crosses on an open issue: ``(row, hard)``, or None."""
-    rl = st.red_lines
-    for k in np.flatnonzero(rl.actor == a):
-        i = rl.issue[k]
-        if not op[i]:
-            continue
-        beyond = rl.sign[k] * (rl.bound[k] - text[i]) > 1e-9
-        lifted = rl.cond_issue[k] >= 0 and rl.cond_sign[k] * (text[rl.cond_issue[k]] - rl.cond_bound[k]) >= 0
-        if beyond and not lifted:
-            return int(k), bool(rl.hard[k])
-    return None
-
-
-def direction_words(sc, i: int, text: float, want: float) -> str:
-    """"wants <issue> moved toward '<anchor>'" (the anchor nearest where it wants the issue), with numbers."""
-    iss = sc.issues[i]
-    d, t = compare(want, text)
-    if not sc.anchors[i]:
-        return f"wants {'a higher' if want > text else 'a lower'} {iss} (its position {d}, the text {t})"
-    target = sc.anchor_label(i, want)
-    if target == sc.anchor_label(i, text):  # the same anchor: name the end it pulls toward
-        ends = sorted(sc.anchors[i])
-        target = (ends[-1] if want > text else ends[0])[1]
-    return f"wants {iss} moved toward '{target}' (its position {d}, the text {t})"
-
-
-def red_line_words(sc, st: Static, k: int, text: np.ndarray) -> str:
-    """A crossed red line in words: which side of which value the actor needs, and where the text is."""
-    rl = st.red_lines
-    i = int(rl.issue[k])
-    bound, t = compare(float(rl.bound[k]), float(text[i]))
-    side = "at least" if rl.sign[k] > 0 else "at most"
-    label = f" '{sc.anchor_label(i, float(rl.bound[k]))}'" if sc.anchors[i] else ""
-    kind = "hard red line" if rl.hard[k] else "red line"
-    return f"the text crosses its {kind} on {sc.issues[i]} (it needs {side} {bound}{label}, the text has {t})"

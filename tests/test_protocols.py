@@ -112,7 +112,7 @@ def test_the_engine_imports_neither_mesa_nor_hydra_and_protocols_import_no_other
     import subprocess
     import sys
 
-    code = ("import sys; import sim.kernel, sim.batch, sim.compiled, sim.utility, sim.protocols; "
+    code = ("import sys; import sim.kernel, sim.batch, sim.compiled, sim.utility, sim.protocols, sim.reasons; "
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('mesa', 'hydra')); print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", out

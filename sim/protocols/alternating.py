@@ -22,15 +22,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.compiled import accept, frontier_offer_runs
+from sim.compiled import frontier_offer_runs
 from sim.kernel import (
     RUNNING,
     Batch,
     Static,
     all_true,
+    aspiration,
     between_rounds,
     concede,
     evaluate_batch,
+    judge,
     open_mask,
     record_verdicts,
     required,
@@ -92,7 +94,7 @@ class AlternatingOffers(Protocol):
         concede(st, b, t, running, is_prop)
         ev0 = evaluate_batch(st, b, op, with_grad=False)
         umax = ev0.umax  # the top of each actor's range this phase
-        asp = b.rv + b.frac * (umax - b.rv)
+        asp = aspiration(b.rv, b.frac, umax)
         req = required(st, b)
         others = req & ~is_prop & st.sc.principal
         x = frontier_offer(st, b, who, asp[rr, who], op, others)
@@ -100,8 +102,8 @@ class AlternatingOffers(Protocol):
         ev = evaluate_batch(st, b, op, with_grad=False)
         # a seated human decides; the proposer stands by its own text unless it falls
         # below its reservation value
-        ok, agreed, walker = accept(ev.eu, b.rv, asp, umax, ev.hard, b.override, req, running, is_prop, True,
-                                    TOL, TOL)
+        ok, agreed, walker = judge(eu=ev.eu, rv=b.rv, asp=asp, umax=umax, hard=ev.hard, override=b.override,
+                                   required=req, running=running, proposer=is_prop, tol_asp=TOL, tol_rv=TOL)
         record_verdicts(b, t, running, all_running, ev.eu, asp, umax, ok, walker)
         settle(st, b, agreed, t + 1)  # the next phase opens in round t + 1, its first mover first
         between_rounds(st, b, t)

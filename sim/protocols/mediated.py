@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.compiled import accept, rprop_draft
+from sim.compiled import rprop_draft
 from sim.kernel import (
     RUNNING,
     Batch,
     Static,
     all_true,
     any_true,
+    aspiration,
     evaluate_batch,
     evolve,
+    judge,
     open_mask,
     record_verdicts,
     required,
@@ -87,9 +89,9 @@ class Mediated(Protocol):
         since = np.zeros(rows.size, np.int64)
         for _ in range(LAST_TRY_STEPS):
             ev = evaluate_batch(st, sub, op)
-            asp = sub.rv + sub.frac * (ev.umax - sub.rv)
-            ok, agreed, _ = accept(ev.eu, sub.rv, asp, ev.umax, ev.hard, sub.override, req, searching, req, False,
-                                   1e-12, 0.0)
+            asp = aspiration(sub.rv, sub.frac, ev.umax)
+            ok, agreed, _ = judge(eu=ev.eu, rv=sub.rv, asp=asp, umax=ev.umax, hard=ev.hard, override=sub.override,
+                                  required=req, running=searching)
             found |= agreed
             searching &= ~agreed
             # a search that has not come closer to acceptance for a while has settled: stop it
@@ -114,8 +116,9 @@ class Mediated(Protocol):
         ev = evaluate_batch(st, b, op)
         umax = ev.umax  # the top of each actor's range this phase
         req = required(st, b)
-        asp = b.rv + b.frac * (umax - b.rv)
-        ok, agreed, walker = accept(ev.eu, b.rv, asp, umax, ev.hard, b.override, req, running, req, False, 1e-12, 0.0)
+        asp = aspiration(b.rv, b.frac, umax)
+        ok, agreed, walker = judge(eu=ev.eu, rv=b.rv, asp=asp, umax=umax, hard=ev.hard, override=b.override,
+                                   required=req, running=running)
         any_walk = record_verdicts(b, t, running, all_running, ev.eu, asp, umax, ok, walker)
         was_fresh = b.fresh.copy()
         any_agreed = any_true(agreed)

@@ -32,6 +32,7 @@ from sim.kernel import (
     WALKOUT,
     Batch,
     Static,
+    aspiration,
     between_rounds,
     concede,
     evaluate_batch,
@@ -126,7 +127,7 @@ class MonotonicConcession(Protocol):
         deals = deals_of(st, b, op)
         util, hard = deal_utilities(st, b, deals, op)  # [R, D, A]
         umax = np.where(hard, -np.inf, util).max(axis=1)  # [R, A]
-        asp = b.rv + b.frac * (umax - b.rv)
+        asp = aspiration(b.rv, b.frac, umax)
         n_p = pr.sum()
         # the others' pooled utility of each deal, from each principal's point of view
         tot = (util * pr).sum(axis=-1, keepdims=True)  # [R, D, 1]
