@@ -116,12 +116,7 @@ MEANING = {
     "AgendaConf.permutation": "the K-th order of the core issues (set by `agenda=order_K`)",
     "AgendaConf.others": "where issues not in `order` go: opening, closing, first or last",
     "AgendaConf.first_mover": "who opens each phase: an actor, `mediators`, or a list (one per phase)",
-    "ProtocolConf.name": "`mediated`, `alternating_offers`, `monotonic_concession`, ...",
-    "ProtocolConf.rule": "drafting rule: nash, kalai_smorodinsky, split_the_difference, biased",
-    "ProtocolConf.step0": "the mediators' first drafting step",
-    "ProtocolConf.step_max": "their largest drafting step",
-    "ProtocolConf.steps_per_round": "drafting steps per round",
-    "ProtocolConf.params": "protocol-specific parameters (e.g. `grid`, `power`)",
+    "ProtocolConf.name": "`mediated`, `alternating_offers`, `monotonic_concession`, `expected_utility`",
     "ConditionsConf.trust": "initial trust between the principals (null: the scenario's)",
     "ConditionsConf.credibility": "the guarantors' credibility (null: the scenario's)",
     "ConditionsConf.pressure": "multiplies the pressure of actors with leverage",
@@ -214,12 +209,16 @@ def sections(cls: type, path: str, title: str) -> list[tuple[str, str, type]]:
 
 def table(cls: type, path: str) -> list[str]:
     hints = typing.get_type_hints(cls, vars(schema))
-    comments = field_comments(cls)
+    comments: dict[str, str] = {}
+    for base in reversed(cls.__mro__):  # a protocol's schema inherits the fields every protocol has
+        if dataclasses.is_dataclass(base):
+            comments.update(field_comments(base))
     rows = ["| key | type | default | meaning |", "|:--|:--|:--|:--|"]
     for f in dataclasses.fields(cls):
         tp = hints[f.name]
         key = f"{path}.{f.name}" if path else f.name
-        meaning = comments.get(f.name) or MEANING.get(f"{cls.__name__}.{f.name}", "")
+        meaning = comments.get(f.name) or MEANING.get(f"{cls.__name__}.{f.name}", "") \
+            or MEANING.get(f"ProtocolConf.{f.name}", "")
         default = default_text(f)
         if cls is schema.ActorConf and f.name in ACTOR_NUMBERS:
             lo, hi, when_absent = ACTOR_NUMBERS[f.name]
@@ -261,6 +260,13 @@ def render() -> str:
         first = " ".join(doc.split("\n\n")[0].split())
         heading = f"## `{title}`" if path else "## Top level"
         out += [heading, "", f"`{cls.__name__}`: {first}", "", *table(cls, path), ""]
+    out += ["## `protocol`", "", "Each protocol has its own schema: the keys of one are errors in another.", ""]
+    for name, proto in schema.PROTOCOL_SCHEMAS.items():
+        for _title, path, cls in sections(proto, "protocol", f"protocol={name}"):
+            doc = inspect.getdoc(cls) or ""
+            first = " ".join(doc.split("\n\n")[0].split())
+            heading = f"### `protocol={name}`" if path == "protocol" else f"### `{path}` (`protocol={name}`)"
+            out += [heading, "", f"`{cls.__name__}`: {first}", "", *table(cls, path), ""]
     return "\n".join(out).rstrip() + "\n"
 
 

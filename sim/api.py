@@ -13,7 +13,9 @@ import hashlib
 import json
 import re
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -29,8 +31,15 @@ from omegaconf.errors import OmegaConfBaseException
 import sim.config  # noqa: F401  (registers the schemas)
 from sim.agenda import compile_agenda
 from sim.batch import simulate
-from sim.config import check_yaml_file
-from sim.errors import COMMAND_LINE, ConfigError, attribute_to_override, from_compose_error, split_override
+from sim.config import PROTOCOL_SCHEMAS, check_yaml_file
+from sim.errors import (
+    COMMAND_LINE,
+    ConfigError,
+    attribute_to_override,
+    from_compose_error,
+    from_schema_error,
+    split_override,
+)
 from sim.kernel import Settings, Static, horizon, make_static
 from sim.protocols import PROTOCOLS
 from sim.results import RunSet, make_table
@@ -99,8 +108,32 @@ def _compose(overrides: list[str], config_name: str) -> DictConfig:
             files[f"hydra.{key}.dir"] = str(OmegaConf.select(cfg, f"hydra.{key}.dir"))
     with open_dict(cfg):
         del cfg["hydra"]
+    _type_protocol(cfg, files.get("protocol", "conf/protocol"))
     _FILES[id(cfg)] = (weakref.ref(cfg), files, dirs)
     return cfg
+
+
+@dataclass
+class _ProtocolHolder:
+    protocol: Any = None
+
+
+def _type_protocol(cfg: DictConfig, file: str) -> None:
+    """Give a protocol file written without its schema (no ``defaults:``) the schema of the
+    protocol it names, so that its keys are checked as the project's own files' are: a key
+    another protocol has, or a value of the wrong type, is an error naming the key."""
+    p = cfg.get("protocol")
+    if p is None or not isinstance(p, DictConfig) or OmegaConf.get_type(p) is not dict:
+        return
+    schema = PROTOCOL_SCHEMAS.get(p.get("name"))
+    if schema is None:
+        return  # settings_from names the unknown protocol
+    try:
+        typed = OmegaConf.merge(OmegaConf.structured(_ProtocolHolder(protocol=schema())), {"protocol": p})
+    except OmegaConfBaseException as e:
+        raise from_schema_error(e, file) from e
+    with open_dict(cfg):
+        cfg.protocol = typed.protocol
 
 
 # which file each config group came from, for error messages, and the config directories
@@ -399,10 +432,12 @@ def _unknown_key(e: BaseException, overrides: list[str]) -> ConfigError | None:
 
 
 def scenario_file(cfg: DictConfig) -> str:
+    """The YAML file the scenario was read from (for error messages that name it)."""
     return group_file(cfg, "scenario")
 
 
 def agenda_file(cfg: DictConfig) -> str:
+    """The YAML file the agenda was read from (for error messages that name it)."""
     return group_file(cfg, "agenda")
 
 
@@ -417,19 +452,23 @@ def settings_from(cfg: DictConfig, window: int | None = None) -> Settings:
             or not 0 < max_rounds <= MAX_WINDOW:
         raise ConfigError(file, "protocol.max_rounds", f"a whole number of rounds in [1, {MAX_WINDOW}] or null "
                           "(twice the agenda's horizon)", p.max_rounds)
-    if not 0 < int(p.steps_per_round) <= 1000:
-        raise ConfigError(file, "protocol.steps_per_round", "a whole number in [1, 1000]", p.steps_per_round)
-    if not 0 < float(p.step0) <= float(p.step_max) <= 1:
-        raise ConfigError(file, "protocol.step0", "a number in (0, step_max] (step_max at most 1)", p.step0)
+    # the mediators' drafting (the other protocols' schemas have no such keys)
+    rule, step0, step_max, steps = p.get("rule", "nash"), p.get("step0", 0.05), p.get("step_max", 0.2), \
+        p.get("steps_per_round", 1)
+    if not 0 < int(steps) <= 1000:
+        raise ConfigError(file, "protocol.steps_per_round", "a whole number in [1, 1000]", steps)
+    if not 0 < float(step0) <= float(step_max) <= 1:
+        raise ConfigError(file, "protocol.step0", "a number in (0, step_max] (step_max at most 1)", step0)
     if not 0 < int(p.stall_rounds) <= 1000:
         raise ConfigError(file, "protocol.stall_rounds", "a whole number of rounds in [1, 1000]", p.stall_rounds)
     if not 0 < float(p.stall_tol) < 1:
         raise ConfigError(file, "protocol.stall_tol", "a number in (0, 1)", p.stall_tol)
-    return Settings(name=str(p.name), max_rounds=int(max_rounds), rule=str(p.rule),
-                    step0=float(p.step0), step_max=float(p.step_max),
-                    steps_per_round=int(p.steps_per_round), stall_rounds=int(p.stall_rounds),
+    params = p.get("params")
+    return Settings(name=str(p.name), max_rounds=int(max_rounds), rule=str(rule),
+                    step0=float(step0), step_max=float(step_max),
+                    steps_per_round=int(steps), stall_rounds=int(p.stall_rounds),
                     stall_tol=float(p.stall_tol),
-                    params=OmegaConf.to_container(p.params, resolve=True) or {})
+                    params=OmegaConf.to_container(params, resolve=True) if params is not None else {})
 
 
 def build(cfg: DictConfig, overrides: list[str] | None = None) -> Static:

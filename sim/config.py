@@ -215,17 +215,77 @@ class AgendaConf:
 
 @dataclass
 class ProtocolConf:
-    """The protocol that advances the talks, and its parameters."""
+    """What every protocol has: its name, the observation window and the stalemate rule.
+
+    Each protocol has its own schema below (``protocol=<name>`` picks the file, whose
+    ``defaults`` name the schema); a key another protocol has is an error, not ignored.
+    """
 
     name: str = "mediated"
     max_rounds: Any = None  # the observation window; null: twice the agenda's horizon (sim.kernel.horizon)
-    rule: str = "nash"
-    step0: float = 0.05
-    step_max: float = 0.2
-    steps_per_round: int = 1
     stall_rounds: int = 10  # quiet rounds in a row that make a stalemate
     stall_tol: float = 1e-3  # a quiet round moves nothing by more than this
-    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class MediatedConf(ProtocolConf):
+    """``protocol=mediated``: the mediators revise one single negotiating text."""
+
+    name: str = "mediated"
+    rule: str = "nash"  # drafting rule: nash, kalai_smorodinsky, split_the_difference, biased
+    step0: float = 0.05  # the mediators' first drafting step
+    step_max: float = 0.2  # their largest drafting step
+    steps_per_round: int = 1  # drafting steps per round
+    params: dict[str, Any] = field(default_factory=dict)  # power: {actor: weight} for the biased rule
+
+
+@dataclass
+class AlternatingOffersConf(ProtocolConf):
+    """``protocol=alternating_offers``: the principals propose in turn."""
+
+    name: str = "alternating_offers"
+
+
+@dataclass
+class MonotonicParams:
+    """Parameters of monotonic concession."""
+
+    grid: int = 5  # values per open issue; the deal set has grid^issues deals (at most 20000)
+
+
+@dataclass
+class MonotonicConcessionConf(ProtocolConf):
+    """``protocol=monotonic_concession``: every principal proposes from a discrete deal set and may only concede."""
+
+    name: str = "monotonic_concession"
+    params: MonotonicParams = field(default_factory=MonotonicParams)  # grid
+
+
+@dataclass
+class ExpectedUtilityParams:
+    """Parameters of Bueno de Mesquita's expected-utility model."""
+
+    variant: str = "scholz_2011"  # scholz_2011 (as their replication computes it) or textbook (as their text states)
+    q: float = 1.0  # probability that the status quo holds when nobody challenges
+    risk: float | None = None  # null: each actor's risk from its exposure; or a number in [0.5, 2]
+    settle_rounds: int = 1  # rounds in a row the forecast must hold still to count as settled
+
+
+@dataclass
+class ExpectedUtilityConf(ProtocolConf):
+    """``protocol=expected_utility``: Bueno de Mesquita's model, one issue at a time."""
+
+    name: str = "expected_utility"
+    params: ExpectedUtilityParams = field(default_factory=ExpectedUtilityParams)  # variant, q, risk, settle_rounds
+
+
+# each protocol's schema, by the name its config file gives (``protocol.name``)
+PROTOCOL_SCHEMAS: dict[str, type] = {
+    "mediated": MediatedConf,
+    "alternating_offers": AlternatingOffersConf,
+    "monotonic_concession": MonotonicConcessionConf,
+    "expected_utility": ExpectedUtilityConf,
+}
 
 
 @dataclass
@@ -266,7 +326,7 @@ class RunConf:
 
     scenario: ScenarioConf = field(default_factory=ScenarioConf)
     agenda: AgendaConf = field(default_factory=AgendaConf)
-    protocol: ProtocolConf = field(default_factory=ProtocolConf)
+    protocol: Any = None  # one of the schemas of PROTOCOL_SCHEMAS, chosen by the protocol file
     conditions: ConditionsConf = field(default_factory=ConditionsConf)
     grid: GridConf = field(default_factory=GridConf)
     design: DesignConf = field(default_factory=DesignConf)
@@ -420,6 +480,30 @@ def _guard_hydra_files() -> None:
     ConfigRepository.load_config = load_config  # type: ignore[method-assign]
 
 
+N_ORDERS = 120  # order_00 ... order_119: every ordering of up to five core issues
+
+
+def order_choice(k: int) -> str:
+    """The agenda choice for the K-th order of the core issues (``agenda=order_03``)."""
+    return f"order_{k:02d}"
+
+
+def register_orders(n: int = N_ORDERS) -> None:
+    """Register ``agenda=order_K`` for K < n: a ``sequence`` agenda with ``permutation=K``.
+
+    Orders are generated from the scenario's issue list when the agenda is compiled
+    (:func:`sim.agenda.issue_orders`); K beyond the number of orders fails there with a
+    clear message. Registering them as choices of the ``agenda`` group lets one Hydra
+    sweep cross the orders with other agendas (``comprehensive``, ``phased_plan``) without
+    crossing ``agenda.permutation`` with agendas that have no order.
+    """
+    cs = ConfigStore.instance()
+    for k in range(n):
+        cs.store(group="agenda", name=order_choice(k),
+                 node={"name": "sequence", "kind": "sequence", "permutation": k, "others": "opening",
+                       "first_mover": "mediators"})
+
+
 def register_configs() -> None:
     """Register the schemas with Hydra so that composed configs are type-checked."""
     cs = ConfigStore.instance()
@@ -427,6 +511,9 @@ def register_configs() -> None:
     cs.store(group="scenario", name="scenario_schema", node=ScenarioConf)
     cs.store(group="agenda", name="agenda_schema", node=AgendaConf)
     cs.store(group="protocol", name="protocol_schema", node=ProtocolConf)
+    for name, node in PROTOCOL_SCHEMAS.items():
+        cs.store(group="protocol", name=f"{name}_schema", node=node)
+    register_orders()
 
 
 register_configs()

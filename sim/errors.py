@@ -212,6 +212,23 @@ def _yaml_error(chain: list[BaseException]) -> ConfigError | None:
     return None
 
 
+def from_schema_error(e: BaseException, file: str) -> ConfigError:
+    """A value of ``file`` that its schema refuses (a key it does not have, a wrong type), as one
+    :class:`ConfigError` naming the file and the dotted key."""
+    chain = _chain(e)
+    key = _full_key(chain)
+    expected = _expected_type(chain)
+    if expected == "an integer" and key in INTEGER_RANGES:
+        expected += f" in {INTEGER_RANGES[key]}"
+    text = " ".join(str(c) for c in chain)
+    km = re.search(r"Key '([^']+)' not in '(\w+)'", text)
+    if km:
+        name, schema = km.groups()
+        return ConfigError(file, key or name, f"a key of {schema} ({', '.join(_schema_keys(schema))})", name)
+    vm = re.search(r"Value '([^']*)'", text)
+    return ConfigError(file, key or "?", expected or _first_line(chain[-1]), vm.group(1) if vm else None)
+
+
 def from_compose_error(e: BaseException, overrides: Sequence[str], search_dirs: Sequence[str]) -> ConfigError:
     """One :class:`ConfigError` for anything that went wrong while composing a configuration.
 

@@ -28,40 +28,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hydra.core.config_store import ConfigStore
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 import sim
+from sim.config import N_ORDERS, order_choice, register_orders  # noqa: F401  (public here too)
 
 JOB_FILE = "job.json"  # written last by a finished job: its config, provenance and timing
 ERROR_FILE = "error.json"  # written by a job that failed
 RESULT_FILES = ("runs.parquet", "result.json", JOB_FILE)
-N_ORDERS = 120  # order_00 ... order_119: every ordering of up to five core issues
-
-
-def order_choice(k: int) -> str:
-    """The agenda choice for the K-th order of the core issues (``agenda=order_03``)."""
-    return f"order_{k:02d}"
-
-
-def register_orders(n: int = N_ORDERS) -> None:
-    """Register ``agenda=order_K`` for K < n: a ``sequence`` agenda with ``permutation=K``.
-
-    Orders are generated from the scenario's issue list when the agenda is compiled
-    (:func:`sim.agenda.issue_orders`); K beyond the number of orders fails there with a
-    clear message. Registering them as choices of the ``agenda`` group lets one Hydra
-    sweep cross the orders with other agendas (``comprehensive``, ``phased_plan``) without
-    crossing ``agenda.permutation`` with agendas that have no order.
-    """
-    cs = ConfigStore.instance()
-    for k in range(n):
-        cs.store(group="agenda", name=order_choice(k),
-                 node={"name": "sequence", "kind": "sequence", "permutation": k, "others": "opening",
-                       "first_mover": "mediators"})
-
-
-register_orders()
 
 
 MAX_SEED = 2**63 - 1  # seeds are held as 64-bit integers: seed + n_seeds - 1 must not pass this
@@ -436,6 +411,7 @@ class SweepGuard(Callback):
         self.t0 = time.time()
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Take the sweep directory's lock (exit 2 if another sweep holds it) and tell the workers our pid."""
         from sim.errors import ConfigError
 
         self.t0 = time.time()
@@ -448,6 +424,7 @@ class SweepGuard(Callback):
         os.environ[SWEEP_PID_ENV] = str(os.getpid())
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Note the jobs that failed in this sweep, release the lock and name the failures on stderr."""
         root = _sweep_dir(config)
         failed = failed_since(root, self.t0)
         _RESULT["failed"] = failed
@@ -509,6 +486,7 @@ class SweepMonitor(Callback):
         self.t0 = time.perf_counter()
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Take the lock, write the plan (jobs planned, jobs already done, provenance) and say what will run."""
         self.t0 = time.perf_counter()
         root = _sweep_dir(config)
         from sim.errors import ConfigError
@@ -528,6 +506,7 @@ class SweepMonitor(Callback):
             print(f"sweep: {n if n is not None else '?'} jobs into {root}{left}", flush=True)
 
     def on_job_end(self, config: DictConfig, job_return: Any = None, **kwargs: Any) -> None:
+        """Print ``[done/planned] job`` after each job, unless progress is quiet."""
         if quiet_progress():
             return
         root = _sweep_dir(config)
@@ -538,6 +517,7 @@ class SweepMonitor(Callback):
         print(f"[{done}/{total}] {name}", flush=True)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Record the wall time and counts in the plan file and list failed, incomplete and damaged jobs."""
         root = _sweep_dir(config)
         s = summarize(root)
         wall = time.perf_counter() - self.t0

@@ -36,6 +36,10 @@ def test_config_reference_covers_every_key_of_the_schemas():
             key = f"{path}.{f.name}" if path else f.name
             assert f"| `{key}` |" in text, key
             seen += 1
+    for name, proto in schema.PROTOCOL_SCHEMAS.items():  # each protocol's own schema
+        for _title, path, cls in config_reference.sections(proto, "protocol", name):
+            for f in dataclasses.fields(cls):
+                assert f"| `{path}.{f.name}` |" in text, (name, f.name)
     assert seen > 100  # the schemas really were walked (scenario, actors, red lines, agenda, ...)
     for key in ("scenario.actors.<actor>.reservation_value", "scenario.shocks.rate", "protocol.rule",
                 "agenda.phases[i].issues", "scenario.actors.<actor>.red_lines[i].unless.issue", "n_seeds"):

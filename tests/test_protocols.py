@@ -131,3 +131,40 @@ def test_the_engine_imports_neither_mesa_nor_hydra_and_protocols_import_no_other
 def test_the_static_state_carries_its_protocol():
     st = build(load_config(["protocol=monotonic_concession", "scenario=symmetric"]))
     assert st.protocol is PROTOCOLS["monotonic_concession"]
+
+
+def test_each_protocol_has_its_own_schema_and_every_config_file_composes():
+    """Keys of one protocol are errors in another; every file under conf/ composes in a fresh interpreter."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from omegaconf import OmegaConf
+
+    from sim.config import PROTOCOL_SCHEMAS
+
+    for name, schema in PROTOCOL_SCHEMAS.items():
+        cfg = load_config([f"protocol={name}", "scenario=symmetric"])
+        assert OmegaConf.get_type(cfg.protocol) is schema
+    with pytest.raises(ConfigError) as e:
+        load_config(["protocol=monotonic_concession", "protocol.rule=nash"])
+    assert "protocol.rule" in str(e.value) and "a key of protocol" in str(e.value)
+    conf = Path(__file__).resolve().parent.parent / "conf"
+    choices = {g: sorted(p.stem for p in (conf / g).glob("*.yaml")) for g in ("scenario", "agenda", "protocol",
+                                                                              "experiment")}
+    code = "\n".join([
+        "from sim import load_config",
+        "from sim.api import build",
+        f"choices = {choices!r}",
+        "for s in choices['scenario']:",
+        "    load_config([f'scenario={s}'])",
+        "for g in ('agenda', 'protocol'):",
+        "    for c in choices[g]:",
+        "        load_config([f'{g}={c}'])",
+        "for e in choices['experiment']:",
+        "    load_config([f'experiment={e}'])",
+        "build(load_config(['agenda=order_03']))  # the generated orders, without importing sim.sweep first",
+        "print('ok')",
+    ])
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.stdout.strip().endswith("ok"), res.stderr[-2000:]
