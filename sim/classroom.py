@@ -45,6 +45,7 @@ class Verdict:
     seated: bool = False  # a seated player answers for it: no forecast
 
     def words(self) -> str:
+        """The verdict in one clause, as the preview shows it: accepts (and its worth), rejects (and why), or seated."""
         if self.seated:
             return f"{self.actor} is played by a student, who decides (worth {self.utility:.2f} to it)"
         if self.accepts:
@@ -63,6 +64,7 @@ class Preview:
     verdicts: tuple[Verdict, ...]
 
     def summary(self) -> str:
+        """The preview in a sentence or two: the offer's worth to the sender against no deal, then each verdict."""
         u, r = compare(self.utility, self.no_deal)
         said = "; ".join(v.words() for v in self.verdicts)
         return f"Worth {u} to you (your no-deal value: {r}). As a text: {said or 'nobody else must agree'}."

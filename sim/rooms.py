@@ -68,6 +68,7 @@ class Room:
     # -- seats ---------------------------------------------------------------------------
     @property
     def actors(self) -> tuple[str, ...]:
+        """The scenario's actors, in its order (the seats a student can take)."""
         return tuple(self.model.static.sc.actors)
 
     def seat_of(self, token: str | None) -> str | None:
@@ -118,6 +119,7 @@ class Room:
             return [a for a in self.model.humans if not self.model.has_moved(a)] if self.model.running else []
 
     def seconds_left(self, now: float | None = None) -> float | None:
+        """Seconds left in this round under the time limit (never below 0); None without a limit or once ended."""
         if self.time_limit is None or not self.model.running:
             return None
         return max(0.0, self.time_limit - ((now if now is not None else time.monotonic()) - self.round_started))
@@ -183,6 +185,7 @@ class Room:
         self.version += 1
 
     def answer(self, token: str) -> Answer | None:
+        """What came of the last move of the seat this token holds; None without a seat or a move."""
         with self.lock:
             actor = self.seat_of(token)
             return self.model.answer_of(actor) if actor else None
@@ -273,10 +276,12 @@ class Registry:
                 room._changed()
 
     def close_all(self) -> None:
+        """Close every room (their pages say so)."""
         for code in list(self.rooms):
             self.close(code)
 
     def list(self) -> list[Room]:
+        """The rooms open now, oldest first."""
         with self.lock:
             return list(self.rooms.values())
 
@@ -285,6 +290,7 @@ class Registry:
         return pd.DataFrame([r.row() for r in self.list()])
 
     def csv(self) -> str:
+        """The class board (:meth:`board`) as CSV text, for the teacher's download."""
         buf = io.StringIO()
         self.board().to_csv(buf, index=False)
         return buf.getvalue()

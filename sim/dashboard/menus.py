@@ -23,10 +23,12 @@ PROTOCOL = "mediated"
 
 
 def scenario_names() -> list[str]:
+    """Every scenario file's name under ``conf/scenario``, without the calibration-only ones."""
     return sorted(p.stem for p in (CONF / "scenario").glob("*.yaml") if not p.stem.startswith(CALIBRATION_ONLY))
 
 
 def agenda_names() -> list[str]:
+    """Every agenda file's name under ``conf/agenda``, without the calibration-only ones."""
     return sorted(p.stem for p in (CONF / "agenda").glob("*.yaml") if not p.stem.startswith(CALIBRATION_ONLY))
 
 
@@ -82,6 +84,7 @@ def offered() -> dict[str, dict[str, list[str]]]:
 
 
 def agendas_for(scenario: str) -> list[str]:
+    """The agendas offered with ``scenario`` (empty when it is offered with none)."""
     menu = offered()
     return menu["class"].get(scenario) or menu["technical"].get(scenario) or []
 

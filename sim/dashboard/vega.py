@@ -102,6 +102,8 @@ module.exports = {
 
 
 class Vega(v.VuetifyTemplate):
+    """The chart widget: ``spec`` is the chart without its rows, ``values`` the rows of each named dataset."""
+
     template = traitlets.Unicode(TEMPLATE).tag(sync=True)
     spec = traitlets.Dict().tag(sync=True)  # the chart without its rows (a change re-embeds it)
     values = traitlets.Dict().tag(sync=True)  # dataset name -> rows (a change swaps the data only)
