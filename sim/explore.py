@@ -480,21 +480,8 @@ def prim_boxes(points: pd.DataFrame, inputs: Sequence[str], outcome: str, thresh
         A :class:`PrimResult` with the peeling trajectory, the box and its limits in words.
     """
     inputs = [str(c) for c in inputs]
-    miss = [c for c in [*inputs, outcome] if c not in points.columns]
-    if miss:
-        raise ConfigError("points table", miss[0], f"a column of the points ({', '.join(map(str, points.columns))})",
-                          miss[0])
-    v = points[outcome].to_numpy(dtype=float)
-    ok = np.isfinite(v)
-    x = points.loc[ok, inputs].reset_index(drop=True)
-    integer = {*integer, *(c for c in inputs if pd.api.types.is_integer_dtype(x[c]))}
-    for c in inputs:
-        # float columns only: PRIM treats anything non-numeric as categorical (which fails on pandas 3), and
-        # EMA 2.5's pasting writes float limits into an int64 column (a TypeError on pandas 3)
-        if not (pd.api.types.is_numeric_dtype(x[c]) or pd.api.types.is_bool_dtype(x[c])):
-            raise ConfigError("points table", c, "a numeric input column", str(x[c].dtype))
-        x[c] = x[c].to_numpy(dtype=float)
-    y = (v[ok] > threshold) if above else (v[ok] < threshold)
+    x, v, integer = _prim_inputs(points, inputs, outcome, integer)
+    y = (v > threshold) if above else (v < threshold)
     label = f"{outcome} {'above' if above else 'below'} {threshold:g}"
     settings = {"peel_alpha": peel_alpha, "paste_alpha": paste_alpha, "mass_min": mass_min,
                 "min_coverage": min_coverage, "max_qp": max_qp}
@@ -502,14 +489,7 @@ def prim_boxes(points: pd.DataFrame, inputs: Sequence[str], outcome: str, thresh
                           "integer": [c in integer for c in inputs]})
     n_int = int(y.sum())
     if n_int == 0 or n_int == len(y):
-        box = lo_hi.assign(lower=lo_hi["low"], upper=lo_hi["high"], restricted=False, qp_lower=np.nan,
-                           qp_upper=np.nan, dropped=False)
-        traj = pd.DataFrame([{"step": 0, "coverage": 1.0 if n_int else np.nan, "density": n_int / max(1, len(y)),
-                              "mass": 1.0, "res_dim": 0, "n": len(y), "k": n_int, "chosen": True}])
-        words = f"{label} at every point explored" if n_int else f"{label} at no point explored"
-        return PrimResult(outcome, float(threshold), bool(above), traj, box[_BOX_COLS], 0,
-                          float(traj["coverage"].iloc[0]), float(traj["density"].iloc[0]), words, len(y), n_int,
-                          settings)
+        return _prim_everywhere_or_nowhere(outcome, threshold, above, lo_hi, len(y), n_int, label, settings)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from ema_workbench.analysis import prim as ema_prim
@@ -519,6 +499,57 @@ def prim_boxes(points: pd.DataFrame, inputs: Sequence[str], outcome: str, thresh
         p = ema_prim.Prim(x, y.astype(int), threshold=1e-9, peel_alpha=peel_alpha, paste_alpha=paste_alpha,
                           mass_min=mass_min)
         found = p.find_box()
+    traj, chosen = _prim_trajectory(found, min_coverage)
+    box, inside = _prim_box(found, chosen, lo_hi, x, max_qp)
+    coverage = float(y[inside].sum() / n_int)
+    density = float(y[inside].mean()) if inside.any() else float("nan")
+    words = box_in_words(box, f"{label} is {'likely' if density > 0.5 else 'most frequent'}")
+    words += (f" (coverage {coverage:.2f}: that share of the points with {label} lies in the box;"
+              f" density {density:.2f}: that share of the points in the box has it;"
+              f" {n_int} of {len(y)} points overall)")
+    return PrimResult(outcome, float(threshold), bool(above), traj, box, chosen, coverage, density, words, len(y),
+                      n_int, settings)
+
+
+def _prim_inputs(points: pd.DataFrame, inputs: list[str], outcome: str,
+                 integer: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray, set[str]]:
+    """The inputs as float columns, the finite outcomes and the inputs to describe as whole numbers.
+
+    Points whose outcome is not finite are left out. Only float columns go to PRIM: it treats
+    anything non-numeric as categorical (which fails on pandas 3), and EMA 2.5's pasting
+    writes float limits into an int64 column (a TypeError on pandas 3).
+    """
+    miss = [c for c in [*inputs, outcome] if c not in points.columns]
+    if miss:
+        raise ConfigError("points table", miss[0], f"a column of the points ({', '.join(map(str, points.columns))})",
+                          miss[0])
+    v = points[outcome].to_numpy(dtype=float)
+    ok = np.isfinite(v)
+    x = points.loc[ok, inputs].reset_index(drop=True)
+    whole = {*integer, *(c for c in inputs if pd.api.types.is_integer_dtype(x[c]))}
+    for c in inputs:
+        if not (pd.api.types.is_numeric_dtype(x[c]) or pd.api.types.is_bool_dtype(x[c])):
+            raise ConfigError("points table", c, "a numeric input column", str(x[c].dtype))
+        x[c] = x[c].to_numpy(dtype=float)
+    return x, v[ok], whole
+
+
+def _prim_everywhere_or_nowhere(outcome: str, threshold: float, above: bool, lo_hi: pd.DataFrame, n: int,
+                                n_int: int, label: str, settings: dict[str, Any]) -> PrimResult:
+    """The result when every point, or none, is a case of interest: the whole space, nothing to peel."""
+    box = lo_hi.assign(lower=lo_hi["low"], upper=lo_hi["high"], restricted=False, qp_lower=np.nan,
+                       qp_upper=np.nan, dropped=False)
+    traj = pd.DataFrame([{"step": 0, "coverage": 1.0 if n_int else np.nan, "density": n_int / max(1, n),
+                          "mass": 1.0, "res_dim": 0, "n": n, "k": n_int, "chosen": True}])
+    words = f"{label} at every point explored" if n_int else f"{label} at no point explored"
+    return PrimResult(outcome, float(threshold), bool(above), traj, box[_BOX_COLS], 0,
+                      float(traj["coverage"].iloc[0]), float(traj["density"].iloc[0]), words, n, n_int,
+                      settings)
+
+
+def _prim_trajectory(found: Any, min_coverage: float) -> tuple[pd.DataFrame, int]:
+    """PRIM's peeling trajectory as a table, and the step chosen: the densest box that
+    still covers ``min_coverage`` of the cases of interest (the last step if none does)."""
     pt = found.peeling_trajectory.reset_index(drop=True)
     traj = pd.DataFrame({"step": np.arange(len(pt)), **{c: pt[c].to_numpy(dtype=float)
                                                          for c in ("coverage", "density", "mass")},
@@ -526,10 +557,17 @@ def prim_boxes(points: pd.DataFrame, inputs: Sequence[str], outcome: str, thresh
     enough = traj.index[traj["coverage"] >= min_coverage]
     chosen = int(traj.loc[enough, "density"].idxmax()) if len(enough) else int(traj.index[-1])
     traj["chosen"] = traj["step"] == chosen
+    return traj, chosen
+
+
+def _prim_box(found: Any, chosen: int, lo_hi: pd.DataFrame, x: pd.DataFrame,
+              max_qp: float | None) -> tuple[pd.DataFrame, np.ndarray]:
+    """The chosen box's limits per input (restrictions with a quasi-p above ``max_qp``
+    dropped) and which points lie inside it."""
     lims = found.box_lims[chosen]
     qp = found.qp[chosen] if chosen < len(found.qp) else {}
     rows = []
-    inside = np.ones(len(y), dtype=bool)
+    inside = np.ones(len(x), dtype=bool)
     for _, r in lo_hi.iterrows():
         c = r["input"]
         lower, upper = float(lims.loc[0, c]), float(lims.loc[1, c])
@@ -546,15 +584,7 @@ def prim_boxes(points: pd.DataFrame, inputs: Sequence[str], outcome: str, thresh
         rows.append({**r.to_dict(), "lower": lower, "upper": upper, "restricted": bool(restricted),
                      "qp_lower": q[0] if lower > r["low"] else np.nan,
                      "qp_upper": q[1] if upper < r["high"] else np.nan, "dropped": dropped})
-    box = pd.DataFrame(rows)[_BOX_COLS]
-    coverage = float(y[inside].sum() / n_int)
-    density = float(y[inside].mean()) if inside.any() else float("nan")
-    words = box_in_words(box, f"{label} is {'likely' if density > 0.5 else 'most frequent'}")
-    words += (f" (coverage {coverage:.2f}: that share of the points with {label} lies in the box;"
-              f" density {density:.2f}: that share of the points in the box has it;"
-              f" {n_int} of {len(y)} points overall)")
-    return PrimResult(outcome, float(threshold), bool(above), traj, box, chosen, coverage, density, words, len(y),
-                      n_int, settings)
+    return pd.DataFrame(rows)[_BOX_COLS], inside
 
 
 # --------------------------------------------------------------------------- figures

@@ -33,6 +33,7 @@ Z95 = 1.959964
 
 
 def actor_colour(a: int) -> str:
+    """Actor ``a``'s colour, the same in every figure (the palette repeats after eight actors)."""
     return ACTOR_COLOURS[a % len(ACTOR_COLOURS)]
 
 

@@ -745,24 +745,48 @@ def write_report(root: str | Path, out: str | Path | None = None, figures: bool 
     r = rank(df)
     cells = rank(df, by=["sequence", "condition"])
     bl = blocking(df)
-    warnings = version_warnings(jt) + [f"merged although it mixes: {m}" for m in mixed]
-    damaged = jt[jt["state"] == "damaged"]
-    warnings += [f"job {j} not merged: {e}" for j, e in zip(damaged["job"], damaged["error"], strict=True)]
+    warnings = _merge_warnings(jt, mixed)
     files = [atlas]
     ranking_csv = out / "ranking.csv"
     write_text(ranking_csv, r.to_csv(index=False))
     files.append(ranking_csv)
-    figs: dict[str, list[Path]] = {}
-    if figures:
-        figs["heatmap"] = plot_heatmap(df, out / "figures" / "heatmap")
-        figs["ranking"] = plot_ranking(df, out / "figures" / "ranking")
-        figs["terms"] = plot_terms(df, out / "figures" / "terms")
-        files += [p for ps in figs.values() for p in ps]
+    figs = _report_figures(df, out) if figures else {}
+    files += [p for ps in figs.values() for p in ps]
     timing = _sweep_timing(root, jt)
+    md = _report_markdown(root.name, out, top, df=df, ranking=r, cells=cells, blocking_table=bl, jobs_table=jt,
+                          warnings=warnings, figs=figs, timing=timing)
+    report = out / "report.md"
+    write_text(report, "\n".join(md))
+    files.append(report)
+    return Report({"ranking": r, "cells": cells, "blocking": bl, "jobs": jt, "warnings": warnings,
+                   "timing": timing, "files": files, "n_runs": n_runs, "atlas_path": atlas})
+
+
+def _merge_warnings(jt: pd.DataFrame, mixed: list[str]) -> list[str]:
+    """What the reader of a report should know about the merge: versions, mixing, damaged jobs."""
+    warnings = version_warnings(jt) + [f"merged although it mixes: {m}" for m in mixed]
+    damaged = jt[jt["state"] == "damaged"]
+    warnings += [f"job {j} not merged: {e}" for j, e in zip(damaged["job"], damaged["error"], strict=True)]
+    return warnings
+
+
+def _report_figures(df: pd.DataFrame, out: Path) -> dict[str, list[Path]]:
+    """The report's three figures under ``out/figures``, each as a PNG and an SVG path."""
+    return {
+        "heatmap": plot_heatmap(df, out / "figures" / "heatmap"),
+        "ranking": plot_ranking(df, out / "figures" / "ranking"),
+        "terms": plot_terms(df, out / "figures" / "terms"),
+    }
+
+
+def _report_markdown(name: str, out: Path, top: int, *, df: pd.DataFrame, ranking: pd.DataFrame,
+                     cells: pd.DataFrame, blocking_table: pd.DataFrame, jobs_table: pd.DataFrame,
+                     warnings: list[str], figs: dict[str, list[Path]], timing: dict[str, Any]) -> list[str]:
+    """The lines of ``report.md``: summary, warnings, failures, rankings, figures, blocking issues, timing."""
+    r, jt = ranking, jobs_table
     failed = jt[jt["state"] == "failed"]
     incomplete = jt[jt["state"] == "incomplete"]
-
-    md = [f"# Sweep report: {root.name}", ""]
+    md = [f"# Sweep report: {name}", ""]
     md += [f"{timing['jobs']} jobs, {timing['runs']} runs, {r.shape[0]} sequences, "
            f"{df['condition'].nunique()} conditions. Agreement rates with 95% Wilson intervals; "
            "terms are means over the runs that agreed, on each issue's [0, 1] scale.", ""]
@@ -785,7 +809,7 @@ def write_report(root: str | Path, out: str | Path | None = None, figures: bool 
         cells.head(top).assign(**{"agreement [95% CI]": cells.head(top).apply(_fmt_rate, axis=1)})[
             ["rank", "sequence", "condition", "n", "agreement [95% CI]", "median_rounds"]]), ""]
     md += ["## The issue that blocks most often, by agenda", "",
-           _md_table(bl[["label", "runs", "not_agreed", "blocking_issue", "share_of_failures"]]), ""]
+           _md_table(blocking_table[["label", "runs", "not_agreed", "blocking_issue", "share_of_failures"]]), ""]
     md += ["## Full ranking", "", _md_ranking(r), ""]
     md += ["## Timing", "",
            f"- summed job time {timing['job_time_s']:.1f} s, {timing['runs_per_s_per_job']:.0f} runs/s per job",
@@ -795,12 +819,7 @@ def write_report(root: str | Path, out: str | Path | None = None, figures: bool 
         md += [f"- sweep wall time {timing['sweep_wall_s']:.1f} s (from sweep.json)"]
     md += ["", "Label legend: sequences of one-issue phases are written as the phases in order, issues "
            "abbreviated to their first letters, `+` joining issues of one phase; `/ X` says who opens each phase.", ""]
-    report = out / "report.md"
-    write_text(report, "\n".join(md))
-    files.append(report)
-    return Report({"ranking": r, "cells": cells, "blocking": bl, "jobs": jt, "warnings": warnings,
-                   "timing": timing, "files": files, "n_runs": n_runs, "atlas_path": atlas})
-
+    return md
 
 def main(argv: list[str] | None = None) -> int:
     """``negotiate-report DIR``: merge, rank, plot and list failures of a sweep directory."""

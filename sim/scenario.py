@@ -112,10 +112,12 @@ class Scenario:
 
     @property
     def n_actors(self) -> int:
+        """How many actors (the ``A`` of the arrays' shapes)."""
         return len(self.actors)
 
     @property
     def n_issues(self) -> int:
+        """How many issues (the ``I`` of the arrays' shapes)."""
         return len(self.issues)
 
     @property
@@ -124,9 +126,11 @@ class Scenario:
         return self.salience / self.salience.sum(axis=1, keepdims=True)
 
     def issue_index(self, name: str) -> int:
+        """The column of issue ``name`` in the ``[A, I]`` arrays (ValueError if it is not one)."""
         return self.issues.index(name)
 
     def actor_index(self, name: str) -> int:
+        """The row of actor ``name`` in the ``[A]`` and ``[A, ...]`` arrays (ValueError if it is not one)."""
         return self.actors.index(name)
 
     def graph(self) -> nx.Graph:
@@ -258,8 +262,44 @@ def _names(raw: Mapping, what: str, chk: _Checker, key: str) -> tuple[str, ...]:
     return tuple(str(k) for k in raw)
 
 
+@dataclass
+class _Actors:
+    """The actors' side of a scenario being compiled, filled in one actor at a time."""
+
+    names: tuple[str, ...]
+    issues: tuple[str, ...]
+    roles: dict[str, np.ndarray]
+    position: np.ndarray
+    salience: np.ndarray
+    numbers: dict[str, np.ndarray]  # the ACTOR_NUMBERS, one [A] array each
+    deadline: np.ndarray
+    patience: np.ndarray
+    target: np.ndarray
+    leverage: np.ndarray
+    labels: list[str] = field(default_factory=list)
+    strategy: list[str] = field(default_factory=list)
+    strategy_params: list[dict[str, float]] = field(default_factory=list)
+    drivers: list[tuple[int, int, int, float, str]] = field(default_factory=list)
+    red_lines: list[tuple] = field(default_factory=list)
+
+    @classmethod
+    def empty(cls, names: tuple[str, ...], issues: tuple[str, ...]) -> _Actors:
+        """Arrays for ``names`` x ``issues`` holding the values an actor has before it is read."""
+        n_a, n_i = len(names), len(issues)
+        return cls(
+            names=names, issues=issues, roles={r: np.zeros(n_a, bool) for r in ROLES},
+            position=np.zeros((n_a, n_i)), salience=np.zeros((n_a, n_i)),
+            numbers={k: np.zeros(n_a) for k in ACTOR_NUMBERS},
+            deadline=np.full(n_a, -1, dtype=np.int64), patience=np.zeros(n_a, dtype=np.int64),
+            target=np.full((n_a, n_i), np.nan), leverage=np.zeros((n_a, n_a)),
+        )
+
+
 def compile_scenario(cfg: Any, file: str = "<scenario>") -> Scenario:
     """Check a scenario config and compile it to arrays.
+
+    The parts are read in a fixed order (issues, actors, channels, commitment, trust,
+    effects, shocks and uncertainty), so the first wrong key met is the one reported.
 
     Args:
         cfg: the ``scenario`` node (OmegaConf or plain dict).
@@ -275,7 +315,44 @@ def compile_scenario(cfg: Any, file: str = "<scenario>") -> Scenario:
     utility = raw.get("utility", "linear")
     if utility not in ("linear", "quadratic"):
         raise chk.fail("utility", "'linear' or 'quadratic'", utility)
+    issues, core, anchors, status_quo = _issues(raw, chk)
+    act = _actors(raw, chk, issues)
+    channels, influence = _channels(raw, chk, act)
+    guarantee_issue, strong_end = _commitment(raw, chk, issues)
+    trust, gain = _trust(raw, chk, act.names)
+    _check_biased_mediators(chk, act)
+    effects = _effects(chk, chk.mapping(raw.get("on_implement"), "on_implement"), issues, act.names)
+    ndi = raw.get("no_deal_influence", False)
+    if not isinstance(ndi, bool):
+        raise chk.fail("no_deal_influence", "true or false", ndi)
+    vec = act.numbers
+    return Scenario(
+        name=str(raw.get("name") or "scenario"),
+        title=str(raw.get("title") or raw.get("name") or ""),
+        issues=issues, core=core, anchors=anchors, status_quo=status_quo,
+        actors=act.names, labels=tuple(act.labels),
+        principal=act.roles["principal"], mediator=act.roles["mediator"], guarantor=act.roles["guarantor"],
+        position=act.position, salience=act.salience,
+        reservation_value=vec["reservation_value"], delay_cost=vec["delay_cost"],
+        deadline=act.deadline, deadline_drop=vec["deadline_drop"],
+        susceptibility=1.0 - vec["stubbornness"], influence=influence, leverage=act.leverage,
+        credibility=vec["credibility"], renege_base=vec["renege_base"], bias=vec["bias"],
+        capability=vec["capability"],
+        discount=vec["discount"], strategy=tuple(act.strategy), strategy_params=tuple(act.strategy_params),
+        trust=trust, trust_gain=gain,
+        guarantee_issue=guarantee_issue, guarantee_strong_end=strong_end,
+        patience=act.patience, clock_carry=vec["clock_carry"], target=act.target,
+        **_driver_arrays(act.drivers),
+        effects=effects, no_deal_influence=ndi,
+        **_shocks_and_noise(raw, chk),
+        utility=utility,
+        **_red_line_arrays(act.red_lines),
+        channels=channels, sources=dict(chk.sources), file=file,
+    )
 
+
+def _issues(raw: Mapping, chk: _Checker) -> tuple[tuple[str, ...], np.ndarray, tuple, np.ndarray]:
+    """``issues``: their names, which are core, their labelled anchors and the status quo."""
     issues_raw = chk.mapping(raw.get("issues"), "issues")
     issues = _names(issues_raw, "issue", chk, "issues")
     n_i = len(issues)
@@ -293,84 +370,107 @@ def compile_scenario(cfg: Any, file: str = "<scenario>") -> Scenario:
             pts.append((chk.number(a["at"], f"issues.{name}.anchors[{k}].at", 0, 1, record=False),
                         str(a["label"])))
         anchors.append(tuple(sorted(pts)))
+    return issues, core, tuple(anchors), status_quo
 
+
+def _actors(raw: Mapping, chk: _Checker, issues: tuple[str, ...]) -> _Actors:
+    """``actors``: every actor read in file order; at least one must be a principal."""
     actors_raw = chk.mapping(raw.get("actors"), "actors")
     actors = _names(actors_raw, "actor", chk, "actors")
     if RESERVED_ACTOR in actors:  # the word means "the mediators" where an agenda names a first mover
         raise chk.fail(f"actors.{RESERVED_ACTOR}", f"an actor name other than '{RESERVED_ACTOR}' (the word names "
                        "the mediators in agenda.first_mover: call the actor, e.g., 'Mediators' or 'mediator')",
                        RESERVED_ACTOR)
-    n_a = len(actors)
-    roles = {r: np.zeros(n_a, bool) for r in ROLES}
-    position = np.zeros((n_a, n_i))
-    salience = np.zeros((n_a, n_i))
-    vec = {k: np.zeros(n_a) for k in (
-        "reservation_value", "delay_cost", "deadline_drop", "stubbornness", "credibility",
-        "renege_base", "bias", "discount", "clock_carry", "capability")}
-    deadline = np.full(n_a, -1, dtype=np.int64)
-    patience = np.zeros(n_a, dtype=np.int64)
-    target = np.full((n_a, n_i), np.nan)
-    drivers: list[tuple[int, int, int, float, str]] = []
-    leverage = np.zeros((n_a, n_a))
-    strategy, strategy_params, labels = [], [], []
-    red_lines: list[tuple] = []
+    out = _Actors.empty(actors, issues)
     for a, name in enumerate(actors):
-        act = chk.mapping(actors_raw[name], f"actors.{name}")
-        base = f"actors.{name}"
-        labels.append(str(act.get("label") or name))
-        rl = act.get("roles") or []
-        if not isinstance(rl, list) or not rl:
-            raise chk.fail(f"{base}.roles", f"a non-empty list of roles from {list(ROLES)}", rl)
-        for r in rl:
-            if r not in ROLES:
-                raise chk.fail(f"{base}.roles", f"roles from {list(ROLES)}", r)
-            roles[r][a] = True
-        for what, arr in (("position", position), ("salience", salience)):
-            given = chk.mapping(act.get(what), f"{base}.{what}")
-            for k in given:
-                if k not in issues:
-                    raise chk.fail(f"{base}.{what}.{k}", f"an issue of this scenario ({', '.join(issues)})", k)
-            for i, iss in enumerate(issues):
-                if iss not in given:
-                    raise chk.fail(f"{base}.{what}.{iss}", f"a {what} for every issue (missing)")
-                arr[a, i] = chk.number(given[iss], f"{base}.{what}.{iss}", 0, 1, what=f"a {what}")
-        if salience[a].sum() <= 0:
-            raise chk.fail(f"{base}.salience", "at least one positive salience")
-        for k, (lo, hi, default) in ACTOR_NUMBERS.items():
-            vec[k][a] = chk.number(act.get(k), f"{base}.{k}", lo, hi, default=default,
-                                   lo_open=(k == "discount"))
-        dl = act.get("deadline")
-        if dl is not None:
-            deadline[a] = chk.rounds(dl, f"{base}.deadline")
-        patience[a] = chk.rounds(act.get("patience"), f"{base}.patience", lo=1, default=DEFAULT_PATIENCE)
-        tg = chk.mapping(act.get("target"), f"{base}.target")
-        if tg and not roles["mediator"][a]:
-            raise chk.fail(f"{base}.target", "no target: only a mediator drafts toward a target", dict(tg))
-        for k, v in tg.items():
-            if k not in issues:
-                raise chk.fail(f"{base}.target.{k}", f"an issue of this scenario ({', '.join(issues)})", k)
-            target[a, issues.index(k)] = chk.number(v, f"{base}.target.{k}", 0, 1, what="a point on the scale")
-        for k, d in enumerate(act.get("outside_option") or []):
-            drivers.append(_driver(chk, f"{base}.outside_option[{k}]", d, a))
-        lev = chk.mapping(act.get("leverage"), f"{base}.leverage")
-        for tgt, v in lev.items():
-            if tgt not in actors or tgt == name:
-                raise chk.fail(f"{base}.leverage.{tgt}", "another actor of this scenario", tgt)
-            leverage[a, actors.index(tgt)] = chk.number(v, f"{base}.leverage.{tgt}", 0, 1)
-        st = chk.mapping(act.get("strategy") or {}, f"{base}.strategy")
-        sname = st.get("name", "time_dependent")
-        if sname not in STRATEGIES:
-            raise chk.fail(f"{base}.strategy.name", f"one of {sorted(STRATEGIES)}", sname)
-        strategy.append(sname)
-        strategy_params.append(STRATEGIES[sname].check_params(
-            chk.mapping(st.get("params"), f"{base}.strategy.params"),
-            lambda k, exp, got, _b=base: chk.fail(f"{_b}.strategy.params.{k}", exp, got)))
-        for k, line in enumerate(act.get("red_lines") or []):
-            red_lines.append(_red_line(chk, f"{base}.red_lines[{k}]", line, a, issues))
-
-    if not roles["principal"].any():
+        _actor(chk, out, a, chk.mapping(actors_raw[name], f"actors.{name}"))
+    if not out.roles["principal"].any():
         raise chk.fail("actors", "at least one actor with the role 'principal'")
+    return out
 
+
+def _actor(chk: _Checker, out: _Actors, a: int, act: Mapping) -> None:
+    """One actor: its label, roles, preferences, numbers, clock, target, outside option,
+    leverage, strategy and red lines, written into row ``a`` of ``out``."""
+    name = out.names[a]
+    base = f"actors.{name}"
+    out.labels.append(str(act.get("label") or name))
+    _roles(chk, out, a, act, base)
+    _preferences(chk, out, a, act, base)
+    for k, (lo, hi, default) in ACTOR_NUMBERS.items():
+        out.numbers[k][a] = chk.number(act.get(k), f"{base}.{k}", lo, hi, default=default,
+                                       lo_open=(k == "discount"))
+    dl = act.get("deadline")
+    if dl is not None:
+        out.deadline[a] = chk.rounds(dl, f"{base}.deadline")
+    out.patience[a] = chk.rounds(act.get("patience"), f"{base}.patience", lo=1, default=DEFAULT_PATIENCE)
+    _target(chk, out, a, act, base)
+    for k, d in enumerate(act.get("outside_option") or []):
+        out.drivers.append(_driver(chk, f"{base}.outside_option[{k}]", d, a))
+    lev = chk.mapping(act.get("leverage"), f"{base}.leverage")
+    for tgt, v in lev.items():
+        if tgt not in out.names or tgt == name:
+            raise chk.fail(f"{base}.leverage.{tgt}", "another actor of this scenario", tgt)
+        out.leverage[a, out.names.index(tgt)] = chk.number(v, f"{base}.leverage.{tgt}", 0, 1)
+    _strategy(chk, out, act, base)
+    for k, line in enumerate(act.get("red_lines") or []):
+        out.red_lines.append(_red_line(chk, f"{base}.red_lines[{k}]", line, a, out.issues))
+
+
+def _roles(chk: _Checker, out: _Actors, a: int, act: Mapping, base: str) -> None:
+    """An actor's ``roles``: a non-empty list drawn from ROLES."""
+    rl = act.get("roles") or []
+    if not isinstance(rl, list) or not rl:
+        raise chk.fail(f"{base}.roles", f"a non-empty list of roles from {list(ROLES)}", rl)
+    for r in rl:
+        if r not in ROLES:
+            raise chk.fail(f"{base}.roles", f"roles from {list(ROLES)}", r)
+        out.roles[r][a] = True
+
+
+def _preferences(chk: _Checker, out: _Actors, a: int, act: Mapping, base: str) -> None:
+    """An actor's ``position`` and ``salience``: one point in [0, 1] per issue, no more, no fewer."""
+    issues = out.issues
+    for what, arr in (("position", out.position), ("salience", out.salience)):
+        given = chk.mapping(act.get(what), f"{base}.{what}")
+        for k in given:
+            if k not in issues:
+                raise chk.fail(f"{base}.{what}.{k}", f"an issue of this scenario ({', '.join(issues)})", k)
+        for i, iss in enumerate(issues):
+            if iss not in given:
+                raise chk.fail(f"{base}.{what}.{iss}", f"a {what} for every issue (missing)")
+            arr[a, i] = chk.number(given[iss], f"{base}.{what}.{iss}", 0, 1, what=f"a {what}")
+    if out.salience[a].sum() <= 0:
+        raise chk.fail(f"{base}.salience", "at least one positive salience")
+
+
+def _target(chk: _Checker, out: _Actors, a: int, act: Mapping, base: str) -> None:
+    """A mediator's drafting ``target``: a point on the scale for some issues (others stay NaN)."""
+    tg = chk.mapping(act.get("target"), f"{base}.target")
+    if tg and not out.roles["mediator"][a]:
+        raise chk.fail(f"{base}.target", "no target: only a mediator drafts toward a target", dict(tg))
+    for k, v in tg.items():
+        if k not in out.issues:
+            raise chk.fail(f"{base}.target.{k}", f"an issue of this scenario ({', '.join(out.issues)})", k)
+        out.target[a, out.issues.index(k)] = chk.number(v, f"{base}.target.{k}", 0, 1, what="a point on the scale")
+
+
+def _strategy(chk: _Checker, out: _Actors, act: Mapping, base: str) -> None:
+    """An actor's ``strategy``: a registered name and the parameters that strategy checks itself."""
+    st = chk.mapping(act.get("strategy") or {}, f"{base}.strategy")
+    sname = st.get("name", "time_dependent")
+    if sname not in STRATEGIES:
+        raise chk.fail(f"{base}.strategy.name", f"one of {sorted(STRATEGIES)}", sname)
+    out.strategy.append(sname)
+    out.strategy_params.append(STRATEGIES[sname].check_params(
+        chk.mapping(st.get("params"), f"{base}.strategy.params"),
+        lambda k, exp, got, _b=base: chk.fail(f"{_b}.strategy.params.{k}", exp, got)))
+
+
+def _channels(raw: Mapping, chk: _Checker, act: _Actors) -> tuple[tuple[tuple[str, str, float], ...], np.ndarray]:
+    """``channels`` and ``self_weight``: who talks to whom, as a row-stochastic influence matrix."""
+    actors = act.names
+    n_a = len(actors)
     channels = []
     adj = np.zeros((n_a, n_a))
     for k, ch in enumerate(raw.get("channels") or []):
@@ -390,18 +490,27 @@ def compile_scenario(cfg: Any, file: str = "<scenario>") -> Scenario:
     self_w = chk.number(raw.get("self_weight", 1.0), "self_weight", 0, None, lo_open=True)
     influence = adj + np.eye(n_a) * self_w
     influence /= influence.sum(axis=1, keepdims=True)
+    _check_mediators_reach(chk, act, adj)
+    return tuple(channels), influence
 
-    for m in np.flatnonzero(roles["mediator"]):
-        if not any(adj[m, p] > 0 for p in np.flatnonzero(roles["principal"])):
+
+def _check_mediators_reach(chk: _Checker, act: _Actors, adj: np.ndarray) -> None:
+    """Every mediator talks to some principal, and every principal hears from some mediator."""
+    actors, mediator, principal = act.names, act.roles["mediator"], act.roles["principal"]
+    for m in np.flatnonzero(mediator):
+        if not any(adj[m, p] > 0 for p in np.flatnonzero(principal)):
             raise chk.fail("channels", f"a channel from mediator {actors[m]} to at least one principal")
-    if roles["mediator"].any():
+    if mediator.any():
         reach = set()
-        for m in np.flatnonzero(roles["mediator"]):
+        for m in np.flatnonzero(mediator):
             reach |= {actors[p] for p in np.flatnonzero(adj[m] > 0)}
-        for p in np.flatnonzero(roles["principal"]):
-            if actors[p] not in reach and not roles["mediator"][p]:
+        for p in np.flatnonzero(principal):
+            if actors[p] not in reach and not mediator[p]:
                 raise chk.fail("channels", f"a channel from some mediator to principal {actors[p]}")
 
+
+def _commitment(raw: Mapping, chk: _Checker, issues: tuple[str, ...]) -> tuple[int, float]:
+    """``commitment``: the issue that carries guarantees (-1: none) and its strong end (0 or 1)."""
     com = chk.mapping(raw.get("commitment"), "commitment")
     gi = com.get("guarantee_issue")
     if gi is not None and gi not in issues:
@@ -409,7 +518,12 @@ def compile_scenario(cfg: Any, file: str = "<scenario>") -> Scenario:
     strong = com.get("strong_end", 0.0)
     if strong not in (0, 1, 0.0, 1.0):
         raise chk.fail("commitment.strong_end", "0 or 1", strong)
+    return -1 if gi is None else issues.index(gi), float(strong)
 
+
+def _trust(raw: Mapping, chk: _Checker, actors: tuple[str, ...]) -> tuple[np.ndarray, float]:
+    """``trust``: the initial [A, A] matrix (self-trust 1, named pairs overridden) and its gain per phase."""
+    n_a = len(actors)
     tr = chk.mapping(raw.get("trust"), "trust")
     t0 = chk.number(tr.get("initial", 0.5), "trust.initial", 0, 1)
     trust = np.full((n_a, n_a), t0)
@@ -423,61 +537,63 @@ def compile_scenario(cfg: Any, file: str = "<scenario>") -> Scenario:
                 raise chk.fail(f"trust.pairs.{src}.{dst}", "an actor of this scenario", dst)
             trust[actors.index(src), actors.index(dst)] = chk.number(v, f"trust.pairs.{src}.{dst}", 0, 1)
     gain = chk.number(tr.get("gain_per_phase", 0.2), "trust.gain_per_phase", 0, 1)
+    return trust, gain
 
-    for a in range(n_a):
-        if vec["bias"][a] > 0 and roles["mediator"][a] and np.isnan(target[a]).all():
-            raise chk.fail(f"actors.{actors[a]}.target", "a target (issue: point) for a mediator with a bias > 0")
-    effects = _effects(chk, chk.mapping(raw.get("on_implement"), "on_implement"), issues, actors)
-    ndi = raw.get("no_deal_influence", False)
-    if not isinstance(ndi, bool):
-        raise chk.fail("no_deal_influence", "true or false", ndi)
 
+def _check_biased_mediators(chk: _Checker, act: _Actors) -> None:
+    """A mediator with a bias leans toward a target, so it must declare one."""
+    for a in range(len(act.names)):
+        if act.numbers["bias"][a] > 0 and act.roles["mediator"][a] and np.isnan(act.target[a]).all():
+            raise chk.fail(f"actors.{act.names[a]}.target", "a target (issue: point) for a mediator with a bias > 0")
+
+
+def _shocks_and_noise(raw: Mapping, chk: _Checker) -> dict[str, Any]:
+    """``shocks``, ``uncertainty`` and ``pressure_rate``, as the Scenario fields they fill."""
     sh = chk.mapping(raw.get("shocks"), "shocks")
     collapse = chk.number(sh.get("collapse", 0.0), "shocks.collapse", 0, 1)
     suspend = chk.number(sh.get("suspend", 0.0), "shocks.suspend", 0, 1)
     if collapse + suspend > 1:
         raise chk.fail("shocks.suspend", f"a number in [0, {1 - collapse:g}] (collapse + suspend <= 1)", suspend)
     un = chk.mapping(raw.get("uncertainty"), "uncertainty")
-    rl = list(zip(*red_lines, strict=True)) if red_lines else [()] * 9
-    od = list(zip(*drivers, strict=True)) if drivers else [()] * 5
-    given = np.array(rl[7], dtype=float)
-    bound, sign = np.array(rl[2], dtype=float), np.array(rl[3], dtype=float)
-    rest = np.where(sign > 0, bound, 1.0 - bound)  # the scale beyond the line
-    return Scenario(
-        name=str(raw.get("name") or "scenario"),
-        title=str(raw.get("title") or raw.get("name") or ""),
-        issues=issues, core=core, anchors=tuple(anchors), status_quo=status_quo,
-        actors=actors, labels=tuple(labels),
-        principal=roles["principal"], mediator=roles["mediator"], guarantor=roles["guarantor"],
-        position=position, salience=salience,
-        reservation_value=vec["reservation_value"], delay_cost=vec["delay_cost"],
-        deadline=deadline, deadline_drop=vec["deadline_drop"],
-        susceptibility=1.0 - vec["stubbornness"], influence=influence, leverage=leverage,
-        credibility=vec["credibility"], renege_base=vec["renege_base"], bias=vec["bias"],
-        capability=vec["capability"],
-        discount=vec["discount"], strategy=tuple(strategy), strategy_params=tuple(strategy_params),
-        trust=trust, trust_gain=gain,
-        guarantee_issue=-1 if gi is None else issues.index(gi), guarantee_strong_end=float(strong),
+    return dict(
         pressure_rate=chk.number(raw.get("pressure_rate", 0.002), "pressure_rate", 0, 1),
         shock_rate=chk.number(sh.get("rate", 0.0), "shocks.rate", 0, 1),
         shock_trust_drop=chk.number(sh.get("trust_drop", 0.3), "shocks.trust_drop", 0, 1),
         shock_collapse=collapse, shock_suspend=suspend,
         shock_suspend_rounds=chk.rounds(sh.get("suspend_rounds"), "shocks.suspend_rounds", lo=1, default=4),
-        patience=patience, clock_carry=vec["clock_carry"], target=target,
-        od_actor=np.array(od[0], dtype=np.int64), od_from=np.array(od[1], dtype=np.int64),
-        od_until=np.array(od[2], dtype=np.int64), od_change=np.array(od[3], dtype=float), od_what=tuple(od[4]),
-        effects=effects, no_deal_influence=ndi,
         noise_position=chk.number(un.get("position", 0.0), "uncertainty.position", 0, 1),
         noise_salience=chk.number(un.get("salience", 0.0), "uncertainty.salience", 0, 1),
         noise_reservation=chk.number(un.get("reservation_value", 0.0), "uncertainty.reservation_value", 0, 1),
-        utility=utility,
+    )
+
+
+def _driver_arrays(drivers: list[tuple[int, int, int, float, str]]) -> dict[str, Any]:
+    """The outside-option drivers, one row each, as the Scenario's ``od_*`` columns."""
+    od = list(zip(*drivers, strict=True)) if drivers else [()] * 5
+    return dict(
+        od_actor=np.array(od[0], dtype=np.int64), od_from=np.array(od[1], dtype=np.int64),
+        od_until=np.array(od[2], dtype=np.int64), od_change=np.array(od[3], dtype=float), od_what=tuple(od[4]),
+    )
+
+
+def _red_line_arrays(red_lines: list[tuple]) -> dict[str, Any]:
+    """The red lines, one row each, as the Scenario's ``rl_*`` columns.
+
+    A line's strength is given per "rest of the scale" (1: crossing it all the way costs
+    the issue), so per unit of violation it is the given strength over the scale beyond
+    the line, floored at REST_FLOOR so a line at the very end still costs a finite amount.
+    """
+    rl = list(zip(*red_lines, strict=True)) if red_lines else [()] * 9
+    given = np.array(rl[7], dtype=float)
+    bound, sign = np.array(rl[2], dtype=float), np.array(rl[3], dtype=float)
+    rest = np.where(sign > 0, bound, 1.0 - bound)  # the scale beyond the line
+    return dict(
         rl_actor=np.array(rl[0], dtype=np.int64), rl_issue=np.array(rl[1], dtype=np.int64),
         rl_bound=bound, rl_sign=sign,
         rl_cond_issue=np.array(rl[4], dtype=np.int64), rl_cond_bound=np.array(rl[5], dtype=float),
         rl_cond_sign=np.array(rl[6], dtype=float), rl_strength=given / np.maximum(rest, REST_FLOOR),
         rl_strength_given=given,
         rl_hard=np.array(rl[8], dtype=bool),
-        channels=tuple(channels), sources=dict(chk.sources), file=file,
     )
 
 

@@ -75,6 +75,7 @@ class SearchSpace:
 
     @property
     def n_points(self) -> int:
+        """How many points the space holds: every agenda, first mover and swept condition combined."""
         return len(self.agendas) * len(self.first_movers) * max(1, len(self.trust)) \
             * max(1, len(self.credibility)) * max(1, len(self.pressure))
 
