@@ -91,6 +91,7 @@ lock: | $(UV)
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks experiments scripts
+	$(BIN)/ruff format --check sim tests benchmarks experiments scripts
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py

@@ -47,8 +47,13 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"cpu": cpu, "nproc": os.cpu_count(), "python": platform.python_version(),
-            "numpy": np.__version__, "load_average_1min": os.getloadavg()[0]}
+    return {
+        "cpu": cpu,
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "load_average_1min": os.getloadavg()[0],
+    }
 
 
 def median_cpu(fn, repeat: int) -> float:
@@ -83,11 +88,13 @@ def bench_mesa(st, n: int) -> dict:
             record.append(t2 - t1)
             rounds.append(m.round)
         key = "on" if traj else "off"
-        out[key] = {"run_ms": 1e3 * statistics.median(np.add(steps, record)),
-                    "steps_ms": 1e3 * statistics.median(steps),
-                    "outcome_ms": 1e3 * statistics.median(record),
-                    "us_per_round": 1e6 * statistics.median(np.divide(steps, rounds)),
-                    "median_rounds": float(statistics.median(rounds))}
+        out[key] = {
+            "run_ms": 1e3 * statistics.median(np.add(steps, record)),
+            "steps_ms": 1e3 * statistics.median(steps),
+            "outcome_ms": 1e3 * statistics.median(record),
+            "us_per_round": 1e6 * statistics.median(np.divide(steps, rounds)),
+            "median_rounds": float(statistics.median(rounds)),
+        }
     return out
 
 
@@ -108,8 +115,7 @@ def per_run(st, n: int) -> dict:
     cols = simulate(st, seeds)
     sec = CLOCK() - t0
     rounds = float(cols["rounds"].mean())
-    return {"ms_per_run": 1e3 * sec / n, "mean_rounds": rounds,
-            "us_per_run_round": 1e6 * sec / n / max(rounds, 1e-9)}
+    return {"ms_per_run": 1e3 * sec / n, "mean_rounds": rounds, "us_per_run_round": 1e6 * sec / n / max(rounds, 1e-9)}
 
 
 def bench_scaling(n: int, quick: bool) -> dict:
@@ -118,7 +124,7 @@ def bench_scaling(n: int, quick: bool) -> dict:
         tables["actors"][a] = per_run(random_static(a, 6, seed=1), n)
     for i in (4, 10, 20):
         tables["issues"][i] = per_run(random_static(6, i, seed=1), n)
-    for t in ((50, 200) if quick else (50, 200, 800)):
+    for t in (50, 200) if quick else (50, 200, 800):
         # a deadlocked scenario (no text satisfies both principals, no shocks): every run lasts t rounds
         tables["rounds"][t] = per_run(random_static(5, 6, seed=4, max_rounds=t, deadlock=True), max(n // 4, 10))
     return tables
@@ -150,8 +156,9 @@ def rss_child(n_seeds: int) -> None:
 
 def bench_rss(n_seeds: int) -> dict:
     """Peak resident memory (MB) of a fresh process running one job of ``n_seeds`` seeds."""
-    proc = subprocess.run([sys.executable, __file__, "--rss-child", str(n_seeds)], capture_output=True,
-                          text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--rss-child", str(n_seeds)], capture_output=True, text=True, check=True
+    )
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KB on Linux
     info = json.loads(proc.stdout.strip().splitlines()[-1])
     return {"peak_rss_mb": peak_kb / 1024, "wall_s": info["seconds"], "runs": info["runs"]}
@@ -167,8 +174,13 @@ def bench_negmas(n_single: int, n_batch: int) -> dict | None:
     negmas_ms, _ = compare.run_negmas(n_single)
     ours_single, _ = compare.run_ours(n_single, batched=False)
     ours_batch, _ = compare.run_ours(n_batch, batched=True)
-    return {"negmas_ms_per_run": negmas_ms, "ours_ms_single": ours_single, "ours_ms_batch": ours_batch,
-            "ratio_vs_negmas_single": negmas_ms / ours_single, "ratio_vs_negmas_batch": negmas_ms / ours_batch}
+    return {
+        "negmas_ms_per_run": negmas_ms,
+        "ours_ms_single": ours_single,
+        "ours_ms_batch": ours_batch,
+        "ratio_vs_negmas_single": negmas_ms / ours_single,
+        "ratio_vs_negmas_batch": negmas_ms / ours_batch,
+    }
 
 
 def bench_design(n_points: int, n_seeds: int, repeat: int) -> dict:
@@ -181,21 +193,32 @@ def bench_design(n_points: int, n_seeds: int, repeat: int) -> dict:
 
     cfg = load_config([])
     g = np.random.default_rng(0)
-    per_run = pd.DataFrame({
-        "scenario.actors.Hamas.reservation_value": g.uniform(0.2, 0.6, n_points),
-        "scenario.actors.Israel.reservation_value": g.uniform(0.3, 0.7, n_points),
-        "scenario.actors.Israel.position.withdrawal": g.uniform(0.6, 1.0, n_points),
-        "scenario.actors.Hamas.renege_base": g.uniform(0.3, 0.9, n_points),
-        "conditions.pressure": g.uniform(0.0, 3.0, n_points)})
+    per_run = pd.DataFrame(
+        {
+            "scenario.actors.Hamas.reservation_value": g.uniform(0.2, 0.6, n_points),
+            "scenario.actors.Israel.reservation_value": g.uniform(0.3, 0.7, n_points),
+            "scenario.actors.Israel.position.withdrawal": g.uniform(0.6, 1.0, n_points),
+            "scenario.actors.Hamas.renege_base": g.uniform(0.3, 0.9, n_points),
+            "conditions.pressure": g.uniform(0.0, 3.0, n_points),
+        }
+    )
     n_slow = max(n_points // 20, 2)
-    structural = pd.DataFrame({
-        "scenario.actors.Israel.patience": g.integers(15, 60, n_slow),
-        "scenario.actors.Hamas.red_lines.0.strength": g.uniform(0.5, 3.0, n_slow)})
+    structural = pd.DataFrame(
+        {
+            "scenario.actors.Israel.patience": g.integers(15, 60, n_slow),
+            "scenario.actors.Hamas.red_lines.0.strength": g.uniform(0.5, 3.0, n_slow),
+        }
+    )
     run_design(cfg, per_run.head(5), n_seeds=2)  # warm: compiled loops loaded
     fast = median_cpu(lambda: run_design(cfg, per_run, n_seeds=n_seeds), repeat)
     slow = median_cpu(lambda: run_design(cfg, structural, n_seeds=n_seeds), repeat)
-    return {"points": n_points, "n_seeds": n_seeds, "per_run_runs_per_s": n_points * n_seeds / fast,
-            "structural_points": n_slow, "structural_runs_per_s": n_slow * n_seeds / slow}
+    return {
+        "points": n_points,
+        "n_seeds": n_seeds,
+        "per_run_runs_per_s": n_points * n_seeds / fast,
+        "structural_points": n_slow,
+        "structural_runs_per_s": n_slow * n_seeds / slow,
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -208,11 +231,16 @@ def main(argv: list[str] | None = None) -> dict:
         rss_child(args.rss_child)
         return {}
     quick = args.quick
-    figs: dict = {"machine": machine(), "quick": quick,
-                  "command": "python benchmarks/bench.py" + (" --quick" if quick else "")}
+    figs: dict = {
+        "machine": machine(),
+        "quick": quick,
+        "command": "python benchmarks/bench.py" + (" --quick" if quick else ""),
+    }
     m = figs["machine"]
-    print(f"Machine: {m['cpu']}, {m['nproc']} cores, Python {m['python']}, numpy {m['numpy']}, "
-          f"load average {m['load_average_1min']:.1f}. Times are CPU time (medians).")
+    print(
+        f"Machine: {m['cpu']}, {m['nproc']} cores, Python {m['python']}, numpy {m['numpy']}, "
+        f"load average {m['load_average_1min']:.1f}. Times are CPU time (medians)."
+    )
     st = build(load_config([]))
 
     mesa = bench_mesa(st, 10 if quick else 60)
@@ -222,9 +250,11 @@ def main(argv: list[str] | None = None) -> dict:
     print("\nMesa model, one default run (construct, step to the end, outcome record):")
     for k in ("off", "on"):
         r = mesa[k]
-        print(f"  trajectories {k:3}: {r['run_ms']:6.2f} ms per run = {r['steps_ms']:.2f} ms stepping "
-              f"({r['median_rounds']:.0f} rounds, {r['us_per_round']:.0f} us each) + {r['outcome_ms']:.2f} ms "
-              f"outcome measures")
+        print(
+            f"  trajectories {k:3}: {r['run_ms']:6.2f} ms per run = {r['steps_ms']:.2f} ms stepping "
+            f"({r['median_rounds']:.0f} rounds, {r['us_per_round']:.0f} us each) + {r['outcome_ms']:.2f} ms "
+            f"outcome measures"
+        )
 
     sizes = (1, 10, 100, 1000) if quick else (1, 10, 100, 1000, 10000)
     tput = bench_batch(st, sizes, 2000 if quick else 30000)
@@ -236,46 +266,63 @@ def main(argv: list[str] | None = None) -> dict:
     des = bench_design(100 if quick else 1000, 20, 1 if quick else 3)
     figs["design"] = des
     print(f"\nDesign table (sim.run_design), every row different, {des['n_seeds']} seeds per point:")
-    print(f"  per-run inputs ({des['points']:,} points: values of no deal, a position, a renege chance, "
-          f"pressure): {des['per_run_runs_per_s']:9,.0f} runs/s")
-    print(f"  structural inputs ({des['structural_points']:,} points: a patience, a red-line strength; "
-          f"one compile per point): {des['structural_runs_per_s']:9,.0f} runs/s")
+    print(
+        f"  per-run inputs ({des['points']:,} points: values of no deal, a position, a renege chance, "
+        f"pressure): {des['per_run_runs_per_s']:9,.0f} runs/s"
+    )
+    print(
+        f"  structural inputs ({des['structural_points']:,} points: a patience, a red-line strength; "
+        f"one compile per point): {des['structural_runs_per_s']:9,.0f} runs/s"
+    )
 
     n_scale = 200 if quick else 1000
     scaling = bench_scaling(n_scale, quick)
     default, scaling["50x20"] = paired(st, random_static(50, 20, seed=1), n_scale, 1 if quick else 5)
     scaling["default"] = default
-    figs["scaling"] = {k: ({str(kk): vv for kk, vv in v.items()} if k in ("actors", "issues", "rounds") else v)
-                       for k, v in scaling.items()}
+    figs["scaling"] = {
+        k: ({str(kk): vv for kk, vv in v.items()} if k in ("actors", "issues", "rounds") else v)
+        for k, v in scaling.items()
+    }
     print(f"\nScaling (generated scenarios, batches of {n_scale}; cost per run and per run-round):")
-    for name, label in (("actors", "actors (6 issues)"), ("issues", "issues (6 actors)"),
-                        ("rounds", "max rounds (5 actors, 6 issues, deadlocked)")):
+    for name, label in (
+        ("actors", "actors (6 issues)"),
+        ("issues", "issues (6 actors)"),
+        ("rounds", "max rounds (5 actors, 6 issues, deadlocked)"),
+    ):
         print(f"  {label}:")
         for k, r in scaling[name].items():
-            print(f"    {k:>4}: {r['ms_per_run']:8.3f} ms/run  {r['mean_rounds']:6.1f} rounds  "
-                  f"{r['us_per_run_round']:7.2f} us/run-round")
+            print(
+                f"    {k:>4}: {r['ms_per_run']:8.3f} ms/run  {r['mean_rounds']:6.1f} rounds  "
+                f"{r['us_per_run_round']:7.2f} us/run-round"
+            )
     big, d = scaling["50x20"], default
     figs["ratio_50x20_vs_default"] = big["ms_per_run"] / d["ms_per_run"]
-    print(f"  50 actors x 20 issues: {big['ms_per_run']:.3f} ms/run ({big['mean_rounds']:.1f} rounds) vs default "
-          f"{d['ms_per_run']:.3f} ms/run ({d['mean_rounds']:.1f} rounds): {figs['ratio_50x20_vs_default']:.1f}x "
-          f"(medians of {1 if quick else 5}, measured in turns)")
+    print(
+        f"  50 actors x 20 issues: {big['ms_per_run']:.3f} ms/run ({big['mean_rounds']:.1f} rounds) vs default "
+        f"{d['ms_per_run']:.3f} ms/run ({d['mean_rounds']:.1f} rounds): {figs['ratio_50x20_vs_default']:.1f}x "
+        f"(medians of {1 if quick else 5}, measured in turns)"
+    )
 
     n_rss = 10_000 if quick else 100_000
     rss = bench_rss(n_rss)
     figs[f"peak_rss_mb_{n_rss // 1000}k"] = rss["peak_rss_mb"]
     figs["rss_job"] = rss
-    print(f"\nOne job of {n_rss:,} seeds (api.run, chunked): peak RSS {rss['peak_rss_mb']:.0f} MB, "
-          f"{rss['wall_s']:.1f} s wall")
+    print(
+        f"\nOne job of {n_rss:,} seeds (api.run, chunked): peak RSS {rss['peak_rss_mb']:.0f} MB, "
+        f"{rss['wall_s']:.1f} s wall"
+    )
 
     cmp = bench_negmas(20 if quick else 100, 1000 if quick else 10000)
     if cmp is None:
-        print("\nNegMAS comparison: needs `pip install -e \".[compare]\"` (NegMAS and sim.compare).")
+        print('\nNegMAS comparison: needs `pip install -e ".[compare]"` (NegMAS and sim.compare).')
     else:
         figs.update(cmp)
-        print(f"\nNegMAS comparison (shared bilateral case): NegMAS {cmp['negmas_ms_per_run']:.2f} ms per "
-              f"negotiation; here {cmp['ours_ms_single']:.3f} ms one at a time "
-              f"({cmp['ratio_vs_negmas_single']:.0f}x), {cmp['ours_ms_batch']:.4f} ms batched "
-              f"({cmp['ratio_vs_negmas_batch']:.0f}x)")
+        print(
+            f"\nNegMAS comparison (shared bilateral case): NegMAS {cmp['negmas_ms_per_run']:.2f} ms per "
+            f"negotiation; here {cmp['ours_ms_single']:.3f} ms one at a time "
+            f"({cmp['ratio_vs_negmas_single']:.0f}x), {cmp['ours_ms_batch']:.4f} ms batched "
+            f"({cmp['ratio_vs_negmas_batch']:.0f}x)"
+        )
     if args.json:
         args.json.write_text(json.dumps(figs, indent=1) + "\n")
         print(f"\nwrote {args.json}")

@@ -42,8 +42,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CONDITIONS = ["grid.trust=[0.15,0.4,0.7]", "grid.credibility=[0.4,0.6,0.8]", "grid.pressure=[0.5,1.0,2.0]",
-              "grid.first_mover=[Israel,Hamas,mediators]"]  # as conf/experiment/sequence_atlas.yaml
+CONDITIONS = [
+    "grid.trust=[0.15,0.4,0.7]",
+    "grid.credibility=[0.4,0.6,0.8]",
+    "grid.pressure=[0.5,1.0,2.0]",
+    "grid.first_mover=[Israel,Hamas,mediators]",
+]  # as conf/experiment/sequence_atlas.yaml
 POINTS = 27 * 3  # grid points x first movers
 
 
@@ -91,9 +95,19 @@ def make_sweep(root: Path, rows: int, jobs: int) -> int:
         t.insert(t.columns.get_loc("first_mover") + 1, "agenda_choice", f"order_{k:02d}")
         write_parquet(d / "runs.parquet", t)
         write_json(d / "result.json", {"agenda": agenda, "n_seeds": n_seeds})
-        write_json(d / "job.json", {"status": "ok", "agenda_choice": f"order_{k:02d}", "n_runs": len(t),
-                                    "wall_s": 1.0, "runs_per_s": float(len(t)), "peak_memory_mb": 100.0,
-                                    **provenance(), "config": {"agenda": {"first_mover": "mediators"}}})
+        write_json(
+            d / "job.json",
+            {
+                "status": "ok",
+                "agenda_choice": f"order_{k:02d}",
+                "n_runs": len(t),
+                "wall_s": 1.0,
+                "runs_per_s": float(len(t)),
+                "peak_memory_mb": 100.0,
+                **provenance(),
+                "config": {"agenda": {"first_mover": "mediators"}},
+            },
+        )
     return len(table) * jobs
 
 
@@ -118,8 +132,9 @@ def measure(mode: str, root: Path, out: Path) -> dict:
 def child(mode: str, root: Path, out: Path) -> dict:
     """Run :func:`measure` in a child process; add its peak resident memory (MB)."""
     env = dict(os.environ, CI="1")
-    p = subprocess.Popen([sys.executable, __file__, "--measure", mode, str(root), str(out)],
-                         stdout=subprocess.PIPE, env=env, text=True)
+    p = subprocess.Popen(
+        [sys.executable, __file__, "--measure", mode, str(root), str(out)], stdout=subprocess.PIPE, env=env, text=True
+    )
     text = p.stdout.read()
     _, status, usage = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
@@ -154,8 +169,11 @@ def main(argv: list[str] | None = None) -> int:
         root = a.dir
         if root is None:
             root = tmp / "sweep"
-            subprocess.run([sys.executable, __file__, "--make", str(root), "--rows", str(a.rows), "--jobs",
-                            str(a.jobs)], check=True, env=dict(os.environ, CI="1"))
+            subprocess.run(
+                [sys.executable, __file__, "--make", str(root), "--rows", str(a.rows), "--jobs", str(a.jobs)],
+                check=True,
+                env=dict(os.environ, CI="1"),
+            )
         files = sorted(root.rglob("runs.parquet"))
         size = sum(f.stat().st_size for f in files) / 2**20
         print(f"sweep: {root} ({len(files)} job files, {size:.0f} MB of runs.parquet)")
@@ -165,15 +183,19 @@ def main(argv: list[str] | None = None) -> int:
             out.parent.mkdir(exist_ok=True)
             runs = [child(mode, root, out) for _ in range(a.repeat)]
             best = min(runs, key=lambda r: r["seconds"])
-            results[mode] = {"rows": best["rows"], "seconds": best["seconds"],
-                             "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+            results[mode] = {
+                "rows": best["rows"],
+                "seconds": best["seconds"],
+                "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+            }
             rows = f"{best['rows']:,} rows, " if best["rows"] is not None else ""
             print(f"{mode:>8}: {rows}{best['seconds']:.2f} s, peak RSS {results[mode]['peak_rss_mb']:.0f} MB")
         if a.check and {"before", "after"} <= set(results):
             import pandas as pd
 
-            pd.testing.assert_frame_equal(pd.read_parquet(tmp / "before" / "atlas.parquet"),
-                                          pd.read_parquet(tmp / "after" / "atlas.parquet"))
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(tmp / "before" / "atlas.parquet"), pd.read_parquet(tmp / "after" / "atlas.parquet")
+            )
             print("check: the two atlases hold the same table")
         if a.json:
             a.json.write_text(json.dumps({"dir": str(a.dir) if a.dir else None, "results": results}, indent=2))

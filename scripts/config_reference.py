@@ -217,8 +217,11 @@ def table(cls: type, path: str) -> list[str]:
     for f in dataclasses.fields(cls):
         tp = hints[f.name]
         key = f"{path}.{f.name}" if path else f.name
-        meaning = comments.get(f.name) or MEANING.get(f"{cls.__name__}.{f.name}", "") \
+        meaning = (
+            comments.get(f.name)
+            or MEANING.get(f"{cls.__name__}.{f.name}", "")
             or MEANING.get(f"ProtocolConf.{f.name}", "")
+        )
         default = default_text(f)
         if cls is schema.ActorConf and f.name in ACTOR_NUMBERS:
             lo, hi, when_absent = ACTOR_NUMBERS[f.name]

@@ -24,7 +24,7 @@ def section(text: str, heading: str, where: str) -> str:
         raise ValueError(f"{where}: no line {heading!r} to include") from None
     level = len(heading) - len(heading.lstrip("#"))
     body = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         m = re.match(r"^(#+) ", line)
         if m and len(m[1]) <= level:
             break

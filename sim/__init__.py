@@ -17,8 +17,13 @@ __all__ = ["ConfigError", "__version__", "build", "load_config", "load_scenario"
 
 # Imported on first use (PEP 562), so that `negotiate --help` and the other light paths do
 # not load numba, pandas and the kernel: ``from sim import run`` works as before.
-_LAZY = {"build": "sim.api", "load_config": "sim.api", "load_scenario": "sim.api", "run": "sim.api",
-         "ConfigError": "sim.errors"}
+_LAZY = {
+    "build": "sim.api",
+    "load_config": "sim.api",
+    "load_scenario": "sim.api",
+    "run": "sim.api",
+    "ConfigError": "sim.errors",
+}
 
 
 def __getattr__(name: str):

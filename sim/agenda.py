@@ -81,8 +81,12 @@ def _phased(raw: Mapping, chk: _Checker) -> Phases:
             i = chk.issue(n, f"phases[{k}].ranges.{n}")
             if i not in idx:
                 raise chk.fail(f"phases[{k}].ranges.{n}", "an issue opened in this phase", n)
-            if (not isinstance(r, list | tuple) or len(r) != 2
-                    or not all(isinstance(v, int | float) for v in r) or not 0 <= r[0] <= r[1] <= 1):
+            if (
+                not isinstance(r, list | tuple)
+                or len(r) != 2
+                or not all(isinstance(v, int | float) for v in r)
+                or not 0 <= r[0] <= r[1] <= 1
+            ):
                 raise chk.fail(f"phases[{k}].ranges.{n}", "[lo, hi] with 0 <= lo <= hi <= 1", r)
             ranges[i] = (float(r[0]), float(r[1]))
         phases.append((idx, ranges))
@@ -101,8 +105,9 @@ def _sequence(raw: Mapping, chk: _Checker) -> Phases:
         core = [n for n, c in zip(issues, scenario.core, strict=True) if c]
         orders = issue_orders(core)
         if isinstance(perm, bool) or not isinstance(perm, int) or not 0 <= perm < len(orders):
-            raise chk.fail("permutation", f"an integer in [0, {len(orders) - 1}] (orders of {len(core)} core issues)",
-                           perm)
+            raise chk.fail(
+                "permutation", f"an integer in [0, {len(orders) - 1}] (orders of {len(core)} core issues)", perm
+            )
         order = orders[perm]
     if not isinstance(order, list) or not order:
         raise chk.fail("order", "a non-empty list of issues (or lists of issues)", order)
@@ -174,8 +179,9 @@ def compile_agenda(cfg: Any, scenario: Scenario, file: str = "<agenda>") -> Agen
     covered = {i for idx, _ in phases for i in idx}
     for i in np.flatnonzero(scenario.core):
         if i not in covered:
-            raise chk.fail("phases" if kind == "phased" else "order",
-                           f"every core issue on the agenda (missing: {issues[i]})")
+            raise chk.fail(
+                "phases" if kind == "phased" else "order", f"every core issue on the agenda (missing: {issues[i]})"
+            )
     n_p, n_i = len(phases), len(issues)
     open_ = np.zeros((n_p, n_i), bool)
     lo, hi = np.zeros((n_p, n_i)), np.ones((n_p, n_i))

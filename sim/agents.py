@@ -84,9 +84,14 @@ class NegotiatorAgent(CellAgent):
         a = self.index
         asp = aspiration(b.rv, b.frac, ev.umax)
         lines = [red_line_words(st.sc, st, k, x[0]) for k, _hard in red_lines_crossed(st, a, op[0], x[0])]
-        return Judgement(utility=float(ev.u[0, a]), expected_utility=float(ev.eu[0, a]),
-                         value_of_no_deal=float(b.rv[0, a]), aspiration=float(asp[0, a]),
-                         red_lines=tuple(lines), vetoed=bool(ev.hard[0, a]))
+        return Judgement(
+            utility=float(ev.u[0, a]),
+            expected_utility=float(ev.eu[0, a]),
+            value_of_no_deal=float(b.rv[0, a]),
+            aspiration=float(asp[0, a]),
+            red_lines=tuple(lines),
+            vetoed=bool(ev.hard[0, a]),
+        )
 
     def would_accept(self, text: dict[str, float] | np.ndarray | None = None) -> tuple[bool, str]:
         """Whether this actor would accept ``text`` now, and why not (the reason is empty if it would)."""
@@ -97,13 +102,23 @@ class NegotiatorAgent(CellAgent):
         asp = aspiration(b.rv, b.frac, ev.umax)
         mine = np.zeros(b.rv.shape, bool)
         mine[0, self.index] = True
-        ok, _, _ = judge(eu=ev.eu, rv=b.rv, asp=asp, umax=ev.umax, hard=ev.hard, required=mine,
-                         running=b.status == RUNNING)
+        ok, _, _ = judge(
+            eu=ev.eu, rv=b.rv, asp=asp, umax=ev.umax, hard=ev.hard, required=mine, running=b.status == RUNNING
+        )
         a = self.index
         if ok[0, a]:
             return True, ""
-        return False, refusal(st, a, text=x[0], op=op[0], eu=float(ev.eu[0, a]), asp=float(asp[0, a]),
-                              rv=float(b.rv[0, a]), pos=b.pos[0, a], weight=b.weight[0, a])
+        return False, refusal(
+            st,
+            a,
+            text=x[0],
+            op=op[0],
+            eu=float(ev.eu[0, a]),
+            asp=float(asp[0, a]),
+            rv=float(b.rv[0, a]),
+            pos=b.pos[0, a],
+            weight=b.weight[0, a],
+        )
 
     # -- how it concedes ---------------------------------------------------------------
     @property
@@ -134,7 +149,8 @@ class NegotiatorAgent(CellAgent):
         ok, why = self.would_accept()
         lines = [
             f"{self.label} ({', '.join(self.roles)}) concedes by the {self.strategy} strategy"
-            + (f" ({params})" if params else "") + f": round {self.clock} of its patience of {self.patience}"
+            + (f" ({params})" if params else "")
+            + f": round {self.clock} of its patience of {self.patience}"
             f" in this phase, it still insists on {self.demand:.0%} of the way from its value of no deal"
             f" ({j.value_of_no_deal:.2f}) to its best, an aspiration of {j.aspiration:.2f}.",
             f"The text on the table is worth {j.utility:.2f} to it if kept, {j.expected_utility:.2f} expected"
@@ -158,8 +174,11 @@ class NegotiatorAgent(CellAgent):
     def roles(self) -> list[str]:
         """Its roles: principal, mediator and/or guarantor."""
         sc = self.model.static.sc
-        return [r for r, m in (("principal", sc.principal), ("mediator", sc.mediator),
-                               ("guarantor", sc.guarantor)) if m[self.index]]
+        return [
+            r
+            for r, m in (("principal", sc.principal), ("mediator", sc.mediator), ("guarantor", sc.guarantor))
+            if m[self.index]
+        ]
 
     @property
     def is_principal(self) -> bool:

@@ -100,8 +100,10 @@ def _compose(overrides: list[str], config_name: str) -> DictConfig:
     for group in ("scenario", "agenda", "protocol"):
         option = rt.choices.get(group)
         if option:
-            path = next((Path(d) / group / f"{option}.yaml" for d in dirs
-                         if (Path(d) / group / f"{option}.yaml").is_file()), None)
+            path = next(
+                (Path(d) / group / f"{option}.yaml" for d in dirs if (Path(d) / group / f"{option}.yaml").is_file()),
+                None,
+            )
             files[group] = _show_path(path) if path else f"{group} choice {option} (generated, no file)"
     for key in ("run", "sweep"):
         with contextlib.suppress(Exception):  # an unresolvable directory is Hydra's to report
@@ -143,6 +145,7 @@ _FILES: dict[int, tuple[weakref.ref, dict[str, str], list[str]]] = {}
 
 # -- config files are data ---------------------------------------------------------------------
 
+
 def check_choice_names(overrides: list[str]) -> None:
     """Group choices are names of config files, never paths: ``scenario=../x`` is refused.
 
@@ -171,11 +174,16 @@ def check_choice_names(overrides: list[str]) -> None:
                 names = [str(p) for p in [*v.include, *v.exclude]]
                 if all(re.fullmatch(r"[A-Za-z0-9_.*?\[\]!-]+", n) and ".." not in n for n in names):
                     continue
-            elif isinstance(v, str | int | float) and not isinstance(v, bool) \
-                    and CHOICE_NAME.fullmatch(str(v)) and ".." not in str(v):
+            elif (
+                isinstance(v, str | int | float)
+                and not isinstance(v, bool)
+                and CHOICE_NAME.fullmatch(str(v))
+                and ".." not in str(v)
+            ):
                 continue
-            raise ConfigError(f"{COMMAND_LINE} {text}", key, "a config name (letters, digits, _ . -), not a path",
-                              str(v))
+            raise ConfigError(
+                f"{COMMAND_LINE} {text}", key, "a config name (letters, digits, _ . -), not a path", str(v)
+            )
 
 
 def _choice_values(o) -> list:
@@ -299,11 +307,11 @@ def check_data_file(path: str | Path, group: str, package: str | None = None) ->
         for i, entry in enumerate(entries):
             # a data file may build on another file of its own group, by name (a shared
             # base scenario); that file is read and checked like any other
-            same_group = isinstance(entry, str) and re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", entry) \
-                and entry != "override"
+            same_group = (
+                isinstance(entry, str) and re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", entry) and entry != "override"
+            )
             if group in DATA_GROUPS and entry != "_self_" and not same_group:
-                raise ConfigError(file, f"defaults[{i}]", f"data only: {what} may not include other configs",
-                                  entry)
+                raise ConfigError(file, f"defaults[{i}]", f"data only: {what} may not include other configs", entry)
             if "hydra" in str(entry).lower():
                 raise ConfigError(file, f"defaults[{i}]", expected, entry)
         data = {k: v for k, v in data.items() if k != "defaults"}
@@ -332,7 +340,7 @@ def package_header(text: str, group: str) -> str:
         if header == prefix:
             return base
         if header.startswith(prefix + "."):
-            rest = header[len(prefix) + 1:]
+            rest = header[len(prefix) + 1 :]
             return f"{base}.{rest}" if base else rest
     return header
 
@@ -423,12 +431,14 @@ def _unknown_key(e: BaseException, overrides: list[str]) -> ConfigError | None:
     if node is None or not hasattr(node, "keys") or last in node:
         return None  # the key exists: the error is inside the value (see from_compose_error)
     group = key.split(".")[0]
-    file = f"conf/{group}/{cfg[group].get('name', '?')}.yaml" if group in ("scenario", "agenda", "protocol") \
-        and hasattr(cfg.get(group), "get") else "conf/config.yaml"
+    file = (
+        f"conf/{group}/{cfg[group].get('name', '?')}.yaml"
+        if group in ("scenario", "agenda", "protocol") and hasattr(cfg.get(group), "get")
+        else "conf/config.yaml"
+    )
     keys = ", ".join(str(k) for k in node)
     o = next((x for x in overrides if split_override(x)[0] == key), key)
-    return ConfigError(f"{COMMAND_LINE} {o} (over {file})", key, f"a key of {parent or 'the config'} ({keys})",
-                       last)
+    return ConfigError(f"{COMMAND_LINE} {o} (over {file})", key, f"a key of {parent or 'the config'} ({keys})", last)
 
 
 def scenario_file(cfg: DictConfig) -> str:
@@ -448,13 +458,25 @@ def settings_from(cfg: DictConfig, window: int | None = None) -> Settings:
     if p.name not in PROTOCOLS:
         raise ConfigError(file, "protocol.name", f"one of {sorted(PROTOCOLS)}", p.name)
     max_rounds = p.max_rounds if p.max_rounds is not None else window
-    if max_rounds is None or isinstance(max_rounds, bool) or not isinstance(max_rounds, int) \
-            or not 0 < max_rounds <= MAX_WINDOW:
-        raise ConfigError(file, "protocol.max_rounds", f"a whole number of rounds in [1, {MAX_WINDOW}] or null "
-                          "(twice the agenda's horizon)", p.max_rounds)
+    if (
+        max_rounds is None
+        or isinstance(max_rounds, bool)
+        or not isinstance(max_rounds, int)
+        or not 0 < max_rounds <= MAX_WINDOW
+    ):
+        raise ConfigError(
+            file,
+            "protocol.max_rounds",
+            f"a whole number of rounds in [1, {MAX_WINDOW}] or null (twice the agenda's horizon)",
+            p.max_rounds,
+        )
     # the mediators' drafting (the other protocols' schemas have no such keys)
-    rule, step0, step_max, steps = p.get("rule", "nash"), p.get("step0", 0.05), p.get("step_max", 0.2), \
-        p.get("steps_per_round", 1)
+    rule, step0, step_max, steps = (
+        p.get("rule", "nash"),
+        p.get("step0", 0.05),
+        p.get("step_max", 0.2),
+        p.get("steps_per_round", 1),
+    )
     if not 0 < int(steps) <= 1000:
         raise ConfigError(file, "protocol.steps_per_round", "a whole number in [1, 1000]", steps)
     if not 0 < float(step0) <= float(step_max) <= 1:
@@ -464,11 +486,17 @@ def settings_from(cfg: DictConfig, window: int | None = None) -> Settings:
     if not 0 < float(p.stall_tol) < 1:
         raise ConfigError(file, "protocol.stall_tol", "a number in (0, 1)", p.stall_tol)
     params = p.get("params")
-    return Settings(name=str(p.name), max_rounds=int(max_rounds), rule=str(rule),
-                    step0=float(step0), step_max=float(step_max),
-                    steps_per_round=int(steps), stall_rounds=int(p.stall_rounds),
-                    stall_tol=float(p.stall_tol),
-                    params=OmegaConf.to_container(params, resolve=True) if params is not None else {})
+    return Settings(
+        name=str(p.name),
+        max_rounds=int(max_rounds),
+        rule=str(rule),
+        step0=float(step0),
+        step_max=float(step_max),
+        steps_per_round=int(steps),
+        stall_rounds=int(p.stall_rounds),
+        stall_tol=float(p.stall_tol),
+        params=OmegaConf.to_container(params, resolve=True) if params is not None else {},
+    )
 
 
 def build(cfg: DictConfig, overrides: list[str] | None = None) -> Static:
@@ -501,8 +529,12 @@ def _build(cfg: DictConfig) -> Static:
         check_fits_in_memory(cfg, st.n_actors, st.n_issues)
     why = st.protocol.check(st)
     if why:
-        raise ConfigError(group_file(cfg, "protocol"), "protocol.name",
-                          f"a protocol that can run scenario {sc.name} ({why})", st.settings.name)
+        raise ConfigError(
+            group_file(cfg, "protocol"),
+            "protocol.name",
+            f"a protocol that can run scenario {sc.name} ({why})",
+            st.settings.name,
+        )
     return st
 
 
@@ -511,8 +543,7 @@ def check_run_options(cfg: DictConfig) -> None:
     for key in ("seed", "n_seeds", "chunk_size"):
         v = cfg.get(key, 1)
         if isinstance(v, bool) or not isinstance(v, int) or v < (0 if key == "seed" else 1):
-            raise ConfigError("conf/config.yaml", key,
-                              "an integer >= 0" if key == "seed" else "a positive integer", v)
+            raise ConfigError("conf/config.yaml", key, "an integer >= 0" if key == "seed" else "a positive integer", v)
     check_seed_range(cfg)
     conditions_grid(cfg, 1, 0)
 
@@ -543,10 +574,17 @@ def conditions_grid(cfg: DictConfig, n_seeds: int, base_seed: int):
                 continue  # NaN here stands for the scenario's own value; a NaN given is refused below
             ok = isinstance(v, int | float) and not isinstance(v, bool)
             if not (ok and 0 <= v <= (10 if k == "pressure" else 1)):
-                raise ConfigError("conf/config.yaml", f"grid.{k}[{j}]" if levels else f"conditions.{k}",
-                                  "a number in [0, 1]" if k != "pressure" else "a number in [0, 10]", v)
-    mesh = np.array(np.meshgrid(axes["trust"], axes["credibility"], axes["pressure"], indexing="ij"),
-                    dtype=float).reshape(3, -1).T
+                raise ConfigError(
+                    "conf/config.yaml",
+                    f"grid.{k}[{j}]" if levels else f"conditions.{k}",
+                    "a number in [0, 1]" if k != "pressure" else "a number in [0, 10]",
+                    v,
+                )
+    mesh = (
+        np.array(np.meshgrid(axes["trust"], axes["credibility"], axes["pressure"], indexing="ij"), dtype=float)
+        .reshape(3, -1)
+        .T
+    )
     seeds = base_seed + np.arange(n_seeds)
     rep = np.repeat(mesh, n_seeds, axis=0)
     return np.tile(seeds, len(mesh)), rep[:, 0], rep[:, 1], rep[:, 2]
@@ -566,11 +604,11 @@ def run(cfg: DictConfig | None = None, overrides: list[str] | None = None, progr
     if (cfg.get("design") or {}).get("file"):
         return run_design_block(cfg, st, progress)
     seeds, trust, cred, press = conditions_grid(cfg, int(cfg.n_seeds), int(cfg.seed))
-    cols = simulate(st, seeds, trust, cred, press, chunk_size=int(cfg.get("chunk_size", 5000)),
-                    progress=progress)
+    cols = simulate(st, seeds, trust, cred, press, chunk_size=int(cfg.get("chunk_size", 5000)), progress=progress)
     table = make_table(st, cols, trust, cred, press)
-    return RunSet(static=st, table=table, config_hash=config_hash(cfg),
-                  config=OmegaConf.to_container(cfg, resolve=True))
+    return RunSet(
+        static=st, table=table, config_hash=config_hash(cfg), config=OmegaConf.to_container(cfg, resolve=True)
+    )
 
 
 def read_design(cfg: DictConfig):
@@ -585,12 +623,17 @@ def read_design(cfg: DictConfig):
     try:
         df = pd.read_parquet(path) if path.suffix in (".parquet", ".pq") else pd.read_csv(path)
     except Exception as e:  # any reader error: name the file
-        raise ConfigError(str(path), "design.file", f"a readable Parquet or CSV table ({type(e).__name__})",
-                          str(path)) from e
+        raise ConfigError(
+            str(path), "design.file", f"a readable Parquet or CSV table ({type(e).__name__})", str(path)
+        ) from e
     blocks, block = int(d.blocks), int(d.block)
     if not 1 <= blocks <= max(len(df), 1) or not 0 <= block < blocks:
-        raise ConfigError(COMMAND_LINE + " " + where, "design.block",
-                          f"0 <= block < blocks <= rows ({len(df)})", f"{block} of {blocks}")
+        raise ConfigError(
+            COMMAND_LINE + " " + where,
+            "design.block",
+            f"0 <= block < blocks <= rows ({len(df)})",
+            f"{block} of {blocks}",
+        )
     rows = np.array_split(np.arange(len(df)), blocks)[block]
     return df.iloc[rows], int(rows[0]) if rows.size else 0
 
@@ -604,8 +647,9 @@ def run_design_block(cfg: DictConfig, st: Static, progress=None) -> RunSet:
     res = run_design(cfg, part, progress=progress)
     table = res.table
     table["point"] = table["point"] + first
-    return RunSet(static=st, table=table, config_hash=config_hash(cfg),
-                  config=OmegaConf.to_container(cfg, resolve=True))
+    return RunSet(
+        static=st, table=table, config_hash=config_hash(cfg), config=OmegaConf.to_container(cfg, resolve=True)
+    )
 
 
 def run_forecast(cfg: DictConfig, st: Static, progress=None) -> RunSet:
@@ -615,13 +659,14 @@ def run_forecast(cfg: DictConfig, st: Static, progress=None) -> RunSet:
 
     design, _ = ensemble_design(cfg)
     res = run_design(cfg, design, progress=progress)
-    return RunSet(static=st, table=res.table, config_hash=config_hash(cfg),
-                  config=OmegaConf.to_container(cfg, resolve=True))
+    return RunSet(
+        static=st, table=res.table, config_hash=config_hash(cfg), config=OmegaConf.to_container(cfg, resolve=True)
+    )
 
 
-def load_scenario(name: str = "sharm_el_sheikh_2025", overrides: list[str] | None = None,
-                  agenda: str | None = None) -> Static:
+def load_scenario(
+    name: str = "sharm_el_sheikh_2025", overrides: list[str] | None = None, agenda: str | None = None
+) -> Static:
     """A compiled scenario (with agenda and protocol) by name, for notebooks and tests."""
     ov = [f"scenario={name}"] + ([f"agenda={agenda}"] if agenda else []) + list(overrides or [])
     return build(load_config(ov), ov)
-

@@ -66,8 +66,10 @@ def install_assets(dest: Path | None = None, npm: str | None = None) -> list[str
         return []
     npm = npm or shutil.which("npm")
     if npm is None:
-        raise RuntimeError("negotiate-dashboard --install-assets needs npm (Debian: apt-get install npm) "
-                           f"to fetch {', '.join(todo)} into {dest}")
+        raise RuntimeError(
+            "negotiate-dashboard --install-assets needs npm (Debian: apt-get install npm) "
+            f"to fetch {', '.join(todo)} into {dest}"
+        )
     for spec in todo:
         with tempfile.TemporaryDirectory() as tmp:
             done = subprocess.run([npm, "pack", "--silent", spec], cwd=tmp, capture_output=True, text=True)
@@ -121,26 +123,46 @@ def __getattr__(name: str):
 def main(argv: list[str] | None = None) -> int:
     """``negotiate-dashboard``: serve the classroom dashboard (127.0.0.1 unless told)."""
     p = argparse.ArgumentParser(prog="negotiate-dashboard", description=__doc__.split("\n\n")[0])
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to bind (default 127.0.0.1: this computer only; 0.0.0.0 opens it to the network)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1: this computer only; 0.0.0.0 opens it to the network)",
+    )
     p.add_argument("--port", type=int, default=DEFAULT_PORT)
-    p.add_argument("--install-assets", action="store_true",
-                   help="fetch the page's front-end files into the virtualenv with npm, then exit")
+    p.add_argument(
+        "--install-assets",
+        action="store_true",
+        help="fetch the page's front-end files into the virtualenv with npm, then exit",
+    )
     args = p.parse_args(argv)
     if args.install_assets:
         got = install_assets()
         print(f"front-end assets in {cdn_dir()}: " + (f"installed {', '.join(got)}" if got else "already there"))
         return 0
     if missing_assets():
-        print(f"negotiate-dashboard: front-end files missing in {cdn_dir()} ({', '.join(missing_assets())}); "
-              "run `negotiate-dashboard --install-assets` once (needs npm), or `make dashboard`.", file=sys.stderr)
+        print(
+            f"negotiate-dashboard: front-end files missing in {cdn_dir()} ({', '.join(missing_assets())}); "
+            "run `negotiate-dashboard --install-assets` once (needs npm), or `make dashboard`.",
+            file=sys.stderr,
+        )
         return 2
     # a session whose page went away without closing is dropped after a few minutes (Solara's
     # default keeps it a day: thirty students' reloads would hold memory all day)
     env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="false")
     env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", "3m")
-    cmd = [sys.executable, "-m", "solara", "run", "sim.app", "--host", args.host, "--port", str(args.port),
-           "--production", "--no-open"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        "sim.app",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--production",
+        "--no-open",
+    ]
     print(f"Negotiation classroom on http://{args.host}:{args.port}  (Ctrl-C to stop)", flush=True)
     try:
         return subprocess.call(cmd, env=env)

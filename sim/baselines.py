@@ -44,5 +44,4 @@ def of_scenario(sc) -> dict[str, dict[str, float]]:
     (the run table's ``baseline_*`` columns use each run's own draws of both)."""
     w = weights(sc.capability, sc.salience)
     mean, med = weighted_mean(sc.position, w), weighted_median(sc.position, w)
-    return {iss: {"weighted_mean": float(mean[i]), "weighted_median": float(med[i])}
-            for i, iss in enumerate(sc.issues)}
+    return {iss: {"weighted_mean": float(mean[i]), "weighted_median": float(med[i])} for i, iss in enumerate(sc.issues)}

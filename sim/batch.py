@@ -125,9 +125,16 @@ def run_batch(st: Static, b: Batch) -> dict[str, np.ndarray]:
     return cols
 
 
-def simulate(st: Static, seeds, trust=None, credibility=None, pressure=None, chunk_size: int = 5000,
-             progress: Callable[[int], None] | None = None,
-             inputs: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+def simulate(
+    st: Static,
+    seeds,
+    trust=None,
+    credibility=None,
+    pressure=None,
+    chunk_size: int = 5000,
+    progress: Callable[[int], None] | None = None,
+    inputs: dict[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
     """Run one configuration for every seed (and per-run conditions), chunk by chunk.
 
     Args:
@@ -148,10 +155,14 @@ def simulate(st: Static, seeds, trust=None, credibility=None, pressure=None, chu
     parts = []
     for s in range(0, n, chunk_size):
         sl = slice(s, min(s + chunk_size, n))
-        b = init_batch(st, seeds[sl], None if trust is None else trust[sl],
-                       None if credibility is None else credibility[sl],
-                       None if pressure is None else pressure[sl],
-                       inputs=None if inputs is None else {k: v[sl] for k, v in inputs.items()})
+        b = init_batch(
+            st,
+            seeds[sl],
+            None if trust is None else trust[sl],
+            None if credibility is None else credibility[sl],
+            None if pressure is None else pressure[sl],
+            inputs=None if inputs is None else {k: v[sl] for k, v in inputs.items()},
+        )
         cols = run_batch(st, b)
         cols["index"] = cols["index"] + s
         parts.append(cols)
@@ -163,8 +174,9 @@ def simulate(st: Static, seeds, trust=None, credibility=None, pressure=None, chu
 NBS_PROBLEM = ("_nbs_pos", "_nbs_weight", "_nbs_rv0")  # what nbs_distance needs, per run
 
 
-def nbs_distance(st: Static, x: np.ndarray, agreed: np.ndarray, pos: np.ndarray, w: np.ndarray,
-                 rv0: np.ndarray) -> np.ndarray:
+def nbs_distance(
+    st: Static, x: np.ndarray, agreed: np.ndarray, pos: np.ndarray, w: np.ndarray, rv0: np.ndarray
+) -> np.ndarray:
     """``[R]``: distance from each agreed text to the Nash bargaining solution (NaN if not agreed).
 
     Args:
@@ -190,8 +202,9 @@ def nbs_distance(st: Static, x: np.ndarray, agreed: np.ndarray, pos: np.ndarray,
     if rows.size >= DEDUPLICATE_FROM:
         key = np.concatenate([pos.reshape(rows.size, -1), w.reshape(rows.size, -1), rv0], axis=1)
         _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-        nbs = nash_solution(pos[first], w[first], rv0[first], sub, sc.utility, st.derived.principal_red_lines,
-                            iterations=400)[inverse.ravel()]
+        nbs = nash_solution(
+            pos[first], w[first], rv0[first], sub, sc.utility, st.derived.principal_red_lines, iterations=400
+        )[inverse.ravel()]
     else:
         nbs = nash_solution(pos, w, rv0, sub, sc.utility, st.derived.principal_red_lines, iterations=400)
     out[rows] = np.sqrt(((x[rows] - nbs) ** 2).sum(axis=-1))
@@ -210,8 +223,19 @@ def measure(st: Static, b: Batch, nbs: bool = True) -> dict[str, np.ndarray]:
     agreed = b.status == AGREED
     u = plain_utility(x, b.pos0, b.weight, sc.utility, st.red_lines)
     everything = np.ones(x.shape, bool)
-    eu = evaluate(x, everything, b.pos0, b.weight, sc.status_quo, renege_scale(st, b), sc.guarantee_issue,
-                  sc.guarantee_strong_end, st.red_lines, sc.utility, with_grad=False).eu
+    eu = evaluate(
+        x,
+        everything,
+        b.pos0,
+        b.weight,
+        sc.status_quo,
+        renege_scale(st, b),
+        sc.guarantee_issue,
+        sc.guarantee_strong_end,
+        st.red_lines,
+        sc.utility,
+        with_grad=False,
+    ).eu
     pr = sc.principal
     pidx = st.derived.pidx
     surplus0 = u[:, pr] - b.rv0[:, pr]
@@ -229,16 +253,29 @@ def measure(st: Static, b: Batch, nbs: bool = True) -> dict[str, np.ndarray]:
     loss = (refusing[..., None] * b.weight * (1.0 - v)).sum(axis=-2)
     blocking = np.where(agreed | ~op.any(axis=-1), -1, np.where(op, loss, -np.inf).argmax(axis=-1))
     cols = {
-        "index": b.index, "seed": b.seed, "status": b.status.astype(np.int8), "rounds": b.rounds,
-        "phases_agreed": b.phases_agreed, "terms": np.where(b.locked, b.x, np.nan), "final_text": x,
-        "utility": u, "expected_utility": eu, "reservation_value": b.rv, "reservation_value_0": b.rv0,
-        "conceded": 1.0 - u, "nash_product": nash_product, "position_drawn": b.pos0, "weight_drawn": b.weight,
+        "index": b.index,
+        "seed": b.seed,
+        "status": b.status.astype(np.int8),
+        "rounds": b.rounds,
+        "phases_agreed": b.phases_agreed,
+        "terms": np.where(b.locked, b.x, np.nan),
+        "final_text": x,
+        "utility": u,
+        "expected_utility": eu,
+        "reservation_value": b.rv,
+        "reservation_value_0": b.rv0,
+        "conceded": 1.0 - u,
+        "nash_product": nash_product,
+        "position_drawn": b.pos0,
+        "weight_drawn": b.weight,
         "baseline_mean": weighted_mean(b.pos0, sc.capability[:, None] * b.sal),
         "baseline_median": weighted_median(b.pos0, sc.capability[:, None] * b.sal),
-        "pareto_efficient": pareto, "blocking_issue": blocking, "walker": b.walker, "blockers": b.blockers,
+        "pareto_efficient": pareto,
+        "blocking_issue": blocking,
+        "walker": b.walker,
+        "blockers": b.blockers,
         "trust": (b.trust * st.principal_pairs).sum(axis=(-1, -2)) / max(st.principal_pairs.sum(), 1),
-        "credibility": np.where(sc.guarantor, b.cred, 0.0).max(axis=-1) if sc.guarantor.any()
-        else np.zeros(len(b)),
+        "credibility": np.where(sc.guarantor, b.cred, 0.0).max(axis=-1) if sc.guarantor.any() else np.zeros(len(b)),
         "pressure": b.pressure,
     }
     if nbs:

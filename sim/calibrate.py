@@ -110,16 +110,23 @@ def load(name_or_path: str) -> Calibration:
         key = f"parameters[{i}]"
         if not p.get("paths") or not isinstance(p["paths"], list):
             raise ConfigError(file, f"{key}.paths", "a list of dotted config paths", p.get("paths"))
-        if not (isinstance(p.get("low"), int | float) and isinstance(p.get("high"), int | float)
-                and p["low"] < p["high"]):
+        if not (
+            isinstance(p.get("low"), int | float) and isinstance(p.get("high"), int | float) and p["low"] < p["high"]
+        ):
             raise ConfigError(file, f"{key}.low", "numbers low < high", (p.get("low"), p.get("high")))
     if not targets or not params:
         raise ConfigError(file, "targets" if not targets else "parameters", "at least one entry")
     cutoff = data.get("cutoff", CUTOFF)
     if isinstance(cutoff, bool) or not isinstance(cutoff, int | float) or not cutoff > 0:
         raise ConfigError(file, "cutoff", "a number > 0", cutoff)
-    return Calibration(name=str(data.get("name") or path.stem), file=file, rounds=rounds, targets=list(targets),
-                       parameters=list(params), cutoff=float(cutoff))
+    return Calibration(
+        name=str(data.get("name") or path.stem),
+        file=file,
+        rounds=rounds,
+        targets=list(targets),
+        parameters=list(params),
+        cutoff=float(cutoff),
+    )
 
 
 STRUCTURAL_LEVELS = 4  # values a parameter takes if the kernel cannot vary it per run
@@ -178,8 +185,11 @@ def statistics(table: pd.DataFrame, targets: list[dict[str, Any]]) -> pd.DataFra
             issues = set(t.get("issues") or [])
             failed = table[~table["agreement"]]
             gf = failed.groupby("point", sort=True)
-            k = gf["blocking_issue"].apply(lambda s, iss=issues: s.isin(iss).sum()).reindex(g.size().index,
-                                                                                              fill_value=0)
+            k = (
+                gf["blocking_issue"]
+                .apply(lambda s, iss=issues: s.isin(iss).sum())
+                .reindex(g.size().index, fill_value=0)
+            )
             n = gf.size().reindex(g.size().index, fill_value=0)
         else:  # median_rounds_agreed
             med = table[table["agreement"]].groupby("point")["rounds"].median().reindex(g.size().index)
@@ -208,8 +218,9 @@ def implausibility(stats: pd.DataFrame, targets: list[dict[str, Any]]) -> pd.Dat
     return pd.DataFrame(out, index=stats.index)
 
 
-def run_block(cal: Calibration, samples: pd.DataFrame, n_seeds: int, seed: int = 0,
-              rounds: list[str] | None = None) -> pd.DataFrame:
+def run_block(
+    cal: Calibration, samples: pd.DataFrame, n_seeds: int, seed: int = 0, rounds: list[str] | None = None
+) -> pd.DataFrame:
     """Simulate every round at every sample of one block; return the statistics per sample."""
     from sim.api import load_config
     from sim.design import run_design
@@ -244,8 +255,17 @@ def _run_one(args: tuple) -> int:
     return len(samples)
 
 
-def calibrate(cal: Calibration, n_samples: int, n_seeds: int, out: Path, seed: int = 0, block_size: int = 500,
-              n_jobs: int = 1, cutoff: float = CUTOFF, progress: Callable[[int], None] | None = None) -> dict:
+def calibrate(
+    cal: Calibration,
+    n_samples: int,
+    n_seeds: int,
+    out: Path,
+    seed: int = 0,
+    block_size: int = 500,
+    n_jobs: int = 1,
+    cutoff: float = CUTOFF,
+    progress: Callable[[int], None] | None = None,
+) -> dict:
     """Run the history match, resuming from the blocks already in ``out``; write the results.
 
     Returns:
@@ -255,7 +275,7 @@ def calibrate(cal: Calibration, n_samples: int, n_seeds: int, out: Path, seed: i
     (out / "blocks").mkdir(exist_ok=True)
     (out / "calibration.yaml").write_text(Path(cal.file).read_text(encoding="utf-8"))  # what the ensemble means
     samples = sample(cal, n_samples, seed)
-    blocks = [samples.iloc[i:i + block_size] for i in range(0, n_samples, block_size)]
+    blocks = [samples.iloc[i : i + block_size] for i in range(0, n_samples, block_size)]
     todo = [k for k in range(len(blocks)) if not _block_file(out, k).is_file()]
     done = len(blocks) - len(todo)
     if progress is not None and done:
@@ -304,9 +324,14 @@ def summarise(cal: Calibration, out: Path, cutoff: float = CUTOFF) -> dict:
     loo = leave_one_out(cal, df, cutoff)
     loo.to_parquet(out / "leave_one_out.parquet")
     (out / "leave_one_out.md").write_text(leave_one_out_markdown(loo))
-    return {"samples": len(df), "kept": int(df["kept"].sum()), "posterior": str(out / "posterior.parquet"),
-            "targets": str(out / "targets.md"), "figure": str(out / "marginals.png"),
-            "leave_one_out": str(out / "leave_one_out.md")}
+    return {
+        "samples": len(df),
+        "kept": int(df["kept"].sum()),
+        "posterior": str(out / "posterior.parquet"),
+        "targets": str(out / "targets.md"),
+        "figure": str(out / "marginals.png"),
+        "leave_one_out": str(out / "leave_one_out.md"),
+    }
 
 
 def leave_one_out(cal: Calibration, df: pd.DataFrame, cutoff: float = CUTOFF) -> pd.DataFrame:
@@ -327,24 +352,41 @@ def leave_one_out(cal: Calibration, df: pd.DataFrame, cutoff: float = CUTOFF) ->
         for t in mine:
             v = df.loc[kept, t["name"]].dropna()
             pred = float(v.median()) if len(v) else math.nan
-            rows.append({"left_out": r, "target": t["name"], "observed": t["target"], "tolerance": t["tolerance"],
-                         "kept_without_it": int(kept.sum()), "predicted": pred,
-                         "predicted_low": float(v.quantile(0.05)) if len(v) else math.nan,
-                         "predicted_high": float(v.quantile(0.95)) if len(v) else math.nan,
-                         "within_tolerance": bool(len(v)) and abs(pred - t["target"]) <= t["tolerance"]})
+            rows.append(
+                {
+                    "left_out": r,
+                    "target": t["name"],
+                    "observed": t["target"],
+                    "tolerance": t["tolerance"],
+                    "kept_without_it": int(kept.sum()),
+                    "predicted": pred,
+                    "predicted_low": float(v.quantile(0.05)) if len(v) else math.nan,
+                    "predicted_high": float(v.quantile(0.95)) if len(v) else math.nan,
+                    "within_tolerance": bool(len(v)) and abs(pred - t["target"]) <= t["tolerance"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def leave_one_out_markdown(loo: pd.DataFrame) -> str:
     """The leave-one-round-out table as markdown."""
-    lines = ["# Leave one round out: calibrate on the others, predict the one left out", "",
-             "| round left out | target | observed (tolerance) | kept without it | predicted: median [90% range] "
-             "| within tolerance |", "|:--|:--|--:|--:|--:|:--|"]
+    lines = [
+        "# Leave one round out: calibrate on the others, predict the one left out",
+        "",
+        "| round left out | target | observed (tolerance) | kept without it | predicted: median [90% range] "
+        "| within tolerance |",
+        "|:--|:--|--:|--:|--:|:--|",
+    ]
     for r in loo.itertuples():
-        pred = "no sample kept" if math.isnan(r.predicted) else \
-            f"{r.predicted:.3g} [{r.predicted_low:.3g}, {r.predicted_high:.3g}]"
-        lines.append(f"| {r.left_out} | {r.target} | {r.observed:g} ({r.tolerance:g}) | {r.kept_without_it:,} | "
-                     f"{pred} | {'yes' if r.within_tolerance else 'no'} |")
+        pred = (
+            "no sample kept"
+            if math.isnan(r.predicted)
+            else f"{r.predicted:.3g} [{r.predicted_low:.3g}, {r.predicted_high:.3g}]"
+        )
+        lines.append(
+            f"| {r.left_out} | {r.target} | {r.observed:g} ({r.tolerance:g}) | {r.kept_without_it:,} | "
+            f"{pred} | {'yes' if r.within_tolerance else 'no'} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -354,17 +396,24 @@ def conflicts_markdown(cal: Calibration, df: pd.DataFrame, cutoff: float = CUTOF
     reproduces at once: a conflict in the model, not in the data."""
     ok = {t["name"]: df[f"{t['name']}__I"] <= cutoff for t in cal.targets}
     names = list(ok)
-    lines = [f"# Which patterns can be met together ({len(df):,} samples; cut-off {cutoff:g})", "",
-             "Share of samples meeting both the row's and the column's target (the diagonal: the row's "
-             "target alone). Columns are numbered as the rows.", "",
-             "| target | " + " | ".join(str(k + 1) for k in range(len(names))) + " |",
-             "|:--|" + "--:|" * len(names)]
+    lines = [
+        f"# Which patterns can be met together ({len(df):,} samples; cut-off {cutoff:g})",
+        "",
+        "Share of samples meeting both the row's and the column's target (the diagonal: the row's "
+        "target alone). Columns are numbered as the rows.",
+        "",
+        "| target | " + " | ".join(str(k + 1) for k in range(len(names))) + " |",
+        "|:--|" + "--:|" * len(names),
+    ]
     for k, a in enumerate(names):
         cells = [f"{(ok[a] & ok[b]).mean():.2f}" for b in names]
         lines.append(f"| {k + 1}. {a} | " + " | ".join(cells) + " |")
     met = pd.concat(ok, axis=1).sum(axis=1)
-    lines += ["", f"Most targets met by one sample: {int(met.max())} of {len(names)} "
-              f"({int((met == met.max()).sum()):,} samples)."]
+    lines += [
+        "",
+        f"Most targets met by one sample: {int(met.max())} of {len(names)} "
+        f"({int((met == met.max()).sum()):,} samples).",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -377,36 +426,54 @@ def target_table(cal: Calibration, df: pd.DataFrame, cutoff: float = CUTOFF) -> 
     for t in cal.targets:
         name = t["name"]
         k = kept[name].dropna()
-        rows.append({
-            "target": name, "round": t["round"], "statistic": t["statistic"], "observed": t["target"],
-            "tolerance": t["tolerance"], "source": t.get("source", ""),
-            "prior_median": float(df[name].median()),
-            "kept_median": float(k.median()) if len(k) else math.nan,
-            "kept_low": float(k.quantile(0.05)) if len(k) else math.nan,
-            "kept_high": float(k.quantile(0.95)) if len(k) else math.nan,
-            "best": float(best[name]),
-            "share_of_samples_within": float((df[f"{name}__I"] <= cutoff).mean()),
-            "reproduced": bool(len(k)) and bool((kept[f"{name}__I"] <= cutoff).all()),
-        })
+        rows.append(
+            {
+                "target": name,
+                "round": t["round"],
+                "statistic": t["statistic"],
+                "observed": t["target"],
+                "tolerance": t["tolerance"],
+                "source": t.get("source", ""),
+                "prior_median": float(df[name].median()),
+                "kept_median": float(k.median()) if len(k) else math.nan,
+                "kept_low": float(k.quantile(0.05)) if len(k) else math.nan,
+                "kept_high": float(k.quantile(0.95)) if len(k) else math.nan,
+                "best": float(best[name]),
+                "share_of_samples_within": float((df[f"{name}__I"] <= cutoff).mean()),
+                "reproduced": bool(len(k)) and bool((kept[f"{name}__I"] <= cutoff).all()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def target_markdown(cal: Calibration, table: pd.DataFrame, df: pd.DataFrame, cutoff: float) -> str:
     """Every target against what the samples give, as markdown."""
     n, kept = len(df), int(df["kept"].sum())
-    lines = [f"# Calibration `{cal.name}`: {kept:,} of {n:,} samples kept (largest implausibility <= {cutoff:g})",
-             "", "| target | round | statistic | observed (tolerance) | prior median | kept: median [90% range] "
-             "| least implausible sample | samples within alone |", "|:--|:--|:--|--:|--:|--:|--:|--:|"]
+    lines = [
+        f"# Calibration `{cal.name}`: {kept:,} of {n:,} samples kept (largest implausibility <= {cutoff:g})",
+        "",
+        "| target | round | statistic | observed (tolerance) | prior median | kept: median [90% range] "
+        "| least implausible sample | samples within alone |",
+        "|:--|:--|:--|--:|--:|--:|--:|--:|",
+    ]
     for r in table.itertuples():
-        kept_s = f"{r.kept_median:.3g} [{r.kept_low:.3g}, {r.kept_high:.3g}]" if not math.isnan(r.kept_median) \
+        kept_s = (
+            f"{r.kept_median:.3g} [{r.kept_low:.3g}, {r.kept_high:.3g}]"
+            if not math.isnan(r.kept_median)
             else "none kept"
-        lines.append(f"| {r.target} | {r.round} | {r.statistic} | {r.observed:g} ({r.tolerance:g}) | "
-                     f"{r.prior_median:.3g} | {kept_s} | {r.best:.3g} | {r.share_of_samples_within:.0%} |")
+        )
+        lines.append(
+            f"| {r.target} | {r.round} | {r.statistic} | {r.observed:g} ({r.tolerance:g}) | "
+            f"{r.prior_median:.3g} | {kept_s} | {r.best:.3g} | {r.share_of_samples_within:.0%} |"
+        )
     if kept == 0:
         worst = {t["name"]: float((df[f"{t['name']}__I"] <= cutoff).mean()) for t in cal.targets}
         hard = min(worst, key=worst.get)
-        lines += ["", f"No sample reproduces every pattern. The hardest target is `{hard}`: "
-                  f"{worst[hard]:.0%} of samples meet it on its own."]
+        lines += [
+            "",
+            f"No sample reproduces every pattern. The hardest target is `{hard}`: "
+            f"{worst[hard]:.0%} of samples meet it on its own.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -428,15 +495,24 @@ def plot_marginals(cal: Calibration, df: pd.DataFrame, path: Path) -> None:
             ax.hist(df.loc[df["kept"], p["name"]], bins=bins, color="tab:blue", alpha=0.7, label="kept", density=True)
         elif "targets_met" in df:  # none kept: the samples that meet the most targets
             near = df["targets_met"] == df["targets_met"].max()
-            ax.hist(df.loc[near, p["name"]], bins=bins, color="tab:orange", alpha=0.7, density=True,
-                    label=f"nearest ({int(df['targets_met'].max())} of {len(cal.targets)} targets met)")
+            ax.hist(
+                df.loc[near, p["name"]],
+                bins=bins,
+                color="tab:orange",
+                alpha=0.7,
+                density=True,
+                label=f"nearest ({int(df['targets_met'].max())} of {len(cal.targets)} targets met)",
+            )
         ax.set_title(p["name"], fontsize=9)
         ax.tick_params(labelsize=8)
     for ax in axes.ravel()[k:]:
         ax.axis("off")
     axes.ravel()[0].legend(fontsize=8)
-    fig.suptitle(f"Calibration {cal.name}: {int(df['kept'].sum()):,} of {len(df):,} samples kept "
-                 "(densities over each parameter's range)", fontsize=10)
+    fig.suptitle(
+        f"Calibration {cal.name}: {int(df['kept'].sum()):,} of {len(df):,} samples kept "
+        "(densities over each parameter's range)",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -445,16 +521,21 @@ def plot_marginals(cal: Calibration, df: pd.DataFrame, path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     """``negotiate-calibrate``: history matching of a calibration file's parameters."""
     ap = argparse.ArgumentParser(prog="negotiate-calibrate", description=__doc__.splitlines()[0])
-    ap.add_argument("calibration", nargs="?", default="earlier_rounds",
-                    help="a file under experiments/calibration/ (by name) or a path (default: earlier_rounds)")
+    ap.add_argument(
+        "calibration",
+        nargs="?",
+        default="earlier_rounds",
+        help="a file under experiments/calibration/ (by name) or a path (default: earlier_rounds)",
+    )
     ap.add_argument("--samples", type=int, default=2000, help="parameter samples (Latin hypercube)")
     ap.add_argument("--n-seeds", type=int, default=20, help="seeds per sample and round")
     ap.add_argument("--seed", type=int, default=0, help="seed of the sample and first seed of the runs")
     ap.add_argument("--out", type=Path, default=None, help="output folder (default: calibration/<name>)")
     ap.add_argument("--jobs", type=int, default=max(1, min(2, os.cpu_count() or 1)), help="processes")
     ap.add_argument("--block-size", type=int, default=500)
-    ap.add_argument("--cutoff", type=float, default=None,
-                    help="largest implausibility kept (default: the file's cutoff, else 3)")
+    ap.add_argument(
+        "--cutoff", type=float, default=None, help="largest implausibility kept (default: the file's cutoff, else 3)"
+    )
     ap.add_argument("--debug", action="store_true")
     args = ap.parse_args(argv)
     try:
@@ -466,9 +547,17 @@ def main(argv: list[str] | None = None) -> int:
             from tqdm import tqdm
 
             bar = tqdm(total=args.samples, unit="sample", desc=f"calibrating {cal.name}", file=sys.stderr)
-        res = calibrate(cal, args.samples, args.n_seeds, out, seed=args.seed, block_size=args.block_size,
-                        n_jobs=args.jobs, cutoff=cal.cutoff if args.cutoff is None else args.cutoff,
-                        progress=None if bar is None else bar.update)
+        res = calibrate(
+            cal,
+            args.samples,
+            args.n_seeds,
+            out,
+            seed=args.seed,
+            block_size=args.block_size,
+            n_jobs=args.jobs,
+            cutoff=cal.cutoff if args.cutoff is None else args.cutoff,
+            progress=None if bar is None else bar.update,
+        )
         if bar is not None:
             bar.close()
     except ConfigError as e:

@@ -132,20 +132,38 @@ class ClassroomModel(NegotiationModel):
         Everything else: as :class:`~sim.model.NegotiationModel`.
     """
 
-    def __init__(self, scenario: str = "sharm_el_sheikh_2025", agenda: str = "comprehensive",
-                 protocol: str = "mediated", overrides: tuple[str, ...] | list[str] = (),
-                 rng: int | None = 0, seed: int | None = None, trust: float | None = None,
-                 credibility: float | None = None, pressure: float | None = None,
-                 trajectories: bool = True, static: Static | None = None,
-                 salience: Mapping[str, Mapping[str, float]] | None = None) -> None:
+    def __init__(
+        self,
+        scenario: str = "sharm_el_sheikh_2025",
+        agenda: str = "comprehensive",
+        protocol: str = "mediated",
+        overrides: tuple[str, ...] | list[str] = (),
+        rng: int | None = 0,
+        seed: int | None = None,
+        trust: float | None = None,
+        credibility: float | None = None,
+        pressure: float | None = None,
+        trajectories: bool = True,
+        static: Static | None = None,
+        salience: Mapping[str, Mapping[str, float]] | None = None,
+    ) -> None:
         extra = salience_overrides(salience)
         if static is None:
             with COMPOSE_LOCK:
                 static = _static(scenario, agenda, protocol, tuple(overrides) + extra)
-        super().__init__(scenario=scenario, agenda=agenda, protocol=protocol,
-                         overrides=tuple(overrides) + extra, rng=rng, seed=seed, trust=trust,
-                         credibility=credibility, pressure=pressure, trajectories=trajectories,
-                         static=static)
+        super().__init__(
+            scenario=scenario,
+            agenda=agenda,
+            protocol=protocol,
+            overrides=tuple(overrides) + extra,
+            rng=rng,
+            seed=seed,
+            trust=trust,
+            credibility=credibility,
+            pressure=pressure,
+            trajectories=trajectories,
+            static=static,
+        )
         self.humans: list[str] = []  # seated actors, in the order they sat
         self.moves: dict[str, tuple[str, tuple[tuple[str, float], ...], tuple[Verdict, ...]]] = {}
         self.stated: dict[str, dict[str, float]] = {}  # each seat's last counter-offer, issue -> value
@@ -229,8 +247,9 @@ class ClassroomModel(NegotiationModel):
             if issue not in sc.issues:
                 raise ValueError(f"counter-offer: no issue {issue!r}; expected one of {', '.join(sc.issues)}")
             if not op[sc.issues.index(issue)]:
-                raise ValueError(f"counter-offer: {issue} is not on the table this phase; "
-                                 f"open issues: {', '.join(self.open_issues)}")
+                raise ValueError(
+                    f"counter-offer: {issue} is not on the table this phase; open issues: {', '.join(self.open_issues)}"
+                )
             try:
                 v = float(value)
             except (TypeError, ValueError):
@@ -270,8 +289,13 @@ class ClassroomModel(NegotiationModel):
         clean = self._clean(offer)
         x = self._as_text(dict(clean))
         u = self.own_utility(who, x)
-        return Preview(actor=who, offer=clean, utility=u, no_deal=float(self.batch.rv[0, self._index(who)]),
-                       verdicts=self._judge(dict(clean), who))
+        return Preview(
+            actor=who,
+            offer=clean,
+            utility=u,
+            no_deal=float(self.batch.rv[0, self._index(who)]),
+            verdicts=self._judge(dict(clean), who),
+        )
 
     def _as_text(self, offer: Mapping[str, float]) -> np.ndarray:
         b, sc = self.batch, self.static.sc
@@ -292,8 +316,19 @@ class ClassroomModel(NegotiationModel):
         pos = b.pos.copy()
         pos[0, a] = b.pos0[0, a]
         sc = st.sc
-        ev = evaluate(b.x if x is None else x, open_mask(st, b), pos, b.weight, sc.status_quo, b.rs,
-                      sc.guarantee_issue, sc.guarantee_strong_end, st.red_lines, sc.utility, with_grad=False)
+        ev = evaluate(
+            b.x if x is None else x,
+            open_mask(st, b),
+            pos,
+            b.weight,
+            sc.status_quo,
+            b.rs,
+            sc.guarantee_issue,
+            sc.guarantee_strong_end,
+            st.red_lines,
+            sc.utility,
+            with_grad=False,
+        )
         return float(ev.eu[0, a])
 
     def _judge(self, offer: Mapping[str, float], me: str) -> tuple[Verdict, ...]:
@@ -306,8 +341,16 @@ class ClassroomModel(NegotiationModel):
         req = required(st, b)
         nobody_seated = np.full(b.override.shape, -1, np.int8)  # each actor's own test, as the protocol applies it
         asp = aspiration(b.rv, b.frac, umax)
-        ok, _, _ = judge(eu=ev.eu, rv=b.rv, asp=asp, umax=umax, hard=ev.hard, override=nobody_seated, required=req,
-                         running=b.status == RUNNING)
+        ok, _, _ = judge(
+            eu=ev.eu,
+            rv=b.rv,
+            asp=asp,
+            umax=umax,
+            hard=ev.hard,
+            override=nobody_seated,
+            required=req,
+            running=b.status == RUNNING,
+        )
         out = []
         mine = sc.actors.index(me)
         for k in np.flatnonzero(req[0]):
@@ -315,8 +358,15 @@ class ClassroomModel(NegotiationModel):
                 continue
             name = sc.actors[k]
             if name in self.humans:
-                out.append(Verdict(actor=name, accepts=False, reason="a seated player decides",
-                                   utility=float(ev.eu[0, k]), seated=True))
+                out.append(
+                    Verdict(
+                        actor=name,
+                        accepts=False,
+                        reason="a seated player decides",
+                        utility=float(ev.eu[0, k]),
+                        seated=True,
+                    )
+                )
                 continue
             reason = "" if ok[0, k] else self._reason(int(k), op[0], x[0], float(ev.eu[0, k]), float(asp[0, k]))
             out.append(Verdict(actor=name, accepts=bool(ok[0, k]), reason=reason, utility=float(ev.eu[0, k])))
@@ -325,8 +375,9 @@ class ClassroomModel(NegotiationModel):
     def _reason(self, a: int, op: np.ndarray, x: np.ndarray, eu: float, asp: float) -> str:
         """Why actor ``a`` would refuse text ``x`` (:func:`sim.reasons.refusal`)."""
         b = self.batch
-        return refusal(self.static, a, text=x, op=op, eu=eu, asp=asp, rv=float(b.rv[0, a]), pos=b.pos[0, a],
-                       weight=b.weight[0, a])
+        return refusal(
+            self.static, a, text=x, op=op, eu=eu, asp=asp, rv=float(b.rv[0, a]), pos=b.pos[0, a], weight=b.weight[0, a]
+        )
 
     # -- stepping ----------------------------------------------------------------------
     def _table(self) -> None:
@@ -354,9 +405,17 @@ class ClassroomModel(NegotiationModel):
                 self.stated.setdefault(actor, {}).update(offer)
         for actor in self.humans:
             move, offer, _ = self.moves.get(actor, ("hold", (), ()))
-            ok = move == "accept" or (move == "counter" and all(
-                abs(b.x[0, sc.issues.index(i)] - np.clip(v, b.lo[0, sc.issues.index(i)], b.hi[0, sc.issues.index(i)]))
-                <= 1e-9 for i, v in offer))
+            ok = move == "accept" or (
+                move == "counter"
+                and all(
+                    abs(
+                        b.x[0, sc.issues.index(i)]
+                        - np.clip(v, b.lo[0, sc.issues.index(i)], b.hi[0, sc.issues.index(i)])
+                    )
+                    <= 1e-9
+                    for i, v in offer
+                )
+            )
             b.override[0, sc.actors.index(actor)] = 1 if ok else 0
 
     @property
@@ -384,8 +443,17 @@ class ClassroomModel(NegotiationModel):
         line = self.log[-1] if self.log else ""
         for actor in self.humans:
             move, offer, verdicts = self.moves.get(actor, ("hold", (), ()))
-            self.answers.append(Answer(round=self.round, actor=actor, move=move, offer=offer, verdicts=verdicts,
-                                       line=line, chosen=actor in self.moves))
+            self.answers.append(
+                Answer(
+                    round=self.round,
+                    actor=actor,
+                    move=move,
+                    offer=offer,
+                    verdicts=verdicts,
+                    line=line,
+                    chosen=actor in self.moves,
+                )
+            )
         self.moves = {}
 
     def play(self, move: str, offer: Mapping[str, float] | None = None, actor: str | None = None) -> Answer:
@@ -428,8 +496,11 @@ def text_in_words(model: NegotiationModel) -> pd.DataFrame:
     rows = []
     for i, iss in enumerate(sc.issues):
         v = float(b.x[0, i])
-        state = "on the table" if op[i] and model.running else ("agreed" if b.locked[0, i] else
-                                                                 "not yet open" if model.running else "not agreed")
+        state = (
+            "on the table"
+            if op[i] and model.running
+            else ("agreed" if b.locked[0, i] else "not yet open" if model.running else "not agreed")
+        )
         rows.append({"issue": iss, "value": round(v, 2), "meaning": sc.anchor_label(i, v), "state": state})
     return pd.DataFrame(rows)
 
@@ -447,8 +518,9 @@ def brief(model: NegotiationModel, actor: str) -> dict[str, list[str] | str]:
     if actor not in sc.actors:
         raise ValueError(f"no actor {actor!r} in scenario {sc.name}; expected one of {', '.join(sc.actors)}")
     a = sc.actors.index(actor)
-    roles = [r for r, m in (("principal", sc.principal), ("mediator", sc.mediator), ("guarantor", sc.guarantor))
-             if m[a]]
+    roles = [
+        r for r, m in (("principal", sc.principal), ("mediator", sc.mediator), ("guarantor", sc.guarantor)) if m[a]
+    ]
     w, pos = b.weight[0, a], b.pos0[0, a]
     prio = []
     for i in np.argsort(-w, kind="stable"):
@@ -467,19 +539,26 @@ def brief(model: NegotiationModel, actor: str) -> dict[str, list[str] | str]:
             c = int(rl.cond_issue[k])
             cside = "at least" if rl.cond_sign[k] > 0 else "at most"
             cond = f"; it no longer applies once {sc.issues[c]} is {cside} {rl.cond_bound[k]:.2f}"
-        what = ("hard: you can never accept a text beyond it" if rl.hard[k]
-                else f"soft: crossing it costs you {rl.strength[k]:g} times the issue's worth per unit beyond it")
+        what = (
+            "hard: you can never accept a text beyond it"
+            if rl.hard[k]
+            else f"soft: crossing it costs you {rl.strength[k]:g} times the issue's worth per unit beyond it"
+        )
         lines.append(f"{sc.issues[i]} must be {side} {rl.bound[k]:.2f}{label} ({what}{cond})")
     rv = float(b.rv0[0, a])
     return {
         "who": f"You are {sc.labels[a]} ({', '.join(roles) or 'no role'}) in: {sc.title}.",
         "priorities": prio,
         "red_lines": lines or ["none: every text is open to you, at a price in utility"],
-        "no_deal": (f"At the start, no deal is worth {rv:.2f} to you (on a scale where your ideal text is 1). "
-                    "A text worth less is worse than walking away. Pressure and events can move this value "
-                    "as the rounds go by; your seat shows what it is now."),
-        "clock": (f"Left to itself, your side concedes over {int(sc.patience[a])} rounds in each phase, "
-                  "from its ideal down to its no-deal value."),
+        "no_deal": (
+            f"At the start, no deal is worth {rv:.2f} to you (on a scale where your ideal text is 1). "
+            "A text worth less is worse than walking away. Pressure and events can move this value "
+            "as the rounds go by; your seat shows what it is now."
+        ),
+        "clock": (
+            f"Left to itself, your side concedes over {int(sc.patience[a])} rounds in each phase, "
+            "from its ideal down to its no-deal value."
+        ),
     }
 
 
@@ -487,9 +566,16 @@ def utilities(model: NegotiationModel) -> pd.DataFrame:
     """Each actor's expected utility of the text against its reservation value and aspiration."""
     rows = []
     for ag in model.negotiators:
-        rows.append({"actor": ag.name, "roles": "/".join(ag.roles), "expected_utility": ag.expected_utility,
-                     "reservation_value": ag.reservation_value, "aspiration": ag.aspiration,
-                     "accepts": ag.accepts})
+        rows.append(
+            {
+                "actor": ag.name,
+                "roles": "/".join(ag.roles),
+                "expected_utility": ag.expected_utility,
+                "reservation_value": ag.reservation_value,
+                "aspiration": ag.aspiration,
+                "accepts": ag.accepts,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -504,8 +590,9 @@ def trajectories(model: NegotiationModel) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 # -- exercises: small comparisons over many seeds --------------------------------------
-def agreement_by(column: str, levels: Sequence[float], n_seeds: int = 200,
-                 overrides: Sequence[str] = ()) -> pd.DataFrame:
+def agreement_by(
+    column: str, levels: Sequence[float], n_seeds: int = 200, overrides: Sequence[str] = ()
+) -> pd.DataFrame:
     """Agreement rate (95% Wilson interval) at each level of one condition.
 
     Args:
@@ -519,8 +606,9 @@ def agreement_by(column: str, levels: Sequence[float], n_seeds: int = 200,
     return _rates(table, f"{column}_level").rename(columns={f"{column}_level": column})
 
 
-def compare_agendas(agendas: Sequence[str] | Mapping[str, Sequence[str]], n_seeds: int = 200,
-                    overrides: Sequence[str] = ()) -> pd.DataFrame:
+def compare_agendas(
+    agendas: Sequence[str] | Mapping[str, Sequence[str]], n_seeds: int = 200, overrides: Sequence[str] = ()
+) -> pd.DataFrame:
     """Agreement rate, rounds and Nash product for each agenda, on the same seeds.
 
     Args:
@@ -533,8 +621,9 @@ def compare_agendas(agendas: Sequence[str] | Mapping[str, Sequence[str]], n_seed
         r = _rates(t, None)
         r.insert(0, "agenda", label)
         r["mean_nash_product"] = t.loc[t["agreement"], "nash_product"].mean() if t["agreement"].any() else 0.0
-        r["top_blocking_issue"] = t.loc[~t["agreement"], "blocking_issue"].mode().iloc[0] \
-            if (~t["agreement"]).any() else ""
+        r["top_blocking_issue"] = (
+            t.loc[~t["agreement"], "blocking_issue"].mode().iloc[0] if (~t["agreement"]).any() else ""
+        )
         frames.append(r)
     return pd.concat(frames, ignore_index=True)
 
@@ -546,15 +635,20 @@ def _rates(table: pd.DataFrame, by: str | None) -> pd.DataFrame:
         k, n = int(g["agreement"].sum()), len(g)
         lo, hi = wilson(k, n)
         row = {} if by is None else {by: key[0] if isinstance(key, tuple) else key}
-        row.update({"n_seeds": n, "agreement_rate": k / n, "low": lo, "high": hi,
-                    "mean_rounds": float(g["rounds"].mean())})
+        row.update(
+            {"n_seeds": n, "agreement_rate": k / n, "low": lo, "high": hi, "mean_rounds": float(g["rounds"].mean())}
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def small_atlas(root, agendas: Sequence[str] = ("comprehensive", "phased_plan", "order_00", "order_07"),
-                first_movers: Sequence[str] = ("mediators", "Israel"), n_seeds: int = 20,
-                overrides: Sequence[str] = ("grid.trust=[0.15,0.7]",)):
+def small_atlas(
+    root,
+    agendas: Sequence[str] = ("comprehensive", "phased_plan", "order_00", "order_07"),
+    first_movers: Sequence[str] = ("mediators", "Israel"),
+    n_seeds: int = 20,
+    overrides: Sequence[str] = ("grid.trust=[0.15,0.7]",),
+):
     """Run a small sequence atlas in-process, one sweep job per agenda and first mover.
 
     Each job is the real job body a Hydra sweep runs (:func:`sim.job.run_sweep_job`), so
@@ -570,7 +664,8 @@ def small_atlas(root, agendas: Sequence[str] = ("comprehensive", "phased_plan", 
     root = Path(root)
     for agenda in agendas:
         for fm in first_movers:
-            cfg = load_config([f"agenda={agenda}", f"agenda.first_mover={fm}", f"n_seeds={n_seeds}", "quiet=true",
-                               *overrides])
+            cfg = load_config(
+                [f"agenda={agenda}", f"agenda.first_mover={fm}", f"n_seeds={n_seeds}", "quiet=true", *overrides]
+            )
             run_sweep_job(cfg, root / f"agenda={agenda},first_mover={fm}")
     return root

@@ -37,8 +37,21 @@ from sim.job import check_grid_overrides, run_job
 from sim.sweep import sweep_failed
 
 _DEBUG = False
-HYDRA_FLAGS_WITH_VALUE = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd",
-                          "--experimental-rerun", "--info", "-i", "--package", "-p", "--cfg", "-c"}
+HYDRA_FLAGS_WITH_VALUE = {
+    "--config-path",
+    "-cp",
+    "--config-name",
+    "-cn",
+    "--config-dir",
+    "-cd",
+    "--experimental-rerun",
+    "--info",
+    "-i",
+    "--package",
+    "-p",
+    "--cfg",
+    "-c",
+}
 
 
 @hydra.main(config_path=CONF_DIR, config_name="config", version_base="1.3")
@@ -145,9 +158,12 @@ def check(argv: list[str]) -> None:
         parsed = OverridesParser.create().parse_overrides(overrides)
         for o, text in zip(parsed, overrides, strict=True):
             if o.is_sweep_override():
-                raise ConfigError(f"{COMMAND_LINE} {text}", o.get_key_element().lstrip("+~"),
-                                  "a single value (a comma-separated list is a sweep: run with -m)",
-                                  text.split("=", 1)[1])
+                raise ConfigError(
+                    f"{COMMAND_LINE} {text}",
+                    o.get_key_element().lstrip("+~"),
+                    "a single value (a comma-separated list is a sweep: run with -m)",
+                    text.split("=", 1)[1],
+                )
     for k, variant in enumerate(variants):
         cfg = load_config(variant, config_name=name)  # refuses a config file that is not data
         if k == 0 and multirun:  # the sweeper may pick any file: check them all before Hydra starts
@@ -182,7 +198,7 @@ def sweep_variants(overrides: list[str]) -> list[list[str]]:
     variants = [fixed + first]
     for k, vals in enumerate(sweeps):
         for v in vals[1:]:
-            variants.append(fixed + first[:k] + [v] + first[k + 1:])
+            variants.append(fixed + first[:k] + [v] + first[k + 1 :])
     return variants
 
 
@@ -201,8 +217,18 @@ def main(argv: list[str] | None = None) -> None:
 
         print_help()
         return
-    informational = {"--help", "-h", "--hydra-help", "--version", "--cfg", "-c", "--info", "-i",
-                     "--shell-completion", "-sc"}
+    informational = {
+        "--help",
+        "-h",
+        "--hydra-help",
+        "--version",
+        "--cfg",
+        "-c",
+        "--info",
+        "-i",
+        "--shell-completion",
+        "-sc",
+    }
     if not informational.intersection(argv):
         from sim.usage import missing_extra
 
@@ -224,8 +250,11 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         if _DEBUG:
             raise
-        print("negotiate: interrupted: nothing more was written (results are written whole when a job "
-              "ends; a sweep run again resumes)", file=sys.stderr)
+        print(
+            "negotiate: interrupted: nothing more was written (results are written whole when a job "
+            "ends; a sweep run again resumes)",
+            file=sys.stderr,
+        )
         sys.exit(130)
     if multirun and sweep_failed():
         sys.exit(1)

@@ -54,8 +54,10 @@ def negmas_case() -> dict:
         "n_values": N_VALUES,
         "n_steps": N_STEPS,
         "weights": {"A": sc.weight[a].tolist(), "B": sc.weight[b].tolist()},
-        "ideal": {"A": (sc.position[a] * (N_VALUES - 1)).round().astype(int).tolist(),
-                  "B": (sc.position[b] * (N_VALUES - 1)).round().astype(int).tolist()},
+        "ideal": {
+            "A": (sc.position[a] * (N_VALUES - 1)).round().astype(int).tolist(),
+            "B": (sc.position[b] * (N_VALUES - 1)).round().astype(int).tolist(),
+        },
         "exponents": exps,
         "overrides": overrides,
     }
@@ -75,14 +77,18 @@ def run_negmas(n_runs: int) -> tuple[float, list[Agreement]]:
 
     def ufun(side: str) -> LinearAdditiveUtilityFunction:
         # value 1 at the side's ideal index, falling linearly to 0 at the other end
-        vals = [AffineFun(1.0 / top, 0.0) if ideal == top else AffineFun(-1.0 / top, 1.0)
-                for ideal in case["ideal"][side]]
-        return LinearAdditiveUtilityFunction(values=vals, weights=case["weights"][side], outcome_space=space,
-                                             reserved_value=0.0)
+        vals = [
+            AffineFun(1.0 / top, 0.0) if ideal == top else AffineFun(-1.0 / top, 1.0) for ideal in case["ideal"][side]
+        ]
+        return LinearAdditiveUtilityFunction(
+            values=vals, weights=case["weights"][side], outcome_space=space, reserved_value=0.0
+        )
 
     ua, ub = ufun("A"), ufun("B")
-    kinds = {"A": BoulwareTBNegotiator if case["exponents"]["A"] > 1 else ConcederTBNegotiator,
-             "B": BoulwareTBNegotiator if case["exponents"]["B"] > 1 else ConcederTBNegotiator}
+    kinds = {
+        "A": BoulwareTBNegotiator if case["exponents"]["A"] > 1 else ConcederTBNegotiator,
+        "B": BoulwareTBNegotiator if case["exponents"]["B"] > 1 else ConcederTBNegotiator,
+    }
     out = []
     start = time.perf_counter()
     for _ in range(n_runs):
@@ -91,9 +97,13 @@ def run_negmas(n_runs: int) -> tuple[float, list[Agreement]]:
         m.add(kinds["B"](name="B"), ufun=ub)
         state = m.run()
         agr = state.agreement
-        out.append(Agreement(outcome=None if agr is None else tuple(float(v) for v in agr),
-                             utilities=None if agr is None else (float(ua(agr)), float(ub(agr))),
-                             steps=int(state.step)))
+        out.append(
+            Agreement(
+                outcome=None if agr is None else tuple(float(v) for v in agr),
+                utilities=None if agr is None else (float(ua(agr)), float(ub(agr))),
+                steps=int(state.step),
+            )
+        )
     ms = (time.perf_counter() - start) * 1000.0 / max(n_runs, 1)
     return ms, out
 
@@ -112,16 +122,19 @@ def run_ours(n_runs: int, batched: bool) -> tuple[float, list[Agreement]]:
     a, b = st.sc.actor_index("A"), st.sc.actor_index("B")
     seeds = np.arange(n_runs)
     start = time.perf_counter()
-    parts = [simulate(st, seeds)] if batched else [simulate(st, seeds[k: k + 1]) for k in range(n_runs)]
+    parts = [simulate(st, seeds)] if batched else [simulate(st, seeds[k : k + 1]) for k in range(n_runs)]
     ms = (time.perf_counter() - start) * 1000.0 / max(n_runs, 1)
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     out = []
     for r in range(n_runs):
         ok = cols["status"][r] == AGREED
-        out.append(Agreement(
-            outcome=tuple(float(v) * (N_VALUES - 1) for v in cols["terms"][r]) if ok else None,
-            utilities=(float(cols["utility"][r, a]), float(cols["utility"][r, b])) if ok else None,
-            steps=int(cols["rounds"][r])))
+        out.append(
+            Agreement(
+                outcome=tuple(float(v) * (N_VALUES - 1) for v in cols["terms"][r]) if ok else None,
+                utilities=(float(cols["utility"][r, a]), float(cols["utility"][r, b])) if ok else None,
+                steps=int(cols["rounds"][r]),
+            )
+        )
     return ms, out
 
 

@@ -123,8 +123,15 @@ def evaluate_runs(x, op, pos, weight, sq, rs, gi, strong, rl, linear, with_grad)
     """
     n_r, n_a, n_i = pos.shape
     per_actor = np.empty((7, n_r, n_a))  # one array to return: each returned array costs a conversion
-    eu, u, m, wp, vq, p, umax = (per_actor[0], per_actor[1], per_actor[2], per_actor[3], per_actor[4],
-                                 per_actor[5], per_actor[6])
+    eu, u, m, wp, vq, p, umax = (
+        per_actor[0],
+        per_actor[1],
+        per_actor[2],
+        per_actor[3],
+        per_actor[4],
+        per_actor[5],
+        per_actor[6],
+    )
     hard = np.zeros((n_r, n_a), np.bool_)
     grad = np.empty((n_r, n_a, n_i) if with_grad else (0, n_a, n_i))  # every cell is written
     pen = np.empty(n_a)
@@ -286,8 +293,9 @@ def nash_runs(x0, pos, weight, rv, members, linear, rl, lo, hi, iterations, chec
                 for i in range(n_i):
                     g[i] += c * (w[a, i] * slope(x[i] - pos[r, a, i], linear) - gpen[a, i])
             for i in range(n_i):
-                x[i], step[i], prev[i] = rprop_update(x[i], sign(g[i]), step[i], prev[i], lo[r, i], hi[r, i],
-                                                      1.2, 0.5, 0.0, 0.2)
+                x[i], step[i], prev[i] = rprop_update(
+                    x[i], sign(g[i]), step[i], prev[i], lo[r, i], hi[r, i], 1.2, 0.5, 0.0, 0.2
+                )
             if (k + 1) % check_every == 0:
                 moved = False
                 for i in range(n_i):
@@ -440,13 +448,38 @@ def rprop_draft(x, lo, hi, step, gsign, direction, rows, op, grow, shrink, step_
         for i in range(n_i):
             if not op[r, i]:
                 continue
-            x[r, i], step[r, i], gsign[r, i] = rprop_update(x[r, i], sign(direction[r, i]), step[r, i], gsign[r, i],
-                                                            lo[r, i], hi[r, i], grow, shrink, step_min, step_max)
+            x[r, i], step[r, i], gsign[r, i] = rprop_update(
+                x[r, i],
+                sign(direction[r, i]),
+                step[r, i],
+                gsign[r, i],
+                lo[r, i],
+                hi[r, i],
+                grow,
+                shrink,
+                step_min,
+                step_max,
+            )
 
 
 @njit(**JIT)
-def influence_and_time(pos, rv, rv_own, w_start, w_col, w_val, pos_anchor, one_minus_lam, event, delay, press_drop,
-                       clock, patience, no_deal_influence, live):
+def influence_and_time(
+    pos,
+    rv,
+    rv_own,
+    w_start,
+    w_col,
+    w_val,
+    pos_anchor,
+    one_minus_lam,
+    event,
+    delay,
+    press_drop,
+    clock,
+    patience,
+    no_deal_influence,
+    live,
+):
     """Between rounds, in place for live runs: Friedkin-Johnsen influence, then time and pressure.
 
     ``pos <- L W pos + (1 - L) pos0``. An actor's own no-deal value ``rv_own`` moves by

@@ -378,22 +378,31 @@ def _check_yaml_cached(path_s: str, size: int, mtime_ns: int) -> None:
     path = Path(path_s)
     file = _show(path)
     if size > MAX_YAML_BYTES:
-        raise ConfigError(file, "file", f"a config file of at most {MAX_YAML_BYTES // 1_000_000} MB",
-                          f"{size / 1e6:.1f} MB")
+        raise ConfigError(
+            file, "file", f"a config file of at most {MAX_YAML_BYTES // 1_000_000} MB", f"{size / 1e6:.1f} MB"
+        )
     try:
         data = path.read_bytes()
     except OSError as e:
         raise ConfigError(file, "file", "a readable file", e.strerror) from e
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
         utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[1::2].count(0) > len(data) // 4
-        raise ConfigError(file, "encoding", "UTF-8 text (save the file as UTF-8)",
-                          "UTF-16 text" if utf16 else "binary data (NUL bytes)")
+        raise ConfigError(
+            file,
+            "encoding",
+            "UTF-8 text (save the file as UTF-8)",
+            "UTF-16 text" if utf16 else "binary data (NUL bytes)",
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise ConfigError(file, "encoding", "UTF-8 text (save the file as UTF-8; Latin-1 is not UTF-8)",
-                          f"byte 0x{data[e.start]:02x} on line {line}") from e
+        line = data[: e.start].count(b"\n") + 1
+        raise ConfigError(
+            file,
+            "encoding",
+            "UTF-8 text (save the file as UTF-8; Latin-1 is not UTF-8)",
+            f"byte 0x{data[e.start]:02x} on line {line}",
+        ) from e
     _check_yaml_shape(text, file)
 
 
@@ -424,8 +433,12 @@ def _scan_yaml(text: str, file: str, loader: Any) -> None:
             stack.append([1, ev.anchor])
             total += 1
             if len(stack) > MAX_YAML_DEPTH:
-                raise ConfigError(file, where(ev), f"mappings and lists nested at most {MAX_YAML_DEPTH} "
-                                  "levels deep", f"more than {MAX_YAML_DEPTH}")
+                raise ConfigError(
+                    file,
+                    where(ev),
+                    f"mappings and lists nested at most {MAX_YAML_DEPTH} levels deep",
+                    f"more than {MAX_YAML_DEPTH}",
+                )
             continue
         if isinstance(ev, yaml.CollectionEndEvent):
             n, anchor = stack.pop()
@@ -446,8 +459,12 @@ def _scan_yaml(text: str, file: str, loader: Any) -> None:
         if stack:
             stack[-1][0] += n
         if total > MAX_YAML_NODES:
-            raise ConfigError(file, where(ev), f"at most {MAX_YAML_NODES:,} values once aliases (*name) "
-                              "are expanded", f"more than {MAX_YAML_NODES:,}")
+            raise ConfigError(
+                file,
+                where(ev),
+                f"at most {MAX_YAML_NODES:,} values once aliases (*name) are expanded",
+                f"more than {MAX_YAML_NODES:,}",
+            )
 
 
 def _guard_hydra_files() -> None:
@@ -468,8 +485,11 @@ def _guard_hydra_files() -> None:
     def load_config(self: Any, config_path: str) -> Any:
         try:
             source = self._find_object_source(config_path=config_path, object_type=ObjectType.CONFIG)
-            path = os.path.realpath(os.path.join(source.path, source._normalize_file_name(config_path))) \
-                if source is not None and source.scheme() == "file" else None
+            path = (
+                os.path.realpath(os.path.join(source.path, source._normalize_file_name(config_path)))
+                if source is not None and source.scheme() == "file"
+                else None
+            )
         except (AttributeError, TypeError):  # another Hydra's internals: sim.api.check_data_file still checks
             path = None
         if path is not None:
@@ -499,9 +519,17 @@ def register_orders(n: int = N_ORDERS) -> None:
     """
     cs = ConfigStore.instance()
     for k in range(n):
-        cs.store(group="agenda", name=order_choice(k),
-                 node={"name": "sequence", "kind": "sequence", "permutation": k, "others": "opening",
-                       "first_mover": "mediators"})
+        cs.store(
+            group="agenda",
+            name=order_choice(k),
+            node={
+                "name": "sequence",
+                "kind": "sequence",
+                "permutation": k,
+                "others": "opening",
+                "first_mover": "mediators",
+            },
+        )
 
 
 def register_configs() -> None:

@@ -43,7 +43,8 @@ from sim.scenario import MAX_ROUNDS_LIMIT
 from sim.strategies import STRATEGIES
 
 ACTOR_INPUT = re.compile(
-    r"^scenario\.actors\.([^.]+)\.(reservation_value|delay_cost|renege_base|credibility|patience)$")
+    r"^scenario\.actors\.([^.]+)\.(reservation_value|delay_cost|renege_base|credibility|patience)$"
+)
 STRATEGY_INPUT = re.compile(r"^scenario\.actors\.([^.]+)\.strategy\.params\.([^.]+)$")
 TRUST_GAIN = "scenario.trust.gain_per_phase"
 ISSUE_INPUT = re.compile(r"^scenario\.actors\.([^.]+)\.(position|salience)\.([^.]+)$")
@@ -71,8 +72,11 @@ class DesignResult:
 
 def is_per_run(path: str) -> bool:
     """Whether a design column varies inside one batch (else its rows are grouped)."""
-    return bool(ACTOR_INPUT.match(path) or ISSUE_INPUT.match(path) or STRATEGY_INPUT.match(path)) \
-        or path in CONDITIONS or path == TRUST_GAIN
+    return (
+        bool(ACTOR_INPUT.match(path) or ISSUE_INPUT.match(path) or STRATEGY_INPUT.match(path))
+        or path in CONDITIONS
+        or path == TRUST_GAIN
+    )
 
 
 def _fail(path: str, expected: str, got: Any, row: int | None = None) -> ConfigError:
@@ -82,13 +86,18 @@ def _fail(path: str, expected: str, got: Any, row: int | None = None) -> ConfigE
 
 def _check_numbers(path: str, values: np.ndarray, lo: float, hi: float) -> None:
     for k, v in enumerate(values):
-        if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.integer | np.floating) \
-                or not math.isfinite(float(v)) or not lo <= float(v) <= hi:
+        if (
+            isinstance(v, bool | np.bool_)
+            or not isinstance(v, int | float | np.integer | np.floating)
+            or not math.isfinite(float(v))
+            or not lo <= float(v) <= hi
+        ):
             raise _fail(path, f"a number in [{lo:g}, {hi:g}]", v, k)
 
 
-def _per_run_inputs(st: Static, design: pd.DataFrame, cols: list[str], points: np.ndarray,
-                    n_seeds: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray | None]]:
+def _per_run_inputs(
+    st: Static, design: pd.DataFrame, cols: list[str], points: np.ndarray, n_seeds: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray | None]]:
     """Per-run base arrays for the kernel and per-run condition levels, for ``points`` of one group."""
     sc = st.sc
     n = points.size * n_seeds
@@ -119,8 +128,10 @@ def _per_run_inputs(st: Static, design: pd.DataFrame, cols: list[str], points: n
             _check_numbers(path, design[path].to_numpy(), lo, hi)
             key = f"strategy.{param}"
             if key not in base:  # every actor's own value of the parameter (the default for those without it)
-                base[key] = np.broadcast_to(np.array([sc.strategy_params[k].get(param, cls.params[param])
-                                                      for k in range(sc.n_actors)]), (n, sc.n_actors)).copy()
+                base[key] = np.broadcast_to(
+                    np.array([sc.strategy_params[k].get(param, cls.params[param]) for k in range(sc.n_actors)]),
+                    (n, sc.n_actors),
+                ).copy()
             base[key][:, a] = vals.astype(float)
             continue
         m = ACTOR_INPUT.match(path) or ISSUE_INPUT.match(path)
@@ -140,15 +151,24 @@ def _per_run_inputs(st: Static, design: pd.DataFrame, cols: list[str], points: n
                 raise _fail(path, "a salience that leaves the actor at least one positive salience", 0.0)
         elif kind == "patience":
             for k, x in enumerate(design[path].to_numpy()):
-                if isinstance(x, bool | np.bool_) or not isinstance(x, int | float | np.integer | np.floating) \
-                        or not math.isfinite(float(x)) or not float(x).is_integer() or not 1 <= x <= MAX_ROUNDS_LIMIT:
+                if (
+                    isinstance(x, bool | np.bool_)
+                    or not isinstance(x, int | float | np.integer | np.floating)
+                    or not math.isfinite(float(x))
+                    or not float(x).is_integer()
+                    or not 1 <= x <= MAX_ROUNDS_LIMIT
+                ):
                     raise _fail(path, f"a whole number of rounds in [1, {MAX_ROUNDS_LIMIT}]", x, k)
             arr = base.setdefault(kind, np.broadcast_to(sc.patience, (n, sc.n_actors)).copy())
             arr[:, a] = vals.astype(np.int64)
         else:
             _check_numbers(path, design[path].to_numpy(), 0.0, 1.0)
-            source = {"reservation_value": sc.reservation_value, "delay_cost": sc.delay_cost,
-                      "renege_base": sc.renege_base, "credibility": sc.credibility}[kind]
+            source = {
+                "reservation_value": sc.reservation_value,
+                "delay_cost": sc.delay_cost,
+                "renege_base": sc.renege_base,
+                "credibility": sc.credibility,
+            }[kind]
             arr = base.setdefault(kind, np.broadcast_to(source, (n, sc.n_actors)).copy())
             arr[:, a] = vals.astype(float)
     return base, cond
@@ -203,22 +223,32 @@ def _group_static(cfg: DictConfig, design: pd.DataFrame, cols: list[str], row: i
     try:
         sc = compile_scenario(c["scenario"], file=f"{where} (over {scenario_file(cfg)})")
         ag = compile_agenda(c["agenda"], sc, file=f"{where} (over {agenda_file(cfg)})")
-        proto = cfg if not any(str(p).startswith("protocol.") for p in cols) else \
-            OmegaConf.create({"protocol": c["protocol"]})
+        proto = (
+            cfg
+            if not any(str(p).startswith("protocol.") for p in cols)
+            else OmegaConf.create({"protocol": c["protocol"]})
+        )
         settings = settings_from(proto, window=2 * horizon(sc, ag.n_phases))
         st = make_static(sc, ag, settings, PROTOCOLS[settings.name])
     except ConfigError as e:
-        raise ConfigError(e.file if e.file.startswith(DESIGN_FILE) else f"{where} (over {e.file})", e.key,
-                          e.expected, e.got) from e
+        raise ConfigError(
+            e.file if e.file.startswith(DESIGN_FILE) else f"{where} (over {e.file})", e.key, e.expected, e.got
+        ) from e
     why = st.protocol.check(st)
     if why:
         raise _fail("protocol.name", f"a protocol that can run scenario {sc.name} ({why})", st.settings.name, row)
     return st
 
 
-def run_design(cfg: DictConfig, design: pd.DataFrame, n_seeds: int | None = None, seed: int | None = None,
-               chunk_size: int | None = None, progress: Callable[[int], None] | None = None,
-               record_inputs: bool = True) -> DesignResult:
+def run_design(
+    cfg: DictConfig,
+    design: pd.DataFrame,
+    n_seeds: int | None = None,
+    seed: int | None = None,
+    chunk_size: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    record_inputs: bool = True,
+) -> DesignResult:
     """Run ``n_seeds`` seeds of every point (row) of ``design`` over the configuration ``cfg``.
 
     Args:
@@ -260,14 +290,24 @@ def run_design(cfg: DictConfig, design: pd.DataFrame, n_seeds: int | None = None
             window = 2 * horizon(st.sc, st.ag.n_phases, int(base["patience"].max()))
             if window > st.settings.max_rounds:
                 st = make_static(st.sc, st.ag, replace(st.settings, max_rounds=window), st.protocol)
-        defaults = {k: (None if cfg.conditions.get(k) is None else float(cfg.conditions.get(k)))
-                    for k in ("trust", "credibility", "pressure")}
+        defaults = {
+            k: (None if cfg.conditions.get(k) is None else float(cfg.conditions.get(k)))
+            for k in ("trust", "credibility", "pressure")
+        }
         for k, v in cond.items():
             if v is None and defaults[k] is not None:
                 cond[k] = np.full(points.size * n_seeds, defaults[k])
         seeds = np.tile(seed + np.arange(n_seeds), points.size)
-        cols = simulate(st, seeds, cond["trust"], cond["credibility"], cond["pressure"], chunk_size=chunk,
-                        progress=progress, inputs=base or None)
+        cols = simulate(
+            st,
+            seeds,
+            cond["trust"],
+            cond["credibility"],
+            cond["pressure"],
+            chunk_size=chunk,
+            progress=progress,
+            inputs=base or None,
+        )
         t = make_table(st, cols, cond["trust"], cond["credibility"], cond["pressure"])
         point = np.repeat(points, n_seeds)
         front = pd.DataFrame({"point": point, **{c: design[c].to_numpy()[point] for c in design.columns}})
@@ -276,23 +316,47 @@ def run_design(cfg: DictConfig, design: pd.DataFrame, n_seeds: int | None = None
         r, a, i = seeds.size, sc.n_actors, sc.n_issues
         if not record_inputs:
             continue
-        longs.append(pd.DataFrame({
-            "point": np.repeat(point, a * i), "seed": np.repeat(seeds, a * i),
-            "actor": np.tile(np.repeat(np.array(sc.actors), i), r),
-            "issue": np.tile(np.array(sc.issues), r * a),
-            "position": cols["position_drawn"].reshape(-1), "weight": cols["weight_drawn"].reshape(-1),
-            "reservation_value": np.repeat(cols["reservation_value_0"].reshape(-1), i),
-        }))
+        longs.append(
+            pd.DataFrame(
+                {
+                    "point": np.repeat(point, a * i),
+                    "seed": np.repeat(seeds, a * i),
+                    "actor": np.tile(np.repeat(np.array(sc.actors), i), r),
+                    "issue": np.tile(np.array(sc.issues), r * a),
+                    "position": cols["position_drawn"].reshape(-1),
+                    "weight": cols["weight_drawn"].reshape(-1),
+                    "reservation_value": np.repeat(cols["reservation_value_0"].reshape(-1), i),
+                }
+            )
+        )
     table = pd.concat(tables, ignore_index=True).sort_values(["point", "seed"], kind="stable", ignore_index=True)
-    inputs = pd.concat(longs, ignore_index=True).sort_values(["point", "seed"], kind="stable", ignore_index=True) \
-        if longs else pd.DataFrame(columns=["point", "seed", "actor", "issue", "position", "weight",
-                                            "reservation_value"])
+    inputs = (
+        pd.concat(longs, ignore_index=True).sort_values(["point", "seed"], kind="stable", ignore_index=True)
+        if longs
+        else pd.DataFrame(columns=["point", "seed", "actor", "issue", "position", "weight", "reservation_value"])
+    )
     return DesignResult(table=table, inputs=inputs, design=design)
 
 
-UNIT_KEYS = ("position", "salience", "reservation_value", "renege_base", "credibility", "stubbornness",
-             "initial", "gain_per_phase", "rate", "trust_drop", "collapse", "suspend", "at_least", "at_most",
-             "status_quo", "leverage", "clock_carry")
+UNIT_KEYS = (
+    "position",
+    "salience",
+    "reservation_value",
+    "renege_base",
+    "credibility",
+    "stubbornness",
+    "initial",
+    "gain_per_phase",
+    "rate",
+    "trust_drop",
+    "collapse",
+    "suspend",
+    "at_least",
+    "at_most",
+    "status_quo",
+    "leverage",
+    "clock_carry",
+)
 INTEGER_KEYS = ("patience", "deadline", "suspend_rounds", "at", "from", "until")
 DEFAULT_HALF_WIDTH = 0.15  # judged numbers on a [0, 1] scale vary by +/- this unless tagged with a range
 
@@ -332,6 +396,15 @@ def judgement_inputs(cfg: DictConfig, tags: tuple[str, ...] = ("J",)) -> pd.Data
             low, high = value / 2.0, value * 2.0
         parts = path.split(".")
         group = f"{parts[2]}:{parts[3]}" if parts[:2] == ["scenario", "actors"] and len(parts) > 3 else parts[1]
-        rows.append({"path": path, "value": float(value), "source": source, "low": low, "high": high,
-                     "integer": integer, "group": group})
+        rows.append(
+            {
+                "path": path,
+                "value": float(value),
+                "source": source,
+                "low": low,
+                "high": high,
+                "integer": integer,
+                "group": group,
+            }
+        )
     return pd.DataFrame(rows)

@@ -65,8 +65,9 @@ def override_for(key: str, overrides: Iterable[str], groups: Sequence[str] = ())
     return found
 
 
-def attribute_to_override(err: ConfigError, overrides: Iterable[str] | None,
-                          groups: Sequence[str] = ("scenario", "agenda", "protocol")) -> ConfigError:
+def attribute_to_override(
+    err: ConfigError, overrides: Iterable[str] | None, groups: Sequence[str] = ("scenario", "agenda", "protocol")
+) -> ConfigError:
     """Say that the bad value came from the command line when it did.
 
     ``conf/scenario/x.yaml: scenario.a.b: ...`` becomes
@@ -99,8 +100,11 @@ _TYPE_WORDS = (
 
 
 # the ranges of integer options, said when a value is not an integer at all (seed=1e20)
-INTEGER_RANGES = {"seed": "[0, 9223372036854775807] (64 bits)", "protocol.steps_per_round": "[1, 1000]",
-                  "protocol.stall_rounds": "[1, 1000]"}
+INTEGER_RANGES = {
+    "seed": "[0, 9223372036854775807] (64 bits)",
+    "protocol.steps_per_round": "[1, 1000]",
+    "protocol.stall_rounds": "[1, 1000]",
+}
 
 
 def _chain(e: BaseException) -> list[BaseException]:
@@ -252,31 +256,43 @@ def from_compose_error(e: BaseException, overrides: Sequence[str], search_dirs: 
         missing = m.group(1)
         group, _, option = missing.rpartition("/")
         if group:
-            opts = summarize_options([o for o in (getattr(e, "options", None) or group_options(group, search_dirs))
-                                      if not o.endswith("_schema")])
+            opts = summarize_options(
+                [
+                    o
+                    for o in (getattr(e, "options", None) or group_options(group, search_dirs))
+                    if not o.endswith("_schema")
+                ]
+            )
             o = override_for(group, overrides) or next((x for x in overrides if split_override(x)[0] == group), None)
             where = f"{COMMAND_LINE} {o}" if o else "conf/config.yaml"
             return ConfigError(where, group, f"one of {', '.join(opts)} (the choices of the {group} group)", option)
         return ConfigError("command line", "--config-name", "an existing config file", missing)
     m = re.search(r"Cannot find primary config '([^']+)'", text)
     if m:
-        return ConfigError("command line", "--config-name",
-                           f"a config in the search path ({', '.join(group_options('.', search_dirs))})", m.group(1))
+        return ConfigError(
+            "command line",
+            "--config-name",
+            f"a config in the search path ({', '.join(group_options('.', search_dirs))})",
+            m.group(1),
+        )
 
     # the override itself does not parse
     if type(e).__name__ == "OverrideParseException":
         bad = _unparsable(overrides)
-        return ConfigError(f"{COMMAND_LINE} {bad}" if bad else COMMAND_LINE,
-                           split_override(bad)[0] if bad else "key=value",
-                           f"key=value in Hydra's override syntax ({_first_line(e)})")
+        return ConfigError(
+            f"{COMMAND_LINE} {bad}" if bad else COMMAND_LINE,
+            split_override(bad)[0] if bad else "key=value",
+            f"key=value in Hydra's override syntax ({_first_line(e)})",
+        )
 
     # a sweep (a, b or range(...)) given to a single run
     m = re.search(r"Ambiguous value for argument '([^']+)'", text)
     if m:
         o = m.group(1)
         okey, value = split_override(o)
-        return ConfigError(f"{COMMAND_LINE} {o}", okey,
-                           "a single value (a comma-separated list is a sweep: run with -m)", value)
+        return ConfigError(
+            f"{COMMAND_LINE} {o}", okey, "a single value (a comma-separated list is a sweep: run with -m)", value
+        )
 
     key = _full_key(chain)
     expected = _expected_type(chain)
@@ -292,12 +308,16 @@ def from_compose_error(e: BaseException, overrides: Sequence[str], search_dirs: 
     m = re.search(r"In '([^']+)': (\w+) raised while composing config", text)
     if m:
         file = find_config_file(m.group(1), search_dirs)
-        bad_key = next((c for c in chain if type(c).__name__ == "KeyValidationError" and getattr(c, "key", None)
-                        is not None), None)
+        bad_key = next(
+            (c for c in chain if type(c).__name__ == "KeyValidationError" and getattr(c, "key", None) is not None), None
+        )
         if bad_key is not None:  # `1:` in YAML is the integer 1, not a name
-            return ConfigError(file, key or str(bad_key.full_key),
-                               f"a name as the key (text: write it in quotes, '{bad_key.key}':)",
-                               bad_key.key)
+            return ConfigError(
+                file,
+                key or str(bad_key.full_key),
+                f"a name as the key (text: write it in quotes, '{bad_key.key}':)",
+                bad_key.key,
+            )
         km = re.search(r"Key '([^']+)' not in '(\w+)'", text)
         if km:
             name, schema = km.groups()
@@ -310,8 +330,12 @@ def from_compose_error(e: BaseException, overrides: Sequence[str], search_dirs: 
         name, schema = km.groups()
         o = next((x for x in overrides if "=" in x and name in split_override(x)[1]), None)
         where = split_override(o)[0] + f" ... {name}" if o else (key or name)
-        return ConfigError(f"{COMMAND_LINE} {o}" if o else "conf", where,
-                           f"a key of {schema} ({', '.join(_schema_keys(schema))})", name)
+        return ConfigError(
+            f"{COMMAND_LINE} {o}" if o else "conf",
+            where,
+            f"a key of {schema} ({', '.join(_schema_keys(schema))})",
+            name,
+        )
     msgs = []
     for c in chain:
         line = _first_line(c)

@@ -70,8 +70,9 @@ def usable_inputs(inputs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 def _check_inputs(inputs: pd.DataFrame) -> None:
     missing = [c for c in ("path", "low", "high") if c not in inputs.columns]
     if missing:
-        raise ConfigError("inputs table", ", ".join(missing), "columns path, low, high (and integer, group)",
-                          list(inputs.columns))
+        raise ConfigError(
+            "inputs table", ", ".join(missing), "columns path, low, high (and integer, group)", list(inputs.columns)
+        )
     if inputs.empty:
         raise ConfigError("inputs table", "path", "at least one input to vary", 0)
     dup = inputs["path"][inputs["path"].duplicated()].tolist()
@@ -92,9 +93,11 @@ def problem(inputs: pd.DataFrame, groups: str | Sequence[str] | None = None) -> 
             one group name per input.
     """
     _check_inputs(inputs)
-    p: dict[str, Any] = {"num_vars": len(inputs), "names": inputs["path"].astype(str).tolist(),
-                         "bounds": [[float(lo), float(hi)] for lo, hi in zip(inputs["low"], inputs["high"],
-                                                                           strict=True)]}
+    p: dict[str, Any] = {
+        "num_vars": len(inputs),
+        "names": inputs["path"].astype(str).tolist(),
+        "bounds": [[float(lo), float(hi)] for lo, hi in zip(inputs["low"], inputs["high"], strict=True)],
+    }
     if groups is not None:
         g = inputs[groups].astype(str).tolist() if isinstance(groups, str) else [str(x) for x in groups]
         if len(g) != len(inputs):
@@ -126,8 +129,13 @@ def outcome_of_runs(table: pd.DataFrame, outcome: str) -> np.ndarray:
     if outcome in STATUSES[1:]:
         return (table["status"].astype(str).to_numpy() == outcome).astype(float)
     if outcome not in table.columns:
-        raise ConfigError("outcomes", outcome, "agreement, phase<k>, rounds, term_<issue>, a status "
-                          "(stalemate, shock, walkout, max_rounds) or a numeric column of the run table", outcome)
+        raise ConfigError(
+            "outcomes",
+            outcome,
+            "agreement, phase<k>, rounds, term_<issue>, a status "
+            "(stalemate, shock, walkout, max_rounds) or a numeric column of the run table",
+            outcome,
+        )
     col = table[outcome]
     if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
         raise ConfigError("outcomes", outcome, "a numeric column of the run table", str(col.dtype))
@@ -169,17 +177,19 @@ def design_runner(cfg: Any, seed: int | None = None, progress: bool | None = Non
         if show:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(design) * n_seeds, desc=desc, unit="run", leave=False, mininterval=0.5,
-                       file=sys.stderr)
+            bar = tqdm(
+                total=len(design) * n_seeds, desc=desc, unit="run", leave=False, mininterval=0.5, file=sys.stderr
+            )
         try:
             step = max(1, RUNS_PER_CALL // max(1, n_seeds))
             parts = []
             for start in range(0, len(design), step):
-                part = design.iloc[start:start + step].reset_index(drop=True)
+                part = design.iloc[start : start + step].reset_index(drop=True)
                 with warnings.catch_warnings():  # run_design adds one column per design input
                     warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
-                    t = run_design(cfg, part, n_seeds=n_seeds, seed=seed,
-                                   progress=bar.update if bar is not None else None).table
+                    t = run_design(
+                        cfg, part, n_seeds=n_seeds, seed=seed, progress=bar.update if bar is not None else None
+                    ).table
                 cols = [c for c in t.columns if c in keep or str(c).startswith(("term_", "utility_", "surplus_"))]
                 t = t[cols].copy()
                 t["point"] = t["point"].to_numpy() + start
@@ -200,8 +210,9 @@ def _runner(cfg: Any, runner: Runner | None, progress: bool | None, desc: str) -
     return design_runner(cfg, progress=progress, desc=desc)
 
 
-def _evaluate(run: Runner, X: np.ndarray, inputs: pd.DataFrame, outcomes: Sequence[str],
-              n_seeds: int) -> tuple[pd.DataFrame, float]:
+def _evaluate(
+    run: Runner, X: np.ndarray, inputs: pd.DataFrame, outcomes: Sequence[str], n_seeds: int
+) -> tuple[pd.DataFrame, float]:
     """Run the design of sample ``X``; one row per point: the inputs, ``n_runs`` and the outcomes."""
     design = to_design(X, inputs)
     t0 = time.perf_counter()
@@ -230,13 +241,22 @@ def _check_outcomes(outcomes: Sequence[str] | str, cfg: Any = None, runner: Runn
         return outs
     issues = list(cfg.scenario.get("issues", {}) or {})
     actors = list(cfg.scenario.get("actors", {}) or {})
-    known = {*STATUSES, *RUN_OUTCOMES, *(f"term_{i}" for i in issues),
-             *(f"{k}_{a}" for k in ("utility", "surplus") for a in actors)}
+    known = {
+        *STATUSES,
+        *RUN_OUTCOMES,
+        *(f"term_{i}" for i in issues),
+        *(f"{k}_{a}" for k in ("utility", "surplus") for a in actors),
+    }
     for o in outs:
         if o not in known and not PHASE.match(o):
-            raise ConfigError("outcomes", o, "agreement, phase<k>, rounds, a status (stalemate, shock, walkout, "
-                              f"max_rounds), term_<issue> ({', '.join(issues)}), utility_<actor> or surplus_<actor> "
-                              f"({', '.join(actors)}), trust_final or nash_product", o)
+            raise ConfigError(
+                "outcomes",
+                o,
+                "agreement, phase<k>, rounds, a status (stalemate, shock, walkout, "
+                f"max_rounds), term_<issue> ({', '.join(issues)}), utility_<actor> or surplus_<actor> "
+                f"({', '.join(actors)}), trust_final or nash_product",
+                o,
+            )
     return outs
 
 
@@ -251,10 +271,19 @@ def _members(prob: dict) -> dict[str, list[str]]:
     return members
 
 
-def morris(cfg: Any, inputs: pd.DataFrame, outcomes: Sequence[str] = DEFAULT_OUTCOMES, n_trajectories: int = 10,
-           n_seeds: int = 20, groups: str | Sequence[str] | None = None, num_levels: int = 4, seed: int = 0,
-           runner: Runner | None = None, progress: bool | None = None,
-           return_points: bool = False) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+def morris(
+    cfg: Any,
+    inputs: pd.DataFrame,
+    outcomes: Sequence[str] = DEFAULT_OUTCOMES,
+    n_trajectories: int = 10,
+    n_seeds: int = 20,
+    groups: str | Sequence[str] | None = None,
+    num_levels: int = 4,
+    seed: int = 0,
+    runner: Runner | None = None,
+    progress: bool | None = None,
+    return_points: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Morris elementary-effects screen of ``inputs`` on ``outcomes``.
 
     Samples ``n_trajectories`` one-at-a-time paths (SALib's ``morris.sample``; integer
@@ -297,15 +326,28 @@ def morris(cfg: Any, inputs: pd.DataFrame, outcomes: Sequence[str] = DEFAULT_OUT
     for o in outs:
         y, n_missing = _filled(points[o].to_numpy(dtype=float))
         if n_missing == len(y):
-            res = {"names": list(members), "mu": [np.nan] * len(members), "mu_star": [np.nan] * len(members),
-                   "mu_star_conf": [np.nan] * len(members), "sigma": [np.nan] * len(members)}
+            res = {
+                "names": list(members),
+                "mu": [np.nan] * len(members),
+                "mu_star": [np.nan] * len(members),
+                "mu_star_conf": [np.nan] * len(members),
+                "sigma": [np.nan] * len(members),
+            }
         else:
             res = morris_analyze.analyze(dict(prob), X, y, num_levels=int(num_levels), seed=int(seed))
         for k, name in enumerate(res["names"]):
-            rows.append({"input": str(name), "outcome": o, "mu": float(res["mu"][k]),
-                         "mu_star": float(res["mu_star"][k]), "mu_star_conf": float(res["mu_star_conf"][k]),
-                         "sigma": float(res["sigma"][k]), "kind": "group" if groups is not None else "input",
-                         "members": ",".join(members.get(str(name), [str(name)]))})
+            rows.append(
+                {
+                    "input": str(name),
+                    "outcome": o,
+                    "mu": float(res["mu"][k]),
+                    "mu_star": float(res["mu_star"][k]),
+                    "mu_star_conf": float(res["mu_star_conf"][k]),
+                    "sigma": float(res["sigma"][k]),
+                    "kind": "group" if groups is not None else "input",
+                    "members": ",".join(members.get(str(name), [str(name)])),
+                }
+            )
     tidy = pd.DataFrame(rows)
     tidy["n_points"], tidy["n_runs"] = len(points), int(points["n_runs"].sum())
     tidy["n_missing"] = tidy["outcome"].map({o: _filled(points[o].to_numpy(dtype=float))[1] for o in outs})
@@ -323,10 +365,19 @@ def _ranked(tidy: pd.DataFrame, by: str, outs: list[str]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- Sobol
 
 
-def sobol(cfg: Any, inputs: pd.DataFrame, outcomes: Sequence[str] = DEFAULT_OUTCOMES, n_base: int = 256,
-          n_seeds: int = 40, groups: str | Sequence[str] | None = None, seed: int = 0, runner: Runner | None = None,
-          progress: bool | None = None, num_resamples: int = 100,
-          return_points: bool = False) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+def sobol(
+    cfg: Any,
+    inputs: pd.DataFrame,
+    outcomes: Sequence[str] = DEFAULT_OUTCOMES,
+    n_base: int = 256,
+    n_seeds: int = 40,
+    groups: str | Sequence[str] | None = None,
+    seed: int = 0,
+    runner: Runner | None = None,
+    progress: bool | None = None,
+    num_resamples: int = 100,
+    return_points: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Sobol indices of ``inputs`` on ``outcomes``: first order and total, with 95% intervals.
 
     A Saltelli design (``SALib.sample.sobol``, scrambled Sobol sequence, no second order)
@@ -363,21 +414,39 @@ def sobol(cfg: Any, inputs: pd.DataFrame, outcomes: Sequence[str] = DEFAULT_OUTC
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                res = sobol_analyze.analyze(dict(prob), y, calc_second_order=False, num_resamples=int(num_resamples),
-                                            seed=int(seed))
+                res = sobol_analyze.analyze(
+                    dict(prob), y, calc_second_order=False, num_resamples=int(num_resamples), seed=int(seed)
+                )
         for k, name in enumerate(members):
-            rows.append({"input": name, "outcome": o, "S1": float(res["S1"][k]), "S1_conf": float(res["S1_conf"][k]),
-                         "ST": float(res["ST"][k]), "ST_conf": float(res["ST_conf"][k]),
-                         "kind": "group" if groups is not None else "input", "members": ",".join(members[name]),
-                         "n_missing": n_missing})
+            rows.append(
+                {
+                    "input": name,
+                    "outcome": o,
+                    "S1": float(res["S1"][k]),
+                    "S1_conf": float(res["S1_conf"][k]),
+                    "ST": float(res["ST"][k]),
+                    "ST_conf": float(res["ST_conf"][k]),
+                    "kind": "group" if groups is not None else "input",
+                    "members": ",".join(members[name]),
+                    "n_missing": n_missing,
+                }
+            )
     tidy = pd.DataFrame(rows)
     tidy["n_points"], tidy["n_runs"], tidy["seconds"] = len(points), int(points["n_runs"].sum()), seconds
     tidy = _ranked(tidy, "ST", outs)
     return (tidy, points) if return_points else tidy
 
 
-def latin(cfg: Any, inputs: pd.DataFrame, outcomes: Sequence[str], n_samples: int = 500, n_seeds: int = 20,
-          seed: int = 0, runner: Runner | None = None, progress: bool | None = None) -> pd.DataFrame:
+def latin(
+    cfg: Any,
+    inputs: pd.DataFrame,
+    outcomes: Sequence[str],
+    n_samples: int = 500,
+    n_seeds: int = 20,
+    seed: int = 0,
+    runner: Runner | None = None,
+    progress: bool | None = None,
+) -> pd.DataFrame:
     """A Latin hypercube of ``n_samples`` points over ``inputs``; one row per point with the outcomes.
 
     The table :func:`prim_boxes` reads (``SALib.sample.latin``; integer inputs rounded).
@@ -457,9 +526,19 @@ def box_in_words(box: pd.DataFrame, what: str) -> str:
 _BOX_COLS = ["input", "lower", "upper", "low", "high", "integer", "restricted", "qp_lower", "qp_upper", "dropped"]
 
 
-def prim_boxes(points: pd.DataFrame, inputs: Sequence[str], outcome: str, threshold: float = 0.5,
-               above: bool = True, min_coverage: float = 0.5, max_qp: float | None = 0.05, peel_alpha: float = 0.05,
-               paste_alpha: float = 0.05, mass_min: float = 0.05, integer: Sequence[str] = ()) -> PrimResult:
+def prim_boxes(
+    points: pd.DataFrame,
+    inputs: Sequence[str],
+    outcome: str,
+    threshold: float = 0.5,
+    above: bool = True,
+    min_coverage: float = 0.5,
+    max_qp: float | None = 0.05,
+    peel_alpha: float = 0.05,
+    paste_alpha: float = 0.05,
+    mass_min: float = 0.05,
+    integer: Sequence[str] = (),
+) -> PrimResult:
     """PRIM (the EMA Workbench's) on one row per point: where is ``outcome`` above ``threshold``?
 
     The cases of interest are the points with ``outcome > threshold`` (``<`` if ``above``
@@ -483,10 +562,21 @@ def prim_boxes(points: pd.DataFrame, inputs: Sequence[str], outcome: str, thresh
     x, v, integer = _prim_inputs(points, inputs, outcome, integer)
     y = (v > threshold) if above else (v < threshold)
     label = f"{outcome} {'above' if above else 'below'} {threshold:g}"
-    settings = {"peel_alpha": peel_alpha, "paste_alpha": paste_alpha, "mass_min": mass_min,
-                "min_coverage": min_coverage, "max_qp": max_qp}
-    lo_hi = pd.DataFrame({"input": inputs, "low": x.min().to_numpy(dtype=float), "high": x.max().to_numpy(dtype=float),
-                          "integer": [c in integer for c in inputs]})
+    settings = {
+        "peel_alpha": peel_alpha,
+        "paste_alpha": paste_alpha,
+        "mass_min": mass_min,
+        "min_coverage": min_coverage,
+        "max_qp": max_qp,
+    }
+    lo_hi = pd.DataFrame(
+        {
+            "input": inputs,
+            "low": x.min().to_numpy(dtype=float),
+            "high": x.max().to_numpy(dtype=float),
+            "integer": [c in integer for c in inputs],
+        }
+    )
     n_int = int(y.sum())
     if n_int == 0 or n_int == len(y):
         return _prim_everywhere_or_nowhere(outcome, threshold, above, lo_hi, len(y), n_int, label, settings)
@@ -496,23 +586,28 @@ def prim_boxes(points: pd.DataFrame, inputs: Sequence[str], outcome: str, thresh
 
         # threshold: what counts as a case of interest (y >= it) and the least mean a box must
         # reach; with a tiny value every 1 counts and the whole trajectory is kept (the box is chosen below)
-        p = ema_prim.Prim(x, y.astype(int), threshold=1e-9, peel_alpha=peel_alpha, paste_alpha=paste_alpha,
-                          mass_min=mass_min)
+        p = ema_prim.Prim(
+            x, y.astype(int), threshold=1e-9, peel_alpha=peel_alpha, paste_alpha=paste_alpha, mass_min=mass_min
+        )
         found = p.find_box()
     traj, chosen = _prim_trajectory(found, min_coverage)
     box, inside = _prim_box(found, chosen, lo_hi, x, max_qp)
     coverage = float(y[inside].sum() / n_int)
     density = float(y[inside].mean()) if inside.any() else float("nan")
     words = box_in_words(box, f"{label} is {'likely' if density > 0.5 else 'most frequent'}")
-    words += (f" (coverage {coverage:.2f}: that share of the points with {label} lies in the box;"
-              f" density {density:.2f}: that share of the points in the box has it;"
-              f" {n_int} of {len(y)} points overall)")
-    return PrimResult(outcome, float(threshold), bool(above), traj, box, chosen, coverage, density, words, len(y),
-                      n_int, settings)
+    words += (
+        f" (coverage {coverage:.2f}: that share of the points with {label} lies in the box;"
+        f" density {density:.2f}: that share of the points in the box has it;"
+        f" {n_int} of {len(y)} points overall)"
+    )
+    return PrimResult(
+        outcome, float(threshold), bool(above), traj, box, chosen, coverage, density, words, len(y), n_int, settings
+    )
 
 
-def _prim_inputs(points: pd.DataFrame, inputs: list[str], outcome: str,
-                 integer: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray, set[str]]:
+def _prim_inputs(
+    points: pd.DataFrame, inputs: list[str], outcome: str, integer: Sequence[str]
+) -> tuple[pd.DataFrame, np.ndarray, set[str]]:
     """The inputs as float columns, the finite outcomes and the inputs to describe as whole numbers.
 
     Points whose outcome is not finite are left out. Only float columns go to PRIM: it treats
@@ -521,8 +616,9 @@ def _prim_inputs(points: pd.DataFrame, inputs: list[str], outcome: str,
     """
     miss = [c for c in [*inputs, outcome] if c not in points.columns]
     if miss:
-        raise ConfigError("points table", miss[0], f"a column of the points ({', '.join(map(str, points.columns))})",
-                          miss[0])
+        raise ConfigError(
+            "points table", miss[0], f"a column of the points ({', '.join(map(str, points.columns))})", miss[0]
+        )
     v = points[outcome].to_numpy(dtype=float)
     ok = np.isfinite(v)
     x = points.loc[ok, inputs].reset_index(drop=True)
@@ -534,34 +630,71 @@ def _prim_inputs(points: pd.DataFrame, inputs: list[str], outcome: str,
     return x, v[ok], whole
 
 
-def _prim_everywhere_or_nowhere(outcome: str, threshold: float, above: bool, lo_hi: pd.DataFrame, n: int,
-                                n_int: int, label: str, settings: dict[str, Any]) -> PrimResult:
+def _prim_everywhere_or_nowhere(
+    outcome: str,
+    threshold: float,
+    above: bool,
+    lo_hi: pd.DataFrame,
+    n: int,
+    n_int: int,
+    label: str,
+    settings: dict[str, Any],
+) -> PrimResult:
     """The result when every point, or none, is a case of interest: the whole space, nothing to peel."""
-    box = lo_hi.assign(lower=lo_hi["low"], upper=lo_hi["high"], restricted=False, qp_lower=np.nan,
-                       qp_upper=np.nan, dropped=False)
-    traj = pd.DataFrame([{"step": 0, "coverage": 1.0 if n_int else np.nan, "density": n_int / max(1, n),
-                          "mass": 1.0, "res_dim": 0, "n": n, "k": n_int, "chosen": True}])
+    box = lo_hi.assign(
+        lower=lo_hi["low"], upper=lo_hi["high"], restricted=False, qp_lower=np.nan, qp_upper=np.nan, dropped=False
+    )
+    traj = pd.DataFrame(
+        [
+            {
+                "step": 0,
+                "coverage": 1.0 if n_int else np.nan,
+                "density": n_int / max(1, n),
+                "mass": 1.0,
+                "res_dim": 0,
+                "n": n,
+                "k": n_int,
+                "chosen": True,
+            }
+        ]
+    )
     words = f"{label} at every point explored" if n_int else f"{label} at no point explored"
-    return PrimResult(outcome, float(threshold), bool(above), traj, box[_BOX_COLS], 0,
-                      float(traj["coverage"].iloc[0]), float(traj["density"].iloc[0]), words, n, n_int,
-                      settings)
+    return PrimResult(
+        outcome,
+        float(threshold),
+        bool(above),
+        traj,
+        box[_BOX_COLS],
+        0,
+        float(traj["coverage"].iloc[0]),
+        float(traj["density"].iloc[0]),
+        words,
+        n,
+        n_int,
+        settings,
+    )
 
 
 def _prim_trajectory(found: Any, min_coverage: float) -> tuple[pd.DataFrame, int]:
     """PRIM's peeling trajectory as a table, and the step chosen: the densest box that
     still covers ``min_coverage`` of the cases of interest (the last step if none does)."""
     pt = found.peeling_trajectory.reset_index(drop=True)
-    traj = pd.DataFrame({"step": np.arange(len(pt)), **{c: pt[c].to_numpy(dtype=float)
-                                                         for c in ("coverage", "density", "mass")},
-                         **{c: pt[c].to_numpy(dtype=np.int64) for c in ("res_dim", "n", "k")}})
+    traj = pd.DataFrame(
+        {
+            "step": np.arange(len(pt)),
+            **{c: pt[c].to_numpy(dtype=float) for c in ("coverage", "density", "mass")},
+            **{c: pt[c].to_numpy(dtype=np.int64) for c in ("res_dim", "n", "k")},
+        }
+    )
     enough = traj.index[traj["coverage"] >= min_coverage]
     chosen = int(traj.loc[enough, "density"].idxmax()) if len(enough) else int(traj.index[-1])
     traj["chosen"] = traj["step"] == chosen
     return traj, chosen
 
 
-def _prim_box(found: Any, chosen: int, lo_hi: pd.DataFrame, x: pd.DataFrame,
-              max_qp: float | None) -> tuple[pd.DataFrame, np.ndarray]:
+def _prim_box(
+    found: Any, chosen: int, lo_hi: pd.DataFrame, x: pd.DataFrame, max_qp: float | None
+) -> tuple[pd.DataFrame, np.ndarray]:
     """The chosen box's limits per input (restrictions with a quasi-p above ``max_qp``
     dropped) and which points lie inside it."""
     lims = found.box_lims[chosen]
@@ -581,9 +714,17 @@ def _prim_box(found: Any, chosen: int, lo_hi: pd.DataFrame, x: pd.DataFrame,
                 upper, dropped = float(r["high"]), True
         restricted = lower > r["low"] or upper < r["high"]
         inside &= (x[c].to_numpy() >= lower) & (x[c].to_numpy() <= upper)
-        rows.append({**r.to_dict(), "lower": lower, "upper": upper, "restricted": bool(restricted),
-                     "qp_lower": q[0] if lower > r["low"] else np.nan,
-                     "qp_upper": q[1] if upper < r["high"] else np.nan, "dropped": dropped})
+        rows.append(
+            {
+                **r.to_dict(),
+                "lower": lower,
+                "upper": upper,
+                "restricted": bool(restricted),
+                "qp_lower": q[0] if lower > r["low"] else np.nan,
+                "qp_upper": q[1] if upper < r["high"] else np.nan,
+                "dropped": dropped,
+            }
+        )
     return pd.DataFrame(rows)[_BOX_COLS], inside
 
 
@@ -623,8 +764,14 @@ def _labels(ax: Any, items: list[tuple[str, float, float]], fontsize: float = 8)
             if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
                 break
         placed.append(box)
-        ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
-                    arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.5} if (dx, dy) != (4, 3) else None)
+        ax.annotate(
+            text,
+            (x, y),
+            xytext=(dx, dy),
+            textcoords="offset points",
+            fontsize=fontsize,
+            arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.5} if (dx, dy) != (4, 3) else None,
+        )
 
 
 def plot_morris(tidy: pd.DataFrame, outcome: str | None = None, ax: Any = None, label_top: int = 10) -> Any:
@@ -641,14 +788,30 @@ def plot_morris(tidy: pd.DataFrame, outcome: str | None = None, ax: Any = None, 
     top = t.head(label_top)
     rest = t.iloc[label_top:]
     ax.scatter(rest["mu_star"], rest["sigma"], s=14, color="0.6", label=f"other {len(rest)}" if len(rest) else None)
-    ax.errorbar(top["mu_star"], top["sigma"], xerr=top["mu_star_conf"], fmt="o", ms=5, color="C0", ecolor="C0",
-                elinewidth=0.8, capsize=2, label=f"top {len(top)} by mu*")
+    ax.errorbar(
+        top["mu_star"],
+        top["sigma"],
+        xerr=top["mu_star_conf"],
+        fmt="o",
+        ms=5,
+        color="C0",
+        ecolor="C0",
+        elinewidth=0.8,
+        capsize=2,
+        label=f"top {len(top)} by mu*",
+    )
     hi = np.nanmax([t["mu_star"].max(), t["sigma"].max(), 1e-9])
     ax.plot([0, hi], [0, hi], ls=":", lw=0.8, color="0.5")
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
-    _labels(ax, [(short_name(r["input"]), r["mu_star"], r["sigma"]) for _, r in top.iterrows()
-                 if np.isfinite(r["mu_star"]) and np.isfinite(r["sigma"])])
+    _labels(
+        ax,
+        [
+            (short_name(r["input"]), r["mu_star"], r["sigma"])
+            for _, r in top.iterrows()
+            if np.isfinite(r["mu_star"]) and np.isfinite(r["sigma"])
+        ],
+    )
     ax.set_xlabel("mu* (mean absolute effect of moving the input across its range)", fontsize=9)
     ax.set_ylabel("sigma (how much the effect varies: nonlinearity, interactions)", fontsize=9)
     ax.set_title(f"Morris screen: {outcome} ({int(t['n_runs'].iloc[0]) if len(t) else 0:,} runs)", fontsize=10)
@@ -678,10 +841,24 @@ def plot_sobol(tidy: pd.DataFrame, outcome: str | None = None, ax: Any = None) -
     t = tidy[tidy["outcome"] == outcome].sort_values("ST", ascending=True).reset_index(drop=True)
     fig, ax = _axes(ax, (6.4, max(2.4, 0.45 * len(t) + 1.2)))
     y = np.arange(len(t))
-    ax.barh(y + 0.2, t["ST"], height=0.38, xerr=t["ST_conf"], color="C1", label="ST (total: alone and with others)",
-            error_kw={"elinewidth": 0.8, "capsize": 2})
-    ax.barh(y - 0.2, t["S1"], height=0.38, xerr=t["S1_conf"], color="C0", label="S1 (first order: alone)",
-            error_kw={"elinewidth": 0.8, "capsize": 2})
+    ax.barh(
+        y + 0.2,
+        t["ST"],
+        height=0.38,
+        xerr=t["ST_conf"],
+        color="C1",
+        label="ST (total: alone and with others)",
+        error_kw={"elinewidth": 0.8, "capsize": 2},
+    )
+    ax.barh(
+        y - 0.2,
+        t["S1"],
+        height=0.38,
+        xerr=t["S1_conf"],
+        color="C0",
+        label="S1 (first order: alone)",
+        error_kw={"elinewidth": 0.8, "capsize": 2},
+    )
     ax.set_yticks(y, [short_name(s) for s in t["input"]], fontsize=8)
     ax.axvline(0, color="0.3", lw=0.6)
     ax.set_xlabel("share of the variance of the outcome", fontsize=9)
@@ -699,18 +876,32 @@ def plot_prim_tradeoff(result: PrimResult, ax: Any = None) -> Any:
     sc = ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=22, zorder=2)
     ax.plot(t["coverage"], t["density"], color="0.7", lw=0.8, zorder=1)
     c = t[t["chosen"]]
-    ax.scatter(c["coverage"], c["density"], s=110, facecolors="none", edgecolors="red", lw=1.5, zorder=3,
-               label=f"chosen step ({result.chosen})")
+    ax.scatter(
+        c["coverage"],
+        c["density"],
+        s=110,
+        facecolors="none",
+        edgecolors="red",
+        lw=1.5,
+        zorder=3,
+        label=f"chosen step ({result.chosen})",
+    )
     if result.box["dropped"].any():
-        ax.scatter([result.coverage], [result.density], marker="*", s=140, color="red", zorder=4,
-                   label="the box without restrictions\nthat are not significant")
+        ax.scatter(
+            [result.coverage],
+            [result.density],
+            marker="*",
+            s=140,
+            color="red",
+            zorder=4,
+            label="the box without restrictions\nthat are not significant",
+        )
     cb = fig.colorbar(sc, ax=ax)
     cb.set_label("inputs restricted", fontsize=8)
     cb.ax.tick_params(labelsize=8)
     ax.set_xlabel("coverage (share of the cases of interest inside the box)", fontsize=9)
     ax.set_ylabel("density (share of the box that is of interest)", fontsize=9)
-    ax.set_title(f"PRIM trade-off: {result.outcome} {'>' if result.above else '<'} {result.threshold:g}",
-                 fontsize=10)
+    ax.set_title(f"PRIM trade-off: {result.outcome} {'>' if result.above else '<'} {result.threshold:g}", fontsize=10)
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0, 1.02)
     ax.tick_params(labelsize=8)
@@ -740,9 +931,14 @@ def _md_table(df: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join([head, sep, *body])
 
 
-def report(outdir: str | Path, morris_table: pd.DataFrame | None = None, sobol_table: pd.DataFrame | None = None,
-           prim_result: PrimResult | None = None, meta: dict[str, dict[str, Any]] | None = None,
-           top: int = 10) -> Path:
+def report(
+    outdir: str | Path,
+    morris_table: pd.DataFrame | None = None,
+    sobol_table: pd.DataFrame | None = None,
+    prim_result: PrimResult | None = None,
+    meta: dict[str, dict[str, Any]] | None = None,
+    top: int = 10,
+) -> Path:
     """Write the given analyses to ``outdir`` and (re)write ``report.md`` from every analysis there.
 
     Each analysis given is written as a tidy Parquet (``morris.parquet``, ``sobol.parquet``,
@@ -769,12 +965,22 @@ def report(outdir: str | Path, morris_table: pd.DataFrame | None = None, sobol_t
     if prim_result is not None:
         write_parquet(out / PRIM_TRAJECTORY_FILE, prim_result.trajectory)
         write_parquet(out / PRIM_BOX_FILE, prim_result.box)
-        write_json(out / "prim.json", {**meta.get("prim", {}), "outcome": prim_result.outcome,
-                                       "threshold": prim_result.threshold, "above": prim_result.above,
-                                       "chosen": prim_result.chosen, "words": prim_result.words,
-                                       "coverage": prim_result.coverage, "density": prim_result.density,
-                                       "n_points": prim_result.n_points, "n_interest": prim_result.n_interest,
-                                       "settings": prim_result.settings})
+        write_json(
+            out / "prim.json",
+            {
+                **meta.get("prim", {}),
+                "outcome": prim_result.outcome,
+                "threshold": prim_result.threshold,
+                "above": prim_result.above,
+                "chosen": prim_result.chosen,
+                "words": prim_result.words,
+                "coverage": prim_result.coverage,
+                "density": prim_result.density,
+                "n_points": prim_result.n_points,
+                "n_interest": prim_result.n_interest,
+                "settings": prim_result.settings,
+            },
+        )
         save_figure(plot_prim_tradeoff(prim_result), fig_dir / f"prim_{prim_result.outcome}")
     text = _report_text(out, top)
     write_text(out / "report.md", text)
@@ -797,62 +1003,107 @@ def _timing(m: dict[str, Any]) -> str:
 
 
 def _report_text(out: Path, top: int) -> str:
-    lines = ["# What drives the outcome", "",
-             "Sensitivity analysis and scenario discovery over the scenario's judged inputs "
-             "(`negotiate-explore`). The ranges are judgements as well: the results say what the model "
-             "does when these numbers move over these ranges, not what the real talks would do.", ""]
+    lines = [
+        "# What drives the outcome",
+        "",
+        "Sensitivity analysis and scenario discovery over the scenario's judged inputs "
+        "(`negotiate-explore`). The ranges are judgements as well: the results say what the model "
+        "does when these numbers move over these ranges, not what the real talks would do.",
+        "",
+    ]
     if (out / MORRIS_FILE).is_file():
         t = pd.read_parquet(out / MORRIS_FILE)
         m = _read_json(out / "morris.json")
-        lines += ["## Morris screen", "",
-                  f"`{m.get('command', 'morris')}`", "",
-                  f"{t['input'].nunique()} {'groups' if (t['kind'] == 'group').any() else 'inputs'}, "
-                  f"{int(t['n_points'].iloc[0]):,} points, {int(t['n_runs'].iloc[0]):,} runs."
-                  + _timing(m) + (f" Left out (no range): {', '.join(m['dropped'])}." if m.get("dropped") else ""),
-                  "",
-                  "`mu_star` is the mean absolute change of the outcome when one input moves across a step of "
-                  "its range (in units of the whole range); `sigma` says how much that change depends on where "
-                  "the other inputs are (a large `sigma` means nonlinear effects or interactions).", ""]
+        lines += [
+            "## Morris screen",
+            "",
+            f"`{m.get('command', 'morris')}`",
+            "",
+            f"{t['input'].nunique()} {'groups' if (t['kind'] == 'group').any() else 'inputs'}, "
+            f"{int(t['n_points'].iloc[0]):,} points, {int(t['n_runs'].iloc[0]):,} runs."
+            + _timing(m)
+            + (f" Left out (no range): {', '.join(m['dropped'])}." if m.get("dropped") else ""),
+            "",
+            "`mu_star` is the mean absolute change of the outcome when one input moves across a step of "
+            "its range (in units of the whole range); `sigma` says how much that change depends on where "
+            "the other inputs are (a large `sigma` means nonlinear effects or interactions).",
+            "",
+        ]
         for o in t["outcome"].unique():
             sub = t[t["outcome"] == o].head(top)
-            lines += [f"### {o}", "", f"![Morris {o}](figures/morris_{o}.png)", "",
-                      _md_table(sub[["input", "mu_star", "mu_star_conf", "sigma", "mu"]]), ""]
+            lines += [
+                f"### {o}",
+                "",
+                f"![Morris {o}](figures/morris_{o}.png)",
+                "",
+                _md_table(sub[["input", "mu_star", "mu_star_conf", "sigma", "mu"]]),
+                "",
+            ]
     if (out / SOBOL_FILE).is_file():
         t = pd.read_parquet(out / SOBOL_FILE)
         m = _read_json(out / "sobol.json")
-        lines += ["## Sobol indices", "", f"`{m.get('command', 'sobol')}`", "",
-                  f"{t['input'].nunique()} inputs, {int(t['n_points'].iloc[0]):,} points, "
-                  f"{int(t['n_runs'].iloc[0]):,} runs." + _timing(m), "",
-                  "`S1` is the share of the outcome's variance an input explains alone, `ST` the share it "
-                  "takes part in (alone and through interactions); `_conf` is the half-width of a 95% "
-                  "bootstrap interval. A sum of `S1` well below 1 means interactions matter.", ""]
+        lines += [
+            "## Sobol indices",
+            "",
+            f"`{m.get('command', 'sobol')}`",
+            "",
+            f"{t['input'].nunique()} inputs, {int(t['n_points'].iloc[0]):,} points, "
+            f"{int(t['n_runs'].iloc[0]):,} runs." + _timing(m),
+            "",
+            "`S1` is the share of the outcome's variance an input explains alone, `ST` the share it "
+            "takes part in (alone and through interactions); `_conf` is the half-width of a 95% "
+            "bootstrap interval. A sum of `S1` well below 1 means interactions matter.",
+            "",
+        ]
         for o in t["outcome"].unique():
             sub = t[t["outcome"] == o]
-            lines += [f"### {o}", "", f"![Sobol {o}](figures/sobol_{o}.png)", "",
-                      _md_table(sub[["input", "S1", "S1_conf", "ST", "ST_conf"]]), "",
-                      f"Sum of S1: {sub['S1'].sum():.2f}.", ""]
+            lines += [
+                f"### {o}",
+                "",
+                f"![Sobol {o}](figures/sobol_{o}.png)",
+                "",
+                _md_table(sub[["input", "S1", "S1_conf", "ST", "ST_conf"]]),
+                "",
+                f"Sum of S1: {sub['S1'].sum():.2f}.",
+                "",
+            ]
     if (out / PRIM_BOX_FILE).is_file():
         box = pd.read_parquet(out / PRIM_BOX_FILE)
         traj = pd.read_parquet(out / PRIM_TRAJECTORY_FILE)
         m = _read_json(out / "prim.json")
         o = m.get("outcome", "outcome")
-        lines += ["## Scenario discovery (PRIM)", "", f"`{m.get('command', 'prim')}`", "",
-                  f"{m.get('n_points', '?')} points of a Latin hypercube, {m.get('n_runs', '?')} runs."
-                  + _timing(m), "", f"**{m.get('words', '')}.**", "",
-                  f"![PRIM trade-off](figures/prim_{o}.png)", "",
-                  "Each dot of the figure is a box of PRIM's peeling: smaller boxes are purer (density) but "
-                  "hold fewer of the cases of interest (coverage). The chosen box is the densest one that "
-                  f"still covers at least {m.get('settings', {}).get('min_coverage', 0.5):g} of them.", "",
-                  _md_table(box[box["restricted"] | box["dropped"]][["input", "lower", "upper", "low", "high",
-                                                                      "qp_lower", "qp_upper", "dropped"]]), "",
-                  "`lower`/`upper` are the box, `low`/`high` the range explored; `qp_*` are PRIM's quasi-p "
-                  "values of each restriction (small: unlikely by chance); a restriction with a quasi-p above "
-                  f"{m.get('settings', {}).get('max_qp', 0.05)} is left out (`dropped`), and the coverage and "
-                  f"density of the box are then {m.get('coverage', float('nan')):.2f} and "
-                  f"{m.get('density', float('nan')):.2f}.", "",
-                  f"Trajectory: {len(traj)} boxes, from coverage {traj['coverage'].iloc[0]:.2f} / density "
-                  f"{traj['density'].iloc[0]:.2f} to {traj['coverage'].iloc[-1]:.2f} / "
-                  f"{traj['density'].iloc[-1]:.2f}.", ""]
+        lines += [
+            "## Scenario discovery (PRIM)",
+            "",
+            f"`{m.get('command', 'prim')}`",
+            "",
+            f"{m.get('n_points', '?')} points of a Latin hypercube, {m.get('n_runs', '?')} runs." + _timing(m),
+            "",
+            f"**{m.get('words', '')}.**",
+            "",
+            f"![PRIM trade-off](figures/prim_{o}.png)",
+            "",
+            "Each dot of the figure is a box of PRIM's peeling: smaller boxes are purer (density) but "
+            "hold fewer of the cases of interest (coverage). The chosen box is the densest one that "
+            f"still covers at least {m.get('settings', {}).get('min_coverage', 0.5):g} of them.",
+            "",
+            _md_table(
+                box[box["restricted"] | box["dropped"]][
+                    ["input", "lower", "upper", "low", "high", "qp_lower", "qp_upper", "dropped"]
+                ]
+            ),
+            "",
+            "`lower`/`upper` are the box, `low`/`high` the range explored; `qp_*` are PRIM's quasi-p "
+            "values of each restriction (small: unlikely by chance); a restriction with a quasi-p above "
+            f"{m.get('settings', {}).get('max_qp', 0.05)} is left out (`dropped`), and the coverage and "
+            f"density of the box are then {m.get('coverage', float('nan')):.2f} and "
+            f"{m.get('density', float('nan')):.2f}.",
+            "",
+            f"Trajectory: {len(traj)} boxes, from coverage {traj['coverage'].iloc[0]:.2f} / density "
+            f"{traj['density'].iloc[0]:.2f} to {traj['coverage'].iloc[-1]:.2f} / "
+            f"{traj['density'].iloc[-1]:.2f}.",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -872,19 +1123,33 @@ def parse_inputs(specs: Sequence[str], known: pd.DataFrame | None) -> pd.DataFra
             except ValueError:
                 raise ConfigError("--inputs", path, "PATH or PATH:LOW:HIGH with numbers LOW <= HIGH", s) from None
             integer = path.split(".")[-1] in INTEGER_KEYS
-            rows.append({"path": path, "value": np.nan, "source": "command line", "low": lo, "high": hi,
-                         "integer": integer, "group": path})
+            rows.append(
+                {
+                    "path": path,
+                    "value": np.nan,
+                    "source": "command line",
+                    "low": lo,
+                    "high": hi,
+                    "integer": integer,
+                    "group": path,
+                }
+            )
             continue
         hit = known[known["path"] == path] if known is not None else pd.DataFrame()
         if hit.empty:
-            raise ConfigError("--inputs", path, "a judged input of the scenario (see judgement_inputs), or "
-                              "PATH:LOW:HIGH to give its range", s)
+            raise ConfigError(
+                "--inputs",
+                path,
+                "a judged input of the scenario (see judgement_inputs), or PATH:LOW:HIGH to give its range",
+                s,
+            )
         rows.append(hit.iloc[0].to_dict())
     return pd.DataFrame(rows)
 
 
-def top_inputs(morris_table: pd.DataFrame, known: pd.DataFrame, k: int, outcome: str | None = None,
-               per_run_only: bool = False) -> tuple[pd.DataFrame, str | None]:
+def top_inputs(
+    morris_table: pd.DataFrame, known: pd.DataFrame, k: int, outcome: str | None = None, per_run_only: bool = False
+) -> tuple[pd.DataFrame, str | None]:
     """The ``k`` inputs (or groups) with the largest ``mu_star`` for ``outcome`` in a Morris table.
 
     Returns the input rows (from ``known``; a group contributes all its members) and the
@@ -895,8 +1160,9 @@ def top_inputs(morris_table: pd.DataFrame, known: pd.DataFrame, k: int, outcome:
     outcome = outcome or str(morris_table["outcome"].iloc[0])
     t = morris_table[morris_table["outcome"] == outcome].sort_values("mu_star", ascending=False)
     if t.empty:
-        raise ConfigError(MORRIS_FILE, "outcome",
-                          f"an outcome of the screen ({', '.join(morris_table['outcome'].unique())})", outcome)
+        raise ConfigError(
+            MORRIS_FILE, "outcome", f"an outcome of the screen ({', '.join(morris_table['outcome'].unique())})", outcome
+        )
     grouped = bool((t["kind"] == "group").any())
     chosen: list[str] = []
     n_factors = 0
@@ -909,8 +1175,12 @@ def top_inputs(morris_table: pd.DataFrame, known: pd.DataFrame, k: int, outcome:
         chosen.extend(members)
         n_factors += 1
     if known.empty or "path" not in known.columns:
-        raise ConfigError(MORRIS_FILE, "input", "the ranges of the screened inputs (morris_inputs.parquet) or "
-                          "judged inputs in the scenario", chosen[:1])
+        raise ConfigError(
+            MORRIS_FILE,
+            "input",
+            "the ranges of the screened inputs (morris_inputs.parquet) or judged inputs in the scenario",
+            chosen[:1],
+        )
     rows = known.set_index("path").reindex(chosen)
     missing = rows.index[rows["low"].isna()].tolist()
     if missing:
@@ -929,10 +1199,14 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--out", default="explore", help="output folder (default: explore/)")
         p.add_argument("--n-seeds", type=int, default=20, help="seeds per point (default 20)")
         p.add_argument("--outcomes", default=None, help="comma-separated outcomes (default agreement,phase1,rounds)")
-        p.add_argument("--inputs", default=None,
-                       help="comma-separated inputs: PATH (a judged input) or PATH:LOW:HIGH (default: judged inputs)")
-        p.add_argument("--add", default=None, help="extra inputs PATH:LOW:HIGH, comma-separated (e.g. "
-                       "conditions.pressure:0:3)")
+        p.add_argument(
+            "--inputs",
+            default=None,
+            help="comma-separated inputs: PATH (a judged input) or PATH:LOW:HIGH (default: judged inputs)",
+        )
+        p.add_argument(
+            "--add", default=None, help="extra inputs PATH:LOW:HIGH, comma-separated (e.g. conditions.pressure:0:3)"
+        )
         p.add_argument("--tags", default="J", help="source tags of the inputs to vary (default J)")
         p.add_argument("--seed", type=int, default=0, help="seed of the sample (runs use the config's seed)")
         p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -943,16 +1217,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--levels", type=int, default=4, help="grid levels (default 4)")
     p.add_argument("--groups", action="store_true", help="screen groups (actor and kind) instead of inputs")
 
-    for name, helptext in (("sobol", "Sobol indices of the top inputs"),
-                           ("prim", "Latin hypercube over the top inputs, then PRIM")):
+    for name, helptext in (
+        ("sobol", "Sobol indices of the top inputs"),
+        ("prim", "Latin hypercube over the top inputs, then PRIM"),
+    ):
         p = sub.add_parser(name, help=helptext)
         common(p)
-        p.add_argument("--top", type=int, default=8 if name == "sobol" else 6,
-                       help="use the inputs with the largest mu* of the Morris screen in --out")
+        p.add_argument(
+            "--top",
+            type=int,
+            default=8 if name == "sobol" else 6,
+            help="use the inputs with the largest mu* of the Morris screen in --out",
+        )
         p.add_argument("--screen", default=None, help="folder of the Morris screen (default: --out)")
         p.add_argument("--rank-by", default=None, help="outcome of the Morris screen to rank by (default its first)")
-        p.add_argument("--per-run", action="store_true",
-                       help="only inputs the kernel varies within one batch (fastest)")
+        p.add_argument(
+            "--per-run", action="store_true", help="only inputs the kernel varies within one batch (fastest)"
+        )
         if name == "sobol":
             p.add_argument("--n-base", type=int, default=256, help="base sample size, a power of 2 (default 256)")
         else:
@@ -964,15 +1245,19 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _choose_inputs(a: argparse.Namespace, cfg: Any, overrides: list[str]) -> tuple[pd.DataFrame, str | None,
-                                                                                  list[str]]:
+def _choose_inputs(a: argparse.Namespace, cfg: Any, overrides: list[str]) -> tuple[pd.DataFrame, str | None, list[str]]:
     from sim.design import judgement_inputs
 
     tags = tuple(t.strip() for t in a.tags.split(",") if t.strip())
     known = judgement_inputs(cfg, tags=tags)
     if known.empty and not a.inputs and a.analysis == "morris":
-        raise ConfigError("--inputs", "inputs", f"inputs to vary: scenario {cfg.scenario.get('name')} has no "
-                          f"numbers tagged {', '.join(tags)}; give --inputs PATH:LOW:HIGH,...", None)
+        raise ConfigError(
+            "--inputs",
+            "inputs",
+            f"inputs to vary: scenario {cfg.scenario.get('name')} has no "
+            f"numbers tagged {', '.join(tags)}; give --inputs PATH:LOW:HIGH,...",
+            None,
+        )
     groups = None
     if a.inputs:
         inputs = parse_inputs([s for s in a.inputs.split(",") if s.strip()], known)
@@ -983,8 +1268,13 @@ def _choose_inputs(a: argparse.Namespace, cfg: Any, overrides: list[str]) -> tup
         folder = Path(a.screen or a.out)
         path = folder / MORRIS_FILE
         if not path.is_file():
-            raise ConfigError(str(path), "--top", "a Morris screen in --out or --screen (run `negotiate-explore "
-                              f"morris --out {folder}` first) or --inputs", None)
+            raise ConfigError(
+                str(path),
+                "--top",
+                "a Morris screen in --out or --screen (run `negotiate-explore "
+                f"morris --out {folder}` first) or --inputs",
+                None,
+            )
         screen = pd.read_parquet(path)
         screened = folder / MORRIS_INPUTS_FILE  # the ranges the screen used (also --inputs/--add ones)
         if screened.is_file():
@@ -995,13 +1285,15 @@ def _choose_inputs(a: argparse.Namespace, cfg: Any, overrides: list[str]) -> tup
         inputs, groups = top_inputs(screen, known, a.top, rank_by, a.per_run)
         before = _read_json(folder / "morris.json").get("overrides")
         if before is not None and sorted(before) != sorted(overrides):
-            print(f"negotiate-explore: warning: the Morris screen in {folder} was run with overrides {before}; "
-                  f"this run uses {overrides}", file=sys.stderr)
+            print(
+                f"negotiate-explore: warning: the Morris screen in {folder} was run with overrides {before}; "
+                f"this run uses {overrides}",
+                file=sys.stderr,
+            )
         if a.analysis == "prim":
             groups = None
     if a.add:
-        inputs = pd.concat([inputs, parse_inputs([s for s in a.add.split(",") if s.strip()], None)],
-                           ignore_index=True)
+        inputs = pd.concat([inputs, parse_inputs([s for s in a.add.split(",") if s.strip()], None)], ignore_index=True)
         if groups is not None:
             inputs["group"] = inputs["group"].fillna(inputs["path"])
     inputs, dropped = usable_inputs(inputs)
@@ -1042,38 +1334,77 @@ def main(argv: list[str] | None = None) -> int:
         cores = os.cpu_count()
         t0 = time.perf_counter()
         if a.analysis == "morris":
-            tidy = morris(cfg, inputs, outs, n_trajectories=a.trajectories, n_seeds=a.n_seeds, groups=groups,
-                          num_levels=a.levels, seed=a.seed)
+            tidy = morris(
+                cfg,
+                inputs,
+                outs,
+                n_trajectories=a.trajectories,
+                n_seeds=a.n_seeds,
+                groups=groups,
+                num_levels=a.levels,
+                seed=a.seed,
+            )
             secs = float(tidy["seconds"].iloc[0])
-            meta = {"command": command, "seconds": secs, "wall_seconds": time.perf_counter() - t0,
-                    "n_runs": int(tidy["n_runs"].iloc[0]), "cores": cores, "dropped": dropped,
-                    "overrides": overrides, "inputs": inputs["path"].tolist()}
+            meta = {
+                "command": command,
+                "seconds": secs,
+                "wall_seconds": time.perf_counter() - t0,
+                "n_runs": int(tidy["n_runs"].iloc[0]),
+                "cores": cores,
+                "dropped": dropped,
+                "overrides": overrides,
+                "inputs": inputs["path"].tolist(),
+            }
             path = report(a.out, morris_table=tidy, meta={"morris": meta})
             write_parquet(Path(a.out) / MORRIS_INPUTS_FILE, inputs)
             _print_top(tidy, "mu_star", outs)
         elif a.analysis == "sobol":
             tidy = sobol(cfg, inputs, outs, n_base=a.n_base, n_seeds=a.n_seeds, groups=groups, seed=a.seed)
             secs = float(tidy["seconds"].iloc[0])
-            meta = {"command": command, "seconds": secs, "wall_seconds": time.perf_counter() - t0,
-                    "n_runs": int(tidy["n_runs"].iloc[0]), "cores": cores, "dropped": dropped,
-                    "overrides": overrides, "inputs": inputs["path"].tolist()}
+            meta = {
+                "command": command,
+                "seconds": secs,
+                "wall_seconds": time.perf_counter() - t0,
+                "n_runs": int(tidy["n_runs"].iloc[0]),
+                "cores": cores,
+                "dropped": dropped,
+                "overrides": overrides,
+                "inputs": inputs["path"].tolist(),
+            }
             path = report(a.out, sobol_table=tidy, meta={"sobol": meta})
             _print_top(tidy, "ST", outs)
         else:
             points = latin(cfg, inputs, outs, n_samples=a.samples, n_seeds=a.n_seeds, seed=a.seed)
-            res = prim_boxes(points, inputs["path"].tolist(), a.outcome, threshold=a.threshold, above=not a.below,
-                             min_coverage=a.min_coverage,
-                             integer=inputs.loc[inputs["integer"].astype(bool), "path"].tolist()
-                             if "integer" in inputs.columns else ())
+            res = prim_boxes(
+                points,
+                inputs["path"].tolist(),
+                a.outcome,
+                threshold=a.threshold,
+                above=not a.below,
+                min_coverage=a.min_coverage,
+                integer=inputs.loc[inputs["integer"].astype(bool), "path"].tolist()
+                if "integer" in inputs.columns
+                else (),
+            )
             secs = float(points.attrs.get("seconds", 0.0))
             write_parquet(Path(a.out) / "prim_points.parquet", points)
-            meta = {"command": command, "seconds": secs, "wall_seconds": time.perf_counter() - t0,
-                    "n_runs": int(points["n_runs"].sum()), "cores": cores, "dropped": dropped,
-                    "overrides": overrides, "inputs": inputs["path"].tolist()}
+            meta = {
+                "command": command,
+                "seconds": secs,
+                "wall_seconds": time.perf_counter() - t0,
+                "n_runs": int(points["n_runs"].sum()),
+                "cores": cores,
+                "dropped": dropped,
+                "overrides": overrides,
+                "inputs": inputs["path"].tolist(),
+            }
             path = report(a.out, prim_result=res, meta={"prim": meta})
             print(res.words + ".")
-        print(f"{meta['n_runs']:,} runs in {secs:.1f} s ({meta['n_runs'] / max(secs, 1e-9):,.0f} runs/s); "
-              f"{time.perf_counter() - t0:.1f} s in all. Wrote {path}", file=sys.stderr)
+        print(
+            f"{meta['n_runs']:,} runs in {secs:.1f} s ({meta['n_runs'] / max(secs, 1e-9):,.0f} runs/s); "
+            f"{time.perf_counter() - t0:.1f} s in all. Wrote {path}",
+            file=sys.stderr,
+        )
     except ConfigError as e:
         if a.debug:
             raise

@@ -52,10 +52,18 @@ def baseline_table(cfg, which: str = "weighted_mean") -> pd.DataFrame:
         b.status = np.where(live & ~ok, STALEMATE, b.status).astype(np.int8)
         settle(st, b, ok, phase + 1)
     status = np.array([STATUS[int(s)] for s in b.status])
-    return pd.DataFrame({
-        "point": 0, "seed": seeds, "agreement": status == "agreement", "phases_agreed": b.phases_agreed,
-        "n_phases": st.ag.n_phases, "rounds": np.nan, "status": status, "blocking_issue": None,
-    })
+    return pd.DataFrame(
+        {
+            "point": 0,
+            "seed": seeds,
+            "agreement": status == "agreement",
+            "phases_agreed": b.phases_agreed,
+            "n_phases": st.ag.n_phases,
+            "rounds": np.nan,
+            "status": status,
+            "blocking_issue": None,
+        }
+    )
 
 
 def forecaster_table(overrides: list[str], forecaster: str, n_seeds: int, seed: int = 0) -> pd.DataFrame:
@@ -92,9 +100,18 @@ def compare_rounds(calibration: str = "earlier_rounds", n_seeds: int = 200, seed
                 v = float(stats[t["name"]])
                 static = f.startswith("weighted") and t["statistic"] in ("median_rounds_agreed", "blocking_share")
                 v = np.nan if static else v
-                rows.append({"target": t["name"], "round": r, "statistic": t["statistic"],
-                             "target_value": t["target"], "tolerance": t["tolerance"], "forecaster": f,
-                             "value": v, "holds": bool(np.isfinite(v) and abs(v - t["target"]) <= t["tolerance"])})
+                rows.append(
+                    {
+                        "target": t["name"],
+                        "round": r,
+                        "statistic": t["statistic"],
+                        "target_value": t["target"],
+                        "tolerance": t["tolerance"],
+                        "forecaster": f,
+                        "value": v,
+                        "holds": bool(np.isfinite(v) and abs(v - t["target"]) <= t["tolerance"]),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -116,9 +133,16 @@ def rounds_markdown(df: pd.DataFrame, n_seeds: int) -> str:
                 cells.append(f"{v} {'yes' if row.holds else 'no'}")
         lines.append(f"| {name} ({t.statistic}) | {rng} | " + " | ".join(cells) + " |")
     held = df.groupby("forecaster", sort=False)["holds"].sum()
-    lines.append("| **targets held** | of " + str(df.target.nunique()) + " | "
-                 + " | ".join(f"**{int(held[f])}**" for f in FORECASTERS) + " |")
+    lines.append(
+        "| **targets held** | of "
+        + str(df.target.nunique())
+        + " | "
+        + " | ".join(f"**{int(held[f])}**" for f in FORECASTERS)
+        + " |"
+    )
     lines.append("")
-    lines.append(f"{n_seeds} seeds per round and forecaster, at the stated (uncalibrated) inputs; "
-                 "'yes' when the statistic lies within the target's range.")
+    lines.append(
+        f"{n_seeds} seeds per round and forecaster, at the stated (uncalibrated) inputs; "
+        "'yes' when the statistic lies within the target's range."
+    )
     return "\n".join(lines)

@@ -35,9 +35,11 @@ from sim.errors import ConfigError
 SCHEMA_VERSION = "2"  # of the run table and the atlas; files without it are older (version 1)
 META_PREFIX = "negotiation_sim."
 SCHEMA_KEY = f"{META_PREFIX}schema_version"
-COLUMNS_NOTE = {"dictionary": "docs/columns.md",
-                "note": "one row per run; per-actor and per-issue columns are named utility_<actor>, "
-                        "term_<issue>, ...; each column's type, unit and meaning are in the dictionary"}
+COLUMNS_NOTE = {
+    "dictionary": "docs/columns.md",
+    "note": "one row per run; per-actor and per-issue columns are named utility_<actor>, "
+    "term_<issue>, ...; each column's type, unit and meaning are in the dictionary",
+}
 ROW_GROUP = 16_384  # rows per Parquet row group (fixed, so the same rows give the same bytes)
 
 
@@ -83,7 +85,7 @@ def _clear_stale(path: Path) -> None:
     """
     prefix = f".{path.name}."
     for tmp in path.parent.glob(f"{prefix}*.tmp"):
-        pid = tmp.name[len(prefix):].split(".", 1)[0]
+        pid = tmp.name[len(prefix) :].split(".", 1)[0]
         if pid.isdigit() and _writer_alive(int(pid)):
             continue
         tmp.unlink(missing_ok=True)
@@ -119,8 +121,9 @@ def _atomic(path: Path, write) -> None:
         os.replace(tmp, path)
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
-        raise ConfigError(str(path), "output", "room to write the results (disk full or unwritable?)",
-                          e.strerror) from e
+        raise ConfigError(
+            str(path), "output", "room to write the results (disk full or unwritable?)", e.strerror
+        ) from e
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -136,8 +139,12 @@ def parquet_metadata(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The key-value metadata of the package's Parquet files (schema and package version, column note)."""
     from sim import __version__
 
-    return {SCHEMA_KEY: SCHEMA_VERSION, f"{META_PREFIX}package_version": __version__,
-            f"{META_PREFIX}columns": json.dumps(COLUMNS_NOTE, sort_keys=True), **(extra or {})}
+    return {
+        SCHEMA_KEY: SCHEMA_VERSION,
+        f"{META_PREFIX}package_version": __version__,
+        f"{META_PREFIX}columns": json.dumps(COLUMNS_NOTE, sort_keys=True),
+        **(extra or {}),
+    }
 
 
 def _with_metadata(schema: pa.Schema, metadata: dict[str, str] | None) -> pa.Schema:
@@ -186,8 +193,13 @@ def _pull(batches: Iterable[pa.RecordBatch]) -> Iterable[pa.RecordBatch]:
         yield b
 
 
-def write_parquet_batches(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch],
-                          metadata: dict[str, str] | None = None, row_group: int = ROW_GROUP) -> int:
+def write_parquet_batches(
+    path: Path,
+    schema: pa.Schema,
+    batches: Iterable[pa.RecordBatch],
+    metadata: dict[str, str] | None = None,
+    row_group: int = ROW_GROUP,
+) -> int:
     """Stream record batches into one Parquet file with the package's metadata, atomically.
 
     Rows are regrouped into row groups of ``row_group`` rows whatever the batches' sizes,

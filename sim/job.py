@@ -156,8 +156,9 @@ def _describe(options: dict[str, Any]) -> str:
     return f"an agenda choice ({span}{', '.join(named)})"
 
 
-def resolve_agenda(choice: str, options: dict[str, Any] | None = None,
-                   where: str | None = None) -> tuple[DictConfig, str]:
+def resolve_agenda(
+    choice: str, options: dict[str, Any] | None = None, where: str | None = None
+) -> tuple[DictConfig, str]:
     """The agenda config that ``agenda=<choice>`` selects, without composing the whole config.
 
     The choice's node (a YAML file of ``conf/agenda/`` or a ConfigStore node) is merged
@@ -302,8 +303,11 @@ def finished(out: Path, cfg: DictConfig) -> dict[str, Any] | None:
     if why is not None:  # damaged, truncated or not a run table: run the job again
         log.warning("results in %s do not count (%s): running the job again", out, why)
         return None
-    same = (rec.get("config_hash") == config_hash(cfg) and rec.get("seed") == int(cfg.seed)
-            and rec.get("n_seeds") == int(cfg.n_seeds))
+    same = (
+        rec.get("config_hash") == config_hash(cfg)
+        and rec.get("seed") == int(cfg.seed)
+        and rec.get("n_seeds") == int(cfg.n_seeds)
+    )
     return rec if same else None
 
 
@@ -314,11 +318,16 @@ def _job_name(hc: Any, out: Path) -> str:
 
 
 def _record(cfg: DictConfig, hc: Any) -> dict[str, Any]:
-    return {"config_hash": config_hash(cfg), "seed": int(cfg.seed), "n_seeds": int(cfg.n_seeds),
-            "overrides": list(hc.overrides.task) if hc is not None else [],
-            "agenda_choice": ",".join(agenda_choices(cfg)) or (hc.runtime.choices.get("agenda")
-                                                                 if hc is not None else None),
-            **provenance(), "config": resolved(cfg)}
+    return {
+        "config_hash": config_hash(cfg),
+        "seed": int(cfg.seed),
+        "n_seeds": int(cfg.n_seeds),
+        "overrides": list(hc.overrides.task) if hc is not None else [],
+        "agenda_choice": ",".join(agenda_choices(cfg))
+        or (hc.runtime.choices.get("agenda") if hc is not None else None),
+        **provenance(),
+        "config": resolved(cfg),
+    }
 
 
 def _run_and_write(cfg: DictConfig, out: Path, hc: Any, bar_desc: str | None) -> tuple[RunSet, dict[str, Any]]:
@@ -344,10 +353,17 @@ def _run_and_write(cfg: DictConfig, out: Path, hc: Any, bar_desc: str | None) ->
     write_outputs(rs, out)
     write_text(out / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     rate, lo, hi = rs.agreement_rate()
-    rec = {"status": "ok", **_record(cfg, hc), "n_runs": rs.n_runs,
-           "runs_sha256": file_sha256(out / "runs.parquet"), "wall_s": wall,
-           "runs_per_s": rs.n_runs / wall if wall > 0 else None, "peak_memory_mb": peak_memory_mb(),
-           "agreement_rate": rate, "agreement_interval_95": [lo, hi]}
+    rec = {
+        "status": "ok",
+        **_record(cfg, hc),
+        "n_runs": rs.n_runs,
+        "runs_sha256": file_sha256(out / "runs.parquet"),
+        "wall_s": wall,
+        "runs_per_s": rs.n_runs / wall if wall > 0 else None,
+        "peak_memory_mb": peak_memory_mb(),
+        "agreement_rate": rate,
+        "agreement_interval_95": [lo, hi],
+    }
     write_json(out / JOB_FILE, rec)
     return rs, rec
 

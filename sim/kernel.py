@@ -35,8 +35,15 @@ from sim.streams import draw_many
 from sim.utility import Evaluation, RedLines, evaluate
 
 RUNNING, AGREED, MAX_ROUNDS, WALKOUT, SHOCK, STALEMATE, SUSPENDED = 0, 1, 2, 3, 4, 5, 6
-STATUS = {RUNNING: "running", AGREED: "agreement", MAX_ROUNDS: "max_rounds",
-          WALKOUT: "walkout", SHOCK: "shock", STALEMATE: "stalemate", SUSPENDED: "suspended"}
+STATUS = {
+    RUNNING: "running",
+    AGREED: "agreement",
+    MAX_ROUNDS: "max_rounds",
+    WALKOUT: "walkout",
+    SHOCK: "shock",
+    STALEMATE: "stalemate",
+    SUSPENDED: "suspended",
+}
 ENDED = (AGREED, MAX_ROUNDS, WALKOUT, SHOCK, STALEMATE)
 N_DRAWS_PER_ROUND = 2
 EPS = 1e-3  # floor on a surplus in the Nash objective, so a principal at its
@@ -143,15 +150,31 @@ class Derived:
         frac_table = None
         if all(f[0].time_only for f in st.families):
             one = np.ones((1, sc.n_actors))
-            frac_table = np.concatenate([
-                concession(st.families, ConcessionContext(t=np.full((1, sc.n_actors), t), horizon=sc.patience,
-                                                          frac=one, frac_prev=one, eu=one, aspiration=one,
-                                                          reservation_value=one, principal=sc.principal))
-                for t in range(int(sc.patience.max()) + 2)])
+            frac_table = np.concatenate(
+                [
+                    concession(
+                        st.families,
+                        ConcessionContext(
+                            t=np.full((1, sc.n_actors), t),
+                            horizon=sc.patience,
+                            frac=one,
+                            frac_prev=one,
+                            eu=one,
+                            aspiration=one,
+                            reservation_value=one,
+                            principal=sc.principal,
+                        ),
+                    )
+                    for t in range(int(sc.patience.max()) + 2)
+                ]
+            )
         lam_w = lam[:, None] * sc.influence
         rows, cols = np.nonzero(lam_w)  # row-major: each row's columns in order
-        sparse = (np.searchsorted(rows, np.arange(sc.n_actors + 1)).astype(np.int64), cols.astype(np.int64),
-                  np.ascontiguousarray(lam_w[rows, cols]))
+        sparse = (
+            np.searchsorted(rows, np.arange(sc.n_actors + 1)).astype(np.int64),
+            cols.astype(np.int64),
+            np.ascontiguousarray(lam_w[rows, cols]),
+        )
         biased = np.flatnonzero(sc.mediator & (sc.bias > 0)).astype(np.int64)
         # A text needs the principals' acceptance. A guarantor judges only what binds it:
         # the guarantee level it is asked to carry, bounded by its red lines on that issue,
@@ -160,25 +183,34 @@ class Derived:
         g_lo, g_hi, gi = 0.0, 1.0, sc.guarantee_issue
         for k in range(sc.rl_actor.size):
             a = sc.rl_actor[k]
-            if gi >= 0 and sc.guarantor[a] and not sc.principal[a] and sc.rl_issue[k] == gi \
-                    and sc.rl_cond_issue[k] < 0:
+            if gi >= 0 and sc.guarantor[a] and not sc.principal[a] and sc.rl_issue[k] == gi and sc.rl_cond_issue[k] < 0:
                 if sc.rl_sign[k] > 0:
                     g_lo = max(g_lo, float(sc.rl_bound[k]))
                 else:
                     g_hi = min(g_hi, float(sc.rl_bound[k]))
-        return cls(guarantee_bounds=(g_lo, g_hi), n_events=n_ev, frac_table=frac_table,
-                   required_by_phase=req,
-                   biased=biased, biased_target=np.ascontiguousarray(sc.target[biased]),
-                   biased_bias=np.ascontiguousarray(sc.bias[biased]),
-                   lam_w_sparse=sparse,
-                   one_minus_lam=1.0 - lam, one_minus_lam_col=1.0 - lam[:, None],
-                   lev_in=sc.leverage.sum(axis=0), events=np.ascontiguousarray(events),
-                   no_events=np.zeros(sc.n_actors), actor_range=np.arange(sc.n_actors),
-                   principal_red_lines=st.red_lines.subset(pidx), pidx=pidx,
-                   counterpart_p=np.ascontiguousarray(st.counterpart[:, pidx]),
-                   # the first mover if it is a principal, else the first principal
-                   turn_start=np.array([int(np.searchsorted(pidx, f)) if f in pidx else 0
-                                        for f in st.ag.first_mover], dtype=np.int64))
+        return cls(
+            guarantee_bounds=(g_lo, g_hi),
+            n_events=n_ev,
+            frac_table=frac_table,
+            required_by_phase=req,
+            biased=biased,
+            biased_target=np.ascontiguousarray(sc.target[biased]),
+            biased_bias=np.ascontiguousarray(sc.bias[biased]),
+            lam_w_sparse=sparse,
+            one_minus_lam=1.0 - lam,
+            one_minus_lam_col=1.0 - lam[:, None],
+            lev_in=sc.leverage.sum(axis=0),
+            events=np.ascontiguousarray(events),
+            no_events=np.zeros(sc.n_actors),
+            actor_range=np.arange(sc.n_actors),
+            principal_red_lines=st.red_lines.subset(pidx),
+            pidx=pidx,
+            counterpart_p=np.ascontiguousarray(st.counterpart[:, pidx]),
+            # the first mover if it is a principal, else the first principal
+            turn_start=np.array(
+                [int(np.searchsorted(pidx, f)) if f in pidx else 0 for f in st.ag.first_mover], dtype=np.int64
+            ),
+        )
 
 
 def make_static(sc: Scenario, ag: Agenda, settings: Settings, protocol: Any) -> Static:
@@ -190,7 +222,7 @@ def make_static(sc: Scenario, ag: Agenda, settings: Settings, protocol: Any) -> 
     counterpart = pairs.astype(float)
     rows = counterpart.sum(axis=1, keepdims=True)
     # actors that are not principals (or a lone principal) look at all principals
-    lone = (rows[:, 0] == 0)
+    lone = rows[:, 0] == 0
     counterpart[lone] = pr.astype(float)
     counterpart[lone & pr] = 0.0
     counterpart /= np.maximum(counterpart.sum(axis=1, keepdims=True), 1.0)
@@ -198,13 +230,22 @@ def make_static(sc: Scenario, ag: Agenda, settings: Settings, protocol: Any) -> 
     for name in sorted(set(sc.strategy)):
         cls = STRATEGIES[name]
         mask = np.array([s == name for s in sc.strategy])
-        params = {k: np.array([sc.strategy_params[i].get(k, v) if mask[i] else v
-                               for i in range(a)], dtype=float)
-                  for k, v in cls.params.items()}
+        params = {
+            k: np.array([sc.strategy_params[i].get(k, v) if mask[i] else v for i in range(a)], dtype=float)
+            for k, v in cls.params.items()
+        }
         families.append((cls, mask, params))
-    return Static(sc=sc, ag=ag, settings=settings, red_lines=RedLines.from_scenario(sc),
-                  counterpart=counterpart, principal_pairs=pairs, families=tuple(families),
-                  required_base=pr.copy(), protocol=protocol)
+    return Static(
+        sc=sc,
+        ag=ag,
+        settings=settings,
+        red_lines=RedLines.from_scenario(sc),
+        counterpart=counterpart,
+        principal_pairs=pairs,
+        families=tuple(families),
+        required_base=pr.copy(),
+        protocol=protocol,
+    )
 
 
 def any_true(a: np.ndarray) -> bool:
@@ -231,12 +272,53 @@ class Batch:
     copying them each round would cost more than the round itself.
     """
 
-    PER_RUN = ("index", "seed", "pos0", "weight", "sal", "rv0", "cred", "pressure", "uniforms",
-               "pos", "rv", "rv_own", "frac", "frac_prev", "trust", "x", "lo", "hi", "step",
-               "gsign", "phase", "locked", "status", "rounds", "phases_agreed", "eu", "asp",
-               "umax", "accept", "walker", "fresh", "last_phase_round", "override",
-               "pos_anchor", "press_drop", "rs", "clock", "delay", "quiet", "resume", "blockers", "gap_best",
-               "renege", "patience", "trust_gain")
+    PER_RUN = (
+        "index",
+        "seed",
+        "pos0",
+        "weight",
+        "sal",
+        "rv0",
+        "cred",
+        "pressure",
+        "uniforms",
+        "pos",
+        "rv",
+        "rv_own",
+        "frac",
+        "frac_prev",
+        "trust",
+        "x",
+        "lo",
+        "hi",
+        "step",
+        "gsign",
+        "phase",
+        "locked",
+        "status",
+        "rounds",
+        "phases_agreed",
+        "eu",
+        "asp",
+        "umax",
+        "accept",
+        "walker",
+        "fresh",
+        "last_phase_round",
+        "override",
+        "pos_anchor",
+        "press_drop",
+        "rs",
+        "clock",
+        "delay",
+        "quiet",
+        "resume",
+        "blockers",
+        "gap_best",
+        "renege",
+        "patience",
+        "trust_gain",
+    )
 
     def __init__(self, **arrays: np.ndarray) -> None:
         self.names = tuple(arrays)
@@ -258,8 +340,15 @@ class Batch:
         return Batch(**{k: getattr(self, k)[rows] for k in self.names})
 
 
-def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pressure=None,
-               draws: list | None = None, inputs: dict[str, np.ndarray] | None = None) -> Batch:
+def init_batch(
+    st: Static,
+    seeds: np.ndarray,
+    trust=None,
+    credibility=None,
+    pressure=None,
+    draws: list | None = None,
+    inputs: dict[str, np.ndarray] | None = None,
+) -> Batch:
     """Start ``len(seeds)`` runs. Conditions are per-run arrays (NaN keeps the scenario's).
 
     Args:
@@ -281,8 +370,8 @@ def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pres
     normals = np.stack([d[0] for d in draws]) if r else np.zeros((0, 2 * a * i + a))
     uniforms = np.stack([d[1] for d in draws]) if r else np.zeros((0, t_max, N_DRAWS_PER_ROUND))
     n_pos = normals[:, : a * i].reshape(r, a, i)
-    n_sal = normals[:, a * i: 2 * a * i].reshape(r, a, i)
-    n_rv = normals[:, 2 * a * i:]
+    n_sal = normals[:, a * i : 2 * a * i].reshape(r, a, i)
+    n_rv = normals[:, 2 * a * i :]
     given = inputs or {}
     position = given.get("position", sc.position)
     salience = given.get("salience", sc.salience)
@@ -298,24 +387,50 @@ def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pres
     trust0 = np.broadcast_to(sc.trust, (r, a, a)).copy()
     if trust is not None:
         t_lvl = np.broadcast_to(np.asarray(trust, float), (r,))
-        trust0 = np.where(st.principal_pairs & ~np.isnan(t_lvl)[:, None, None],
-                          np.nan_to_num(t_lvl)[:, None, None], trust0)
+        trust0 = np.where(
+            st.principal_pairs & ~np.isnan(t_lvl)[:, None, None], np.nan_to_num(t_lvl)[:, None, None], trust0
+        )
     cred_lvl = cond(credibility, np.nan)
-    cred = np.where(sc.guarantor & ~np.isnan(cred_lvl)[:, None], np.nan_to_num(cred_lvl)[:, None],
-                    given.get("credibility", sc.credibility))
+    cred = np.where(
+        sc.guarantor & ~np.isnan(cred_lvl)[:, None],
+        np.nan_to_num(cred_lvl)[:, None],
+        given.get("credibility", sc.credibility),
+    )
     press = cond(pressure, 1.0)
     dv = st.derived
     b = Batch(
-        index=np.arange(r), seed=np.asarray(seeds, dtype=np.int64), pos0=pos0, weight=weight, sal=sal,
-        rv0=rv0, cred=cred, pressure=press, uniforms=uniforms,
-        pos=pos0.copy(), rv=rv0.copy(), rv_own=rv0.copy(), frac=np.ones((r, a)),
-        frac_prev=np.ones((r, a)), trust=trust0, x=np.broadcast_to(sc.status_quo, (r, i)).copy(),
-        lo=np.zeros((r, i)), hi=np.ones((r, i)), step=np.zeros((r, i)), gsign=np.zeros((r, i)),
-        phase=np.zeros(r, dtype=np.int64), locked=np.zeros((r, i), bool),
-        status=np.zeros(r, dtype=np.int8), rounds=np.zeros(r, dtype=np.int64),
-        phases_agreed=np.zeros(r, dtype=np.int64), eu=np.zeros((r, a)), asp=np.zeros((r, a)),
-        umax=np.ones((r, a)), accept=np.zeros((r, a), bool), walker=np.full(r, -1, dtype=np.int64),
-        fresh=np.ones(r, bool), last_phase_round=np.zeros(r, dtype=np.int64),
+        index=np.arange(r),
+        seed=np.asarray(seeds, dtype=np.int64),
+        pos0=pos0,
+        weight=weight,
+        sal=sal,
+        rv0=rv0,
+        cred=cred,
+        pressure=press,
+        uniforms=uniforms,
+        pos=pos0.copy(),
+        rv=rv0.copy(),
+        rv_own=rv0.copy(),
+        frac=np.ones((r, a)),
+        frac_prev=np.ones((r, a)),
+        trust=trust0,
+        x=np.broadcast_to(sc.status_quo, (r, i)).copy(),
+        lo=np.zeros((r, i)),
+        hi=np.ones((r, i)),
+        step=np.zeros((r, i)),
+        gsign=np.zeros((r, i)),
+        phase=np.zeros(r, dtype=np.int64),
+        locked=np.zeros((r, i), bool),
+        status=np.zeros(r, dtype=np.int8),
+        rounds=np.zeros(r, dtype=np.int64),
+        phases_agreed=np.zeros(r, dtype=np.int64),
+        eu=np.zeros((r, a)),
+        asp=np.zeros((r, a)),
+        umax=np.ones((r, a)),
+        accept=np.zeros((r, a), bool),
+        walker=np.full(r, -1, dtype=np.int64),
+        fresh=np.ones(r, bool),
+        last_phase_round=np.zeros(r, dtype=np.int64),
         override=np.full((r, a), -1, dtype=np.int8),
         # constant per run: the stubborn part of a position, and the drop due to leverage
         pos_anchor=dv.one_minus_lam_col * pos0,
@@ -328,12 +443,17 @@ def init_batch(st: Static, seeds: np.ndarray, trust=None, credibility=None, pres
         renege=np.ascontiguousarray(np.broadcast_to(given.get("renege_base", sc.renege_base), (r, a)), dtype=float),
         patience=np.ascontiguousarray(np.broadcast_to(given.get("patience", sc.patience), (r, a)), dtype=np.int64),
         trust_gain=np.ascontiguousarray(np.broadcast_to(given.get("trust_gain", sc.trust_gain), (r,)), dtype=float),
-        quiet=np.zeros(r, dtype=np.int64), resume=np.zeros(r, dtype=np.int64),
-        blockers=np.zeros(r, dtype=np.int64), gap_best=np.full(r, -np.inf),
+        quiet=np.zeros(r, dtype=np.int64),
+        resume=np.zeros(r, dtype=np.int64),
+        blockers=np.zeros(r, dtype=np.int64),
+        gap_best=np.full(r, -np.inf),
     )
     # per-run strategy parameters (a design's points): ``strategy.<param>`` [R, A]
-    per_run = {k[len("strategy."):]: np.ascontiguousarray(v, dtype=float) for k, v in given.items()
-               if k.startswith("strategy.")}
+    per_run = {
+        k[len("strategy.") :]: np.ascontiguousarray(v, dtype=float)
+        for k, v in given.items()
+        if k.startswith("strategy.")
+    }
     if per_run or "patience" in given:
         b.add("own_clock", np.ones(r, bool))  # marks a batch whose concession is computed per run
         for k, v in per_run.items():
@@ -406,12 +526,14 @@ def update_renege_scale(st: Static, b: Batch, rows: np.ndarray | None = None) ->
     if rows is None:
         b.add("rs", renege_scale_runs(b.trust, dv.pidx, dv.counterpart_p, b.renege, sc.guarantor, b.cred))
     else:
-        b.rs[rows] = renege_scale_runs(b.trust[rows], dv.pidx, dv.counterpart_p, b.renege[rows], sc.guarantor,
-                                       b.cred[rows])
+        b.rs[rows] = renege_scale_runs(
+            b.trust[rows], dv.pidx, dv.counterpart_p, b.renege[rows], sc.guarantor, b.cred[rows]
+        )
 
 
-def evaluate_batch(st: Static, b: Batch, op: np.ndarray, x: np.ndarray | None = None,
-                   with_grad: bool = True) -> Evaluation:
+def evaluate_batch(
+    st: Static, b: Batch, op: np.ndarray, x: np.ndarray | None = None, with_grad: bool = True
+) -> Evaluation:
     """Evaluate text ``x`` (default: the current text) over the open issues ``op``.
 
     The evaluation carries ``umax``: each actor's expected utility of its own ideal on the
@@ -420,12 +542,34 @@ def evaluate_batch(st: Static, b: Batch, op: np.ndarray, x: np.ndarray | None = 
     sc = st.sc
     if x is None:  # the kernel's own arrays: straight to the compiled loops
         (eu, u, m, wp, vsq_open, p, umax), hard, grad = evaluate_runs(
-            b.x, op, b.pos, b.weight, sc.status_quo, b.rs, sc.guarantee_issue, sc.guarantee_strong_end,
-            st.red_lines.arrays, sc.utility == "linear", with_grad)
-        return Evaluation(eu=eu, u=u, m=m, wp=wp, vsq_open=vsq_open, p=p, hard=hard, umax=umax,
-                          grad=grad if with_grad else None)
-    return evaluate(x, op, b.pos, b.weight, sc.status_quo, b.rs, sc.guarantee_issue, sc.guarantee_strong_end,
-                    st.red_lines, sc.utility, with_grad)
+            b.x,
+            op,
+            b.pos,
+            b.weight,
+            sc.status_quo,
+            b.rs,
+            sc.guarantee_issue,
+            sc.guarantee_strong_end,
+            st.red_lines.arrays,
+            sc.utility == "linear",
+            with_grad,
+        )
+        return Evaluation(
+            eu=eu, u=u, m=m, wp=wp, vsq_open=vsq_open, p=p, hard=hard, umax=umax, grad=grad if with_grad else None
+        )
+    return evaluate(
+        x,
+        op,
+        b.pos,
+        b.weight,
+        sc.status_quo,
+        b.rs,
+        sc.guarantee_issue,
+        sc.guarantee_strong_end,
+        st.red_lines,
+        sc.utility,
+        with_grad,
+    )
 
 
 def target_pull(st: Static, b: Batch, op: np.ndarray) -> np.ndarray | None:
@@ -479,12 +623,25 @@ def concede(st: Static, b: Batch, t: int, live: np.ndarray, proposer: np.ndarray
     else:
         families = st.families
         if per_run:  # a design's per-run patience and strategy parameters
-            families = tuple((cls, mask, {k: getattr(b, f"param_{k}", v) for k, v in params.items()})
-                             for cls, mask, params in families)
-        new = concession(families, ConcessionContext(
-            t=b.clock, horizon=b.patience, frac=b.frac, frac_prev=b.frac_prev, eu=b.eu, aspiration=b.asp,
-            reservation_value=b.rv, principal=sc.principal,
-            discount=None if proposer is None else sc.discount, proposer=proposer))
+            families = tuple(
+                (cls, mask, {k: getattr(b, f"param_{k}", v) for k, v in params.items()})
+                for cls, mask, params in families
+            )
+        new = concession(
+            families,
+            ConcessionContext(
+                t=b.clock,
+                horizon=b.patience,
+                frac=b.frac,
+                frac_prev=b.frac_prev,
+                eu=b.eu,
+                aspiration=b.asp,
+                reservation_value=b.rv,
+                principal=sc.principal,
+                discount=None if proposer is None else sc.discount,
+                proposer=proposer,
+            ),
+        )
     if new.shape == b.frac.shape and all_true(live):
         b.frac_prev, b.frac = b.frac, new
     else:
@@ -514,8 +671,23 @@ def influence(st: Static, b: Batch, live: np.ndarray, t: int) -> None:
     sc, dv = st.sc, st.derived
     ev = dv.events[t] if t < dv.n_events else dv.no_events
     start, col, val = dv.lam_w_sparse
-    influence_and_time(b.pos, b.rv, b.rv_own, start, col, val, b.pos_anchor, dv.one_minus_lam, ev, b.delay,
-                       b.press_drop, b.clock, b.patience, sc.no_deal_influence, live)
+    influence_and_time(
+        b.pos,
+        b.rv,
+        b.rv_own,
+        start,
+        col,
+        val,
+        b.pos_anchor,
+        dv.one_minus_lam,
+        ev,
+        b.delay,
+        b.press_drop,
+        b.clock,
+        b.patience,
+        sc.no_deal_influence,
+        live,
+    )
 
 
 def shocks(st: Static, b: Batch, t: int, live: np.ndarray) -> None:
@@ -550,9 +722,20 @@ def aspiration(rv: np.ndarray, frac: np.ndarray, umax: np.ndarray) -> np.ndarray
     return rv + frac * (umax - rv)
 
 
-def judge(*, eu: np.ndarray, rv: np.ndarray, asp: np.ndarray, umax: np.ndarray, hard: np.ndarray,
-          required: np.ndarray, running: np.ndarray, override: np.ndarray | None = None,
-          proposer: np.ndarray | None = None, tol_asp: float = 1e-12, tol_rv: float = 0.0):
+def judge(
+    *,
+    eu: np.ndarray,
+    rv: np.ndarray,
+    asp: np.ndarray,
+    umax: np.ndarray,
+    hard: np.ndarray,
+    required: np.ndarray,
+    running: np.ndarray,
+    override: np.ndarray | None = None,
+    proposer: np.ndarray | None = None,
+    tol_asp: float = 1e-12,
+    tol_rv: float = 0.0,
+):
     """The acceptance rule, for every actor of every run (``[R, A]`` arrays; ``running [R]``).
 
     An actor accepts a text if its expected utility meets its aspiration and its value of
@@ -568,12 +751,33 @@ def judge(*, eu: np.ndarray, rv: np.ndarray, asp: np.ndarray, umax: np.ndarray, 
     if override is None:
         override = np.full(eu.shape, -1, np.int8)
     use_proposer = proposer is not None
-    return accept(eu, rv, asp, umax, hard, override, required, running, proposer if use_proposer else required,
-                  use_proposer, tol_asp, tol_rv)
+    return accept(
+        eu,
+        rv,
+        asp,
+        umax,
+        hard,
+        override,
+        required,
+        running,
+        proposer if use_proposer else required,
+        use_proposer,
+        tol_asp,
+        tol_rv,
+    )
 
 
-def record_verdicts(b: Batch, t: int, running: np.ndarray, all_running: bool, eu: np.ndarray, asp: np.ndarray,
-                    umax: np.ndarray, ok: np.ndarray, walker: np.ndarray) -> bool:
+def record_verdicts(
+    b: Batch,
+    t: int,
+    running: np.ndarray,
+    all_running: bool,
+    eu: np.ndarray,
+    asp: np.ndarray,
+    umax: np.ndarray,
+    ok: np.ndarray,
+    walker: np.ndarray,
+) -> bool:
     """Keep a round's evaluations and verdicts for the running runs; a walkout ends its run.
 
     Args:

@@ -60,6 +60,7 @@ class RoundLog(Sequence):
         self._fmt = fmt
 
     def append(self, item: Any) -> None:
+        """Keep one round (formatted when read) or a ready line."""
         self._items.append(item)
 
     def __len__(self) -> int:
@@ -99,11 +100,20 @@ class NegotiationModel(mesa.Model):
         static: an already compiled configuration (skips composing ``conf/``).
     """
 
-    def __init__(self, scenario: str = "sharm_el_sheikh_2025", agenda: str = "comprehensive",
-                 protocol: str = "mediated", overrides: tuple[str, ...] | list[str] = (),
-                 rng: int | None = None, seed: int | None = None, trust: float | None = None,
-                 credibility: float | None = None, pressure: float | None = None,
-                 trajectories: bool = False, static: Static | None = None) -> None:
+    def __init__(
+        self,
+        scenario: str = "sharm_el_sheikh_2025",
+        agenda: str = "comprehensive",
+        protocol: str = "mediated",
+        overrides: tuple[str, ...] | list[str] = (),
+        rng: int | None = None,
+        seed: int | None = None,
+        trust: float | None = None,
+        credibility: float | None = None,
+        pressure: float | None = None,
+        trajectories: bool = False,
+        static: Static | None = None,
+    ) -> None:
         run_seed = rng if rng is not None else seed
         if run_seed is None:
             run_seed = int(np.random.SeedSequence().entropy % (2**63))
@@ -138,20 +148,24 @@ class NegotiationModel(mesa.Model):
 
     @property
     def open_issues(self) -> list[str]:
+        """The issues open in the current phase."""
         sc = self.static.sc
         return [sc.issues[i] for i in np.flatnonzero(open_mask(self.static, self.batch)[0])]
 
     @property
     def phase(self) -> int:
+        """The current phase (0-based)."""
         return int(self.batch.phase[0])
 
     @property
     def status(self) -> str:
+        """``running``, ``agreement``, ``stalemate``, ... (see :data:`sim.kernel.STATUS`)."""
         from sim.kernel import STATUS
 
         return STATUS[int(self.batch.status[0])]
 
     def agent(self, name: str) -> NegotiatorAgent:
+        """The agent of actor ``name``."""
         return self.negotiators[self.static.sc.actors.index(name)]
 
     # -- stepping ----------------------------------------------------------------------
@@ -166,10 +180,23 @@ class NegotiationModel(mesa.Model):
         advance(st, b, self.round)
         self.round += 1
         last = self._last_round
-        rec = _Round(self.round, phase, op, text, b.accept[0].copy(), b.eu[0].copy(), b.asp[0].copy(),
-                     pos, int(b.status[0]), int(b.phase[0]), int(b.walker[0]), rv,
-                     b.clock[0] >= b.patience[0], b.override[0] >= 0,
-                     last._replace(prev=None) if last is not None and last.phase == phase else None)
+        rec = _Round(
+            self.round,
+            phase,
+            op,
+            text,
+            b.accept[0].copy(),
+            b.eu[0].copy(),
+            b.asp[0].copy(),
+            pos,
+            int(b.status[0]),
+            int(b.phase[0]),
+            int(b.walker[0]),
+            rv,
+            b.clock[0] >= b.patience[0],
+            b.override[0] >= 0,
+            last._replace(prev=None) if last is not None and last.phase == phase else None,
+        )
         self._last_round = rec
         self.log.append(rec)
         if self.datacollector is not None:
@@ -188,8 +215,13 @@ class NegotiationModel(mesa.Model):
         if self._final is None:
             cols = measure(self.static, self.batch)
             trust, cred, press = self.conditions
-            data = table_columns(self.static, cols, None if trust is None else [trust],
-                                 None if cred is None else [cred], None if press is None else [press])
+            data = table_columns(
+                self.static,
+                cols,
+                None if trust is None else [trust],
+                None if cred is None else [cred],
+                None if press is None else [press],
+            )
             row = {k: (v[0] if np.ndim(v) else v) for k, v in data.items()}  # one run: no DataFrame needed
             self._final = run_record(self.static, row, "")
         return self._final
@@ -200,8 +232,9 @@ class NegotiationModel(mesa.Model):
         sc = st.sc
         phase, op, text = r.phase, r.op, r.text
         fm = st.ag.first_mover[phase]
-        who = "The mediators" if fm < 0 and r.round > 1 else (
-            "The mediators" if fm < 0 else f"{sc.actors[fm]}'s opening")
+        who = (
+            "The mediators" if fm < 0 and r.round > 1 else ("The mediators" if fm < 0 else f"{sc.actors[fm]}'s opening")
+        )
         terms = ", ".join(f"{sc.issues[i]} {text[i]:.2f}" for i in np.flatnonzero(op))
         parts = [f"Round {r.round} (phase {phase + 1}): {who} proposed {terms}"]
         # the principals answer; a guarantor judges only the guarantee it carries, and the
@@ -227,8 +260,17 @@ class NegotiationModel(mesa.Model):
         """Why actor ``a`` refused the text of round ``r``, in the scenario's anchor words."""
         if r.human is not None and r.human[a]:
             return "held out (a seated player's decision)"
-        return refusal(self.static, a, text=r.text, op=r.op, eu=float(r.eu[a]), asp=float(r.asp[a]),
-                       rv=None if r.rv is None else float(r.rv[a]), pos=r.pos[a], weight=self.batch.weight[0, a])
+        return refusal(
+            self.static,
+            a,
+            text=r.text,
+            op=r.op,
+            eu=float(r.eu[a]),
+            asp=float(r.asp[a]),
+            rv=None if r.rv is None else float(r.rv[a]),
+            pos=r.pos[a],
+            weight=self.batch.weight[0, a],
+        )
 
     def _changed_mind(self, a: int, r: _Round) -> str:
         """Why actor ``a`` accepts a text after refusing the round before (empty if it did not refuse)."""
@@ -261,10 +303,14 @@ class NegotiationModel(mesa.Model):
         sc = self.static.sc
         model_reporters = {"round": "round", "phase": "phase", "status": "status"}
         for i, iss in enumerate(sc.issues):
-            model_reporters[f"text_{iss}"] = (lambda m, i=i: float(m.batch.x[0, i]))
-        agent_reporters = {"actor": "name", "expected_utility": "expected_utility",
-                           "aspiration": "aspiration", "reservation_value": "reservation_value",
-                           "accepts": "accepts"}
+            model_reporters[f"text_{iss}"] = lambda m, i=i: float(m.batch.x[0, i])
+        agent_reporters = {
+            "actor": "name",
+            "expected_utility": "expected_utility",
+            "aspiration": "aspiration",
+            "reservation_value": "reservation_value",
+            "accepts": "accepts",
+        }
         for i, iss in enumerate(sc.issues):
-            agent_reporters[f"position_{iss}"] = (lambda ag, i=i: float(ag.position[i]))
+            agent_reporters[f"position_{iss}"] = lambda ag, i=i: float(ag.position[i])
         return mesa.DataCollector(model_reporters=model_reporters, agent_reporters=agent_reporters)

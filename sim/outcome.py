@@ -31,10 +31,18 @@ def _runs(a: np.ndarray, tail: tuple, lead: tuple, dtype=float) -> np.ndarray:
     return np.ascontiguousarray(a).reshape((-1,) + tail)
 
 
-def nash_solution(pos: np.ndarray, weight: np.ndarray, rv: np.ndarray, members: np.ndarray,
-                  kind: str = "linear",
-                  red_lines: RedLines | None = None, lo=0.0, hi=1.0, iterations: int = 400,
-                  x0: np.ndarray | None = None) -> np.ndarray:
+def nash_solution(
+    pos: np.ndarray,
+    weight: np.ndarray,
+    rv: np.ndarray,
+    members: np.ndarray,
+    kind: str = "linear",
+    red_lines: RedLines | None = None,
+    lo=0.0,
+    hi=1.0,
+    iterations: int = 400,
+    x0: np.ndarray | None = None,
+) -> np.ndarray:
     """Texts ``[..., I]`` maximising the product of the ``members``' surpluses.
 
     Sign-based ascent on the log of the product, from the members' mean position (or
@@ -53,15 +61,34 @@ def nash_solution(pos: np.ndarray, weight: np.ndarray, rv: np.ndarray, members: 
     lo_, hi_ = _runs(lo, (n_i,), lead), _runs(hi, (n_i,), lead)
     x = np.minimum(np.maximum(_runs(x, (n_i,), lead), lo_), hi_)
     rl = red_lines if red_lines is not None else RedLines.none(n_a, n_i)
-    out = nash_runs(x, _runs(pos, (n_a, n_i), lead), _runs(weight, (n_a, n_i), lead), _runs(rv, (n_a,), lead),
-                    members, kind == "linear", rl.arrays, lo_, hi_, int(iterations), CHECK_EVERY, SETTLED)
+    out = nash_runs(
+        x,
+        _runs(pos, (n_a, n_i), lead),
+        _runs(weight, (n_a, n_i), lead),
+        _runs(rv, (n_a,), lead),
+        members,
+        kind == "linear",
+        rl.arrays,
+        lo_,
+        hi_,
+        int(iterations),
+        CHECK_EVERY,
+        SETTLED,
+    )
     return out.reshape(lead + (n_i,))
 
 
-def pareto_efficient(x: np.ndarray, pos: np.ndarray, weight: np.ndarray, members: np.ndarray,
-                     kind: str = "linear",
-                     red_lines: RedLines | None = None, free: np.ndarray | None = None,
-                     delta: float = 0.01, tol: float = 1e-3) -> np.ndarray:
+def pareto_efficient(
+    x: np.ndarray,
+    pos: np.ndarray,
+    weight: np.ndarray,
+    members: np.ndarray,
+    kind: str = "linear",
+    red_lines: RedLines | None = None,
+    free: np.ndarray | None = None,
+    delta: float = 0.01,
+    tol: float = 1e-3,
+) -> np.ndarray:
     """``[R]`` bool: no move of one or two issues by ``delta`` is a Pareto improvement.
 
     An improvement must raise some principal's utility by more than ``tol`` and lower
@@ -78,5 +105,14 @@ def pareto_efficient(x: np.ndarray, pos: np.ndarray, weight: np.ndarray, members
     rl = red_lines if red_lines is not None else RedLines.none(n_a, n_i)
     lead = (n_r,)
     free = np.ones((n_r, n_i), bool) if free is None else _runs(free, (n_i,), lead, bool)
-    return pareto_runs(_runs(x, (n_i,), lead), _runs(pos, (n_a, n_i), lead), _runs(weight, (n_a, n_i), lead),
-                       np.asarray(members, bool), kind == "linear", rl.arrays, free, float(delta), float(tol))
+    return pareto_runs(
+        _runs(x, (n_i,), lead),
+        _runs(pos, (n_a, n_i), lead),
+        _runs(weight, (n_a, n_i), lead),
+        np.asarray(members, bool),
+        kind == "linear",
+        rl.arrays,
+        free,
+        float(delta),
+        float(tol),
+    )

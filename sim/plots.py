@@ -74,8 +74,12 @@ def anchor_axis(ax, sc: Scenario, i: int, fontsize: float = FONT, width: int = 2
         ax.set_yticklabels([short(lbl, width) for _, lbl in anchors], fontsize=fontsize)
 
 
-def positions_figure(model: NegotiationModel, figsize: tuple[float, float] | None = None,
-                     issues: Sequence[str] | None = None, ncol: int = 2) -> Figure:
+def positions_figure(
+    model: NegotiationModel,
+    figsize: tuple[float, float] | None = None,
+    issues: Sequence[str] | None = None,
+    ncol: int = 2,
+) -> Figure:
     """One panel per issue: every actor's position over the rounds, and the text.
 
     The thick black line is the text on the table; coloured lines are the actors'
@@ -104,7 +108,7 @@ def positions_figure(model: NegotiationModel, figsize: tuple[float, float] | Non
         anchor_axis(ax, sc, i)
         ax.tick_params(axis="x", labelsize=FONT)
         ax.grid(alpha=0.3)
-    for ax in axes[len(names):]:
+    for ax in axes[len(names) :]:
         ax.set_visible(False)
     for ax in axes[-ncol:]:
         ax.set_xlabel("round", fontsize=FONT)
@@ -113,8 +117,9 @@ def positions_figure(model: NegotiationModel, figsize: tuple[float, float] | Non
     return fig
 
 
-def network_figure(model: NegotiationModel | Scenario, figsize: tuple[float, float] = (5.0, 4.2),
-                   seated: str | None = None) -> Figure:
+def network_figure(
+    model: NegotiationModel | Scenario, figsize: tuple[float, float] = (5.0, 4.2), seated: str | None = None
+) -> Figure:
     """The channels between actors (grey, thicker = stronger) and leverage (red arrows).
 
     With a model, each node's ring shows whether that actor accepted the last text
@@ -130,14 +135,23 @@ def network_figure(model: NegotiationModel | Scenario, figsize: tuple[float, flo
     nx.draw_networkx_edges(g, layout, ax=ax, width=widths, edge_color="#999999")
     if lev.number_of_edges():
         strength = np.array([d["strength"] for _, _, d in lev.edges(data=True)])
-        nx.draw_networkx_edges(lev, layout, ax=ax, width=list(1.0 + 3.0 * strength / strength.max()),
-                               edge_color="#c0392b", arrows=True, arrowstyle="-|>", arrowsize=16,
-                               connectionstyle="arc3,rad=0.25", node_size=1500)
-    colours = [ROLE_COLOURS["principal"] if sc.principal[a] else ROLE_COLOURS["mediator"]
-               for a in range(sc.n_actors)]
+        nx.draw_networkx_edges(
+            lev,
+            layout,
+            ax=ax,
+            width=list(1.0 + 3.0 * strength / strength.max()),
+            edge_color="#c0392b",
+            arrows=True,
+            arrowstyle="-|>",
+            arrowsize=16,
+            connectionstyle="arc3,rad=0.25",
+            node_size=1500,
+        )
+    colours = [ROLE_COLOURS["principal"] if sc.principal[a] else ROLE_COLOURS["mediator"] for a in range(sc.n_actors)]
     rings = ["#444444" if accepts is None else ("#2e8b57" if accepts[a] else "#c0392b") for a in range(sc.n_actors)]
-    nx.draw_networkx_nodes(g, layout, ax=ax, nodelist=list(sc.actors), node_color=colours, node_size=1500,
-                           edgecolors=rings, linewidths=3.0)
+    nx.draw_networkx_nodes(
+        g, layout, ax=ax, nodelist=list(sc.actors), node_color=colours, node_size=1500, edgecolors=rings, linewidths=3.0
+    )
     nx.draw_networkx_labels(g, layout, ax=ax, font_size=FONT, font_color="white")
     if seated in layout:
         x, y = layout[seated]
@@ -171,8 +185,16 @@ def utility_figure(model: NegotiationModel, figsize: tuple[float, float] = (5.0,
     y = np.arange(len(u))[::-1]
     colours = ["#2e8b57" if ok else "#c0392b" for ok in u["accepts"]]
     ax.barh(y, u["expected_utility"], color=colours, alpha=0.75, label="expected utility of the text")
-    ax.scatter(u["reservation_value"], y, marker="|", s=400, color="black", linewidths=2.5,
-               label="reservation value (no deal)", zorder=3)
+    ax.scatter(
+        u["reservation_value"],
+        y,
+        marker="|",
+        s=400,
+        color="black",
+        linewidths=2.5,
+        label="reservation value (no deal)",
+        zorder=3,
+    )
     ax.scatter(u["aspiration"], y, marker="^", s=60, color="#333333", label="aspiration", zorder=3)
     ax.set_yticks(y)
     ax.set_yticklabels(u["actor"], fontsize=FONT)
@@ -189,8 +211,9 @@ def _n_text(n: Sequence[int] | np.ndarray) -> str:
     return f"n = {n.min():,} runs each" if n.min() == n.max() else f"n = {n.min():,} to {n.max():,} runs"
 
 
-def rate_figure(table: pd.DataFrame, x: str, label: str | None = None,
-                figsize: tuple[float, float] = (5.0, 3.2)) -> Figure:
+def rate_figure(
+    table: pd.DataFrame, x: str, label: str | None = None, figsize: tuple[float, float] = (5.0, 3.2)
+) -> Figure:
     """Agreement rate with its 95% interval against a condition (a table from
     :func:`sim.classroom.agreement_by`) or per agenda (from ``compare_agendas``); the
     number of runs behind each rate (``n_seeds`` or ``n``) is in the axis label."""
@@ -252,8 +275,9 @@ def atlas_heatmap(df: pd.DataFrame, figsize: tuple[float, float] | None = None) 
     if len(never):
         values = np.vstack([values, np.zeros((1, len(cond)))])
         labels.append(_never_label(never))
-    half = max((hi - lo) / 2 for lo, hi in (wilson(int(k), int(n)) for k, n in zip(cells["sum"], cells["size"],
-                                                                                   strict=True)))
+    half = max(
+        (hi - lo) / 2 for lo, hi in (wilson(int(k), int(n)) for k, n in zip(cells["sum"], cells["size"], strict=True))
+    )
     n = cells["size"].to_numpy(dtype=int)
     rows = len(labels) + (1 if len(never) else 0)
     if figsize is None:
@@ -267,8 +291,11 @@ def atlas_heatmap(df: pd.DataFrame, figsize: tuple[float, float] | None = None) 
         ax.axhline(len(labels) - 1.5, color="white", lw=2.0)
     ax.set_xlabel("condition: initial trust T, guarantor credibility C, pressure P", fontsize=FONT)
     runs = f"{n.min():,}" if n.min() == n.max() else f"{n.min():,} to {n.max():,}"
-    ax.set_title(f"Agreement rate by sequence (best first) and condition\n{runs} runs per cell; "
-                 f"95% Wilson intervals at most +/- {half:.2f}", fontsize=TITLE_FONT)
+    ax.set_title(
+        f"Agreement rate by sequence (best first) and condition\n{runs} runs per cell; "
+        f"95% Wilson intervals at most +/- {half:.2f}",
+        fontsize=TITLE_FONT,
+    )
     cb = fig.colorbar(im, ax=ax, shrink=0.6 if rows > 12 else 0.9)
     cb.set_label("agreement rate: share of runs agreed\n(0 = no run agreed, 1 = every run agreed)", fontsize=FONT)
     cb.ax.tick_params(labelsize=FONT)
@@ -292,8 +319,9 @@ def ranking_figure(df: pd.DataFrame, figsize: tuple[float, float] | None = None)
     colours = [palette.get(m, "#8c8c8c") for m in rows["first_mover"].astype(str)]
     if len(never):
         labels = [_never_label(never), *labels]
-        rate, low, high = (np.concatenate([[v], a]) for v, a in ((0.0, rate), (0.0, low),
-                                                                  (float(never["high"].max()), high)))
+        rate, low, high = (
+            np.concatenate([[v], a]) for v, a in ((0.0, rate), (0.0, low), (float(never["high"].max()), high))
+        )
         colours = ["#8c8c8c", *colours]
     if figsize is None:
         figsize = (7.0, max(3.0, 0.19 * len(labels) + 1.8))
@@ -310,15 +338,22 @@ def ranking_figure(df: pd.DataFrame, figsize: tuple[float, float] | None = None)
     from matplotlib.patches import Patch
 
     handles = [Patch(color=palette[m]) for m in movers]
-    fig.legend(handles, [f"{m} open{'' if m == 'mediators' else 's'}" for m in movers], loc="outside lower center",
-               ncol=len(movers), fontsize=FONT, frameon=False)
+    fig.legend(
+        handles,
+        [f"{m} open{'' if m == 'mediators' else 's'}" for m in movers],
+        loc="outside lower center",
+        ncol=len(movers),
+        fontsize=FONT,
+        frameon=False,
+    )
     ax.set_ylim(-0.6, len(labels) - 0.4)
     ax.grid(axis="x", alpha=0.3)
     return fig
 
 
-def terms_figure(df: pd.DataFrame, sc: Scenario, figsize: tuple[float, float] | None = None,
-                 issues: Sequence[str] | None = None) -> Figure:
+def terms_figure(
+    df: pd.DataFrame, sc: Scenario, figsize: tuple[float, float] | None = None, issues: Sequence[str] | None = None
+) -> Figure:
     """Mean agreed value of each issue by sequence, over the runs that agreed, with a 95% interval.
 
     One panel per issue; each axis says what its ends mean (the scenario's anchor words at
@@ -356,9 +391,11 @@ def terms_figure(df: pd.DataFrame, sc: Scenario, figsize: tuple[float, float] | 
         ax.set_xlabel(f"0 = {short(lo, 24)}\n...\n1 = {short(hi, 24)}", fontsize=FONT)
     axes[0].set_yticks(y, [f"{s} (n = {k:,})" for s, k in zip(order, count, strict=True)], fontsize=FONT)
     note = f"; {len(never)} sequences that never agreed are left out" if len(never) else ""
-    fig.suptitle(f"Terms of agreement: mean agreed value per issue, 95% interval of the mean (bars; a dot\n"
-                 f"hides an interval narrower than itself); n = agreed runs of each sequence{note}",
-                 fontsize=TITLE_FONT)
+    fig.suptitle(
+        f"Terms of agreement: mean agreed value per issue, 95% interval of the mean (bars; a dot\n"
+        f"hides an interval narrower than itself); n = agreed runs of each sequence{note}",
+        fontsize=TITLE_FONT,
+    )
     return fig
 
 
@@ -385,6 +422,9 @@ def smallest_font(fig: Figure) -> float:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig).draw()
-    sizes = [t.get_fontsize() for t in fig.findobj(lambda o: hasattr(o, "get_fontsize") and hasattr(o, "get_text"))
-             if t.get_visible() and str(t.get_text()).strip()]
+    sizes = [
+        t.get_fontsize()
+        for t in fig.findobj(lambda o: hasattr(o, "get_fontsize") and hasattr(o, "get_text"))
+        if t.get_visible() and str(t.get_text()).strip()
+    ]
     return min(sizes) if sizes else math.inf

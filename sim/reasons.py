@@ -44,7 +44,7 @@ def red_line_crossed(st: Static, a: int, op: np.ndarray, text: np.ndarray) -> tu
 
 
 def direction_words(sc, i: int, text: float, want: float) -> str:
-    """"wants <issue> moved toward '<anchor>'" (the anchor nearest where it wants the issue), with numbers."""
+    """ "wants <issue> moved toward '<anchor>'" (the anchor nearest where it wants the issue), with numbers."""
     iss = sc.issues[i]
     d, t = compare(want, text)
     if not sc.anchors[i]:
@@ -67,8 +67,18 @@ def red_line_words(sc, st: Static, k: int, text: np.ndarray) -> str:
     return f"the text crosses its {kind} on {sc.issues[i]} (it needs {side} {bound}{label}, the text has {t})"
 
 
-def refusal(st: Static, a: int, *, text: np.ndarray, op: np.ndarray, eu: float, asp: float, rv: float | None,
-            pos: np.ndarray, weight: np.ndarray) -> str:
+def refusal(
+    st: Static,
+    a: int,
+    *,
+    text: np.ndarray,
+    op: np.ndarray,
+    eu: float,
+    asp: float,
+    rv: float | None,
+    pos: np.ndarray,
+    weight: np.ndarray,
+) -> str:
     """Why actor ``a`` refuses ``text`` (``[I]``, open issues ``op``): a hard red line if one is
     crossed; else what it wants moved (the open issue on which it loses most, by its
     ``weight`` and position ``pos``), any soft red line crossed, and which test fails: its

@@ -70,23 +70,37 @@ def jobs(root: str | Path) -> pd.DataFrame:
         if state == "damaged":
             rec = {"error": f"damaged, not merged: {verify_job(d)} (run the sweep again to redo it)"}
         cfg = rec.get("config") if isinstance(rec.get("config"), dict) else {}
-        rows.append({
-            "job": str(d.relative_to(root)) if d != root else ".",
-            "state": state,
-            "agenda_choice": rec.get("agenda_choice"),
-            "first_mover": _first_mover(cfg) if cfg else None,
-            "n_runs": rec.get("n_runs"),
-            "wall_s": rec.get("wall_s"),
-            "runs_per_s": rec.get("runs_per_s"),
-            "peak_memory_mb": rec.get("peak_memory_mb"),
-            "version": rec.get("version"),
-            "git_commit": rec.get("git_commit"),
-            # of runs.parquet (1: written before the version was recorded in the file)
-            "schema_version": (read_schema_version(d / "runs.parquet") or "1") if state == "done" else None,
-            "error": rec.get("error"),
-        })
-    cols = ["job", "state", "agenda_choice", "first_mover", "n_runs", "wall_s", "runs_per_s", "peak_memory_mb",
-            "version", "git_commit", "schema_version", "error"]
+        rows.append(
+            {
+                "job": str(d.relative_to(root)) if d != root else ".",
+                "state": state,
+                "agenda_choice": rec.get("agenda_choice"),
+                "first_mover": _first_mover(cfg) if cfg else None,
+                "n_runs": rec.get("n_runs"),
+                "wall_s": rec.get("wall_s"),
+                "runs_per_s": rec.get("runs_per_s"),
+                "peak_memory_mb": rec.get("peak_memory_mb"),
+                "version": rec.get("version"),
+                "git_commit": rec.get("git_commit"),
+                # of runs.parquet (1: written before the version was recorded in the file)
+                "schema_version": (read_schema_version(d / "runs.parquet") or "1") if state == "done" else None,
+                "error": rec.get("error"),
+            }
+        )
+    cols = [
+        "job",
+        "state",
+        "agenda_choice",
+        "first_mover",
+        "n_runs",
+        "wall_s",
+        "runs_per_s",
+        "peak_memory_mb",
+        "version",
+        "git_commit",
+        "schema_version",
+        "error",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -104,14 +118,14 @@ def agenda_label(agenda: str, abbrev: dict[str, str] | None = None) -> str:
     """A short name for an agenda: ``exc+cea>dis>wit>gua>gov`` for an issue order, else its name."""
     if not agenda.startswith("sequence:"):
         return agenda
-    phases = agenda[len("sequence:"):].split(">")
+    phases = agenda[len("sequence:") :].split(">")
     ab = abbrev or {}
     return ">".join("+".join(ab.get(i, i) for i in ph.split("+")) for ph in phases)
 
 
 def add_labels(df: pd.DataFrame) -> pd.DataFrame:
     """Add ``sequence`` (short agenda label and first mover) and ``condition`` columns."""
-    issues = [c[len("term_"):] for c in df.columns if c.startswith("term_")]
+    issues = [c[len("term_") :] for c in df.columns if c.startswith("term_")]
     ab = _abbreviations(issues)
     labels = {a: agenda_label(a, ab) for a in df["agenda"].unique()}
     df = df.copy()
@@ -122,11 +136,14 @@ def add_labels(df: pd.DataFrame) -> pd.DataFrame:
 
 def condition_labels(df: pd.DataFrame) -> list[str]:
     """``T0.4 C0.6 P1`` per row (trust, guarantor credibility, pressure); ``-`` for the scenario's own."""
+
     def fmt(v: float) -> str:
         return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:g}"
 
-    return [f"T{fmt(t)} C{fmt(c)} P{fmt(p)}" for t, c, p in
-            zip(df["trust_level"], df["credibility_level"], df["pressure_level"], strict=True)]
+    return [
+        f"T{fmt(t)} C{fmt(c)} P{fmt(p)}"
+        for t, c, p in zip(df["trust_level"], df["credibility_level"], df["pressure_level"], strict=True)
+    ]
 
 
 def _sql_str(s: str) -> str:
@@ -164,8 +181,9 @@ class _Merge:
     is the same as one query). Use as a context manager; :meth:`batches` gives the rows.
     """
 
-    def __init__(self, root: Path, memory_limit: str | None = None, chunk_rows: int = CHUNK_ROWS,
-                 threads: int | None = None) -> None:
+    def __init__(
+        self, root: Path, memory_limit: str | None = None, chunk_rows: int = CHUNK_ROWS, threads: int | None = None
+    ) -> None:
         import tempfile
 
         import duckdb
@@ -207,8 +225,9 @@ class _Merge:
         # job's seeds of one grid point: larger than chunk_rows, it is a part alone.
         src, fm, _ = self._source(self.files)
         keys = ["r.agenda", fm, *(f"r.{c}" for c in CONDITIONS)]
-        groups = con.execute(f"SELECT {', '.join(keys)}, j.job, r.filename, count(*) FROM {src} "
-                             "GROUP BY ALL").fetchall()
+        groups = con.execute(
+            f"SELECT {', '.join(keys)}, j.job, r.filename, count(*) FROM {src} GROUP BY ALL"
+        ).fetchall()
         groups.sort(key=lambda g: tuple(_order_key(v) for v in g[:6]))  # as ORDER BY ... NULLS FIRST
         part_of: list[int] = []
         part, size = -1, 0
@@ -229,17 +248,31 @@ class _Merge:
             if read.get(f, 0) != (n := pq.read_metadata(real).num_rows):
                 raise ConfigError(real, "runs.parquet", f"{n} rows read once by the merge", read.get(f, 0))
         # the labels: one per agenda and one per condition, as add_labels makes them
-        ab = _abbreviations([c[len("term_"):] for c in self.cols if c.startswith("term_")])
+        ab = _abbreviations([c[len("term_") :] for c in self.cols if c.startswith("term_")])
         agendas = sorted({g[0] for g in groups if g[0] is not None})
-        con.register("labels", pa.table({"agenda": pa.array(agendas, pa.string()),
-                                         "label": pa.array([agenda_label(a, ab) for a in agendas], pa.string())}))
+        con.register(
+            "labels",
+            pa.table(
+                {
+                    "agenda": pa.array(agendas, pa.string()),
+                    "label": pa.array([agenda_label(a, ab) for a in agendas], pa.string()),
+                }
+            ),
+        )
         conds = pd.DataFrame([g[2:5] for g in groups], columns=list(CONDITIONS), dtype=float)
-        con.register("parts", pa.table({
-            "agenda": pa.array([g[0] for g in groups], pa.string()),
-            "fm": pa.array([g[1] for g in groups], pa.string()),
-            **{c: pa.array(conds[c], pa.float64(), from_pandas=True) for c in CONDITIONS},
-            "file": pa.array([g[6] for g in groups], pa.string()), "part": pa.array(part_of, pa.int64()),
-            "condition": pa.array(condition_labels(conds), pa.string())}))
+        con.register(
+            "parts",
+            pa.table(
+                {
+                    "agenda": pa.array([g[0] for g in groups], pa.string()),
+                    "fm": pa.array([g[1] for g in groups], pa.string()),
+                    **{c: pa.array(conds[c], pa.float64(), from_pandas=True) for c in CONDITIONS},
+                    "file": pa.array([g[6] for g in groups], pa.string()),
+                    "part": pa.array(part_of, pa.int64()),
+                    "condition": pa.array(condition_labels(conds), pa.string()),
+                }
+            ),
+        )
         self.schema = _arrow_reader(con.sql(self._query(self.files) + " LIMIT 0"), 1).schema
 
     def _plain(self, path: str, k: int) -> str:
@@ -257,9 +290,11 @@ class _Merge:
         """``FROM`` the files joined with their jobs, and the first mover and agenda choice of a row."""
         have = set().union(*(self.file_cols[f] for f in files))
         listed = ", ".join(_sql_str(f) for f in files)
-        src = (f"read_parquet([{listed}], union_by_name = true, filename = true, file_row_number = true, "
-               "hive_partitioning = false) r "
-               "JOIN jobs j ON r.filename = j.file")
+        src = (
+            f"read_parquet([{listed}], union_by_name = true, filename = true, file_row_number = true, "
+            "hive_partitioning = false) r "
+            "JOIN jobs j ON r.filename = j.file"
+        )
         fm = "COALESCE(r.first_mover, j.fm)" if "first_mover" in have else "j.fm"
         choice = "COALESCE(r.agenda_choice, j.choice)" if "agenda_choice" in have else "j.choice"
         return src, fm, choice
@@ -268,18 +303,24 @@ class _Merge:
         """The sorted merge of the rows of ``files`` (that meet ``where``)."""
         src, fm, choice = self._source(files)
         have = set().union(*(self.file_cols[f] for f in files))
-        select = [f"{fm} AS first_mover" if c == "first_mover" else f"r.{_ident(c)}" for c in self.cols
-                  if (c in have or c == "first_mover")
-                  and c not in ("job", "agenda_choice", "version", "sequence", "condition")]  # in place
+        select = [
+            f"{fm} AS first_mover" if c == "first_mover" else f"r.{_ident(c)}"
+            for c in self.cols
+            if (c in have or c == "first_mover")
+            and c not in ("job", "agenda_choice", "version", "sequence", "condition")
+        ]  # in place
         select += ["j.job AS job", f"{choice} AS agenda_choice"]
         select += [] if "first_mover" in self.cols else [f"{fm} AS first_mover"]
         select += ["j.version AS version", f"l.label || ' / ' || {fm} AS sequence", "p.condition AS condition"]
         keys = ["r.agenda", fm, *(f"r.{c}" for c in CONDITIONS)]
-        on = " AND ".join(f"{k} IS NOT DISTINCT FROM p.{c}" for k, c in zip(keys, ["agenda", "fm", *CONDITIONS],
-                                                                            strict=True))
+        on = " AND ".join(
+            f"{k} IS NOT DISTINCT FROM p.{c}" for k, c in zip(keys, ["agenda", "fm", *CONDITIONS], strict=True)
+        )
         order = ", ".join(f"{k} NULLS FIRST" for k in (*keys, "j.job", "r.seed")) + ", r.file_row_number"
-        return (f"SELECT {', '.join(select)} FROM {src} LEFT JOIN labels l ON r.agenda = l.agenda "
-                f"JOIN parts p ON r.filename = p.file AND {on} {f'WHERE {where} ' if where else ''}ORDER BY {order}")
+        return (
+            f"SELECT {', '.join(select)} FROM {src} LEFT JOIN labels l ON r.agenda = l.agenda "
+            f"JOIN parts p ON r.filename = p.file AND {on} {f'WHERE {where} ' if where else ''}ORDER BY {order}"
+        )
 
     @property
     def sql(self) -> str:
@@ -292,8 +333,10 @@ class _Merge:
 
         if b.schema.equals(self.schema):
             return b
-        arrays = [b.column(f.name).cast(f.type) if f.name in b.schema.names else pa.nulls(b.num_rows, f.type)
-                  for f in self.schema]
+        arrays = [
+            b.column(f.name).cast(f.type) if f.name in b.schema.names else pa.nulls(b.num_rows, f.type)
+            for f in self.schema
+        ]
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
     def batches(self, rows: int = ROW_GROUP) -> Iterator[Any]:
@@ -348,8 +391,9 @@ def merge(root: str | Path, progress: bool | None = None) -> pd.DataFrame:
         return pa.Table.from_batches(list(m.batches()), schema=m.schema).to_pandas()
 
 
-def merge_to(root: str | Path, path: str | Path, memory_limit: str | None = MEMORY_LIMIT,
-             threads: int | None = THREADS) -> int:
+def merge_to(
+    root: str | Path, path: str | Path, memory_limit: str | None = MEMORY_LIMIT, threads: int | None = THREADS
+) -> int:
     """Merge the sweep under ``root`` (as :func:`merge`) straight into a Parquet file; return the rows.
 
     The rows go from DuckDB's sort to the file in batches (atomically: a temporary file,
@@ -409,8 +453,11 @@ def rank(df: pd.DataFrame, by: Sequence[str] = ("sequence",)) -> pd.DataFrame:
     out["high"] = [c[1] for c in ci]
     ok = df[df["agreement"]]
     if len(ok):
-        agg = ok.groupby(by, sort=True, dropna=False)[["rounds", *terms]].agg(
-            {"rounds": "median", **{t: "mean" for t in terms}}).rename(columns={"rounds": "median_rounds"})
+        agg = (
+            ok.groupby(by, sort=True, dropna=False)[["rounds", *terms]]
+            .agg({"rounds": "median", **{t: "mean" for t in terms}})
+            .rename(columns={"rounds": "median_rounds"})
+        )
         out = out.merge(agg.reset_index(), on=by, how="left")
     else:
         out["median_rounds"] = np.nan
@@ -434,10 +481,17 @@ def blocking(df: pd.DataFrame, by: str = "agenda") -> pd.DataFrame:
         f = fail[fail[by] == key]
         counts = f["blocking_issue"].value_counts()
         top = counts.index[0] if len(counts) else ""
-        rows.append({by: key, "label": grp["sequence"].iloc[0].rsplit(" / ", 1)[0] if "sequence" in grp else key,
-                     "runs": len(grp), "not_agreed": int((~grp["agreement"]).sum()),
-                     "blocking_issue": top, "share_of_failures": counts.iloc[0] / len(f) if len(f) else math.nan,
-                     "others": ", ".join(f"{k} {v}" for k, v in counts.iloc[1:].items())})
+        rows.append(
+            {
+                by: key,
+                "label": grp["sequence"].iloc[0].rsplit(" / ", 1)[0] if "sequence" in grp else key,
+                "runs": len(grp),
+                "not_agreed": int((~grp["agreement"]).sum()),
+                "blocking_issue": top,
+                "share_of_failures": counts.iloc[0] / len(f) if len(f) else math.nan,
+                "others": ", ".join(f"{k} {v}" for k, v in counts.iloc[1:].items()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -507,16 +561,21 @@ def mixing_problems(root: str | Path) -> list[str]:
         prints.setdefault(json.dumps(cfg, sort_keys=True, default=str), (job, cfg))
     if len(prints) > 1:
         (j1, c1), (j2, c2) = list(prints.values())[:2]
-        out.append(f"{len(prints)} configurations that differ beyond the swept keys: jobs {j1} and {j2} differ in "
-                   f"{_first_difference(c1, c2)}")
+        out.append(
+            f"{len(prints)} configurations that differ beyond the swept keys: jobs {j1} and {j2} differ in "
+            f"{_first_difference(c1, c2)}"
+        )
     return out
 
 
 def version_warnings(jobs_table: pd.DataFrame) -> list[str]:
     """Warnings (a line each) when a sweep directory mixes package versions, git commits or schema versions."""
     out = []
-    for col, what in (("version", "package versions"), ("git_commit", "git commits"),
-                      ("schema_version", "schema versions of runs.parquet (docs/columns.md)")):
+    for col, what in (
+        ("version", "package versions"),
+        ("git_commit", "git commits"),
+        ("schema_version", "schema versions of runs.parquet (docs/columns.md)"),
+    ):
         if col not in jobs_table.columns:
             continue
         vals = jobs_table[col].dropna()
@@ -567,8 +626,14 @@ def plot_heatmap(df: pd.DataFrame, path: str | Path) -> list[Path]:
     h = max(3.0, 0.2 * len(order) + 1.5)
     w = max(5.0, 0.32 * len(cond) + 4.5)
     fig, ax = plt.subplots(figsize=(w, h))
-    im = ax.imshow(piv.to_numpy(dtype=float), aspect="auto", cmap="viridis", vmin=0.0,
-                   vmax=max(float(np.nanmax(piv.to_numpy(dtype=float))), 1e-9), interpolation="nearest")
+    im = ax.imshow(
+        piv.to_numpy(dtype=float),
+        aspect="auto",
+        cmap="viridis",
+        vmin=0.0,
+        vmax=max(float(np.nanmax(piv.to_numpy(dtype=float))), 1e-9),
+        interpolation="nearest",
+    )
     ax.set_yticks(range(len(order)), order, fontsize=7)
     ax.set_xticks(range(len(cond)), cond, fontsize=7, rotation=90)
     ax.set_xlabel("condition: initial trust T, guarantor credibility C, pressure P")
@@ -586,13 +651,24 @@ def plot_ranking(df: pd.DataFrame, path: str | Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(8, max(3.0, 0.2 * len(r) + 1.5)))
     y = np.arange(len(r))
     ax.barh(y, r["rate"], color=[colors[m] for m in r["first_mover"].astype(str)], height=0.7)
-    ax.errorbar(r["rate"], y, xerr=[r["rate"] - r["low"], r["high"] - r["rate"]], fmt="none", ecolor="black",
-                elinewidth=0.8, capsize=2)
+    ax.errorbar(
+        r["rate"],
+        y,
+        xerr=[r["rate"] - r["low"], r["high"] - r["rate"]],
+        fmt="none",
+        ecolor="black",
+        elinewidth=0.8,
+        capsize=2,
+    )
     ax.set_yticks(y, r["sequence"], fontsize=7)
     ax.set_xlabel("agreement rate over all conditions (95% Wilson interval)")
     ax.set_title("Sequences ranked by agreement rate")
-    ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=colors[m]) for m in movers],
-              labels=[f"{m} opens" for m in movers], loc="lower right", fontsize=7)
+    ax.legend(
+        handles=[plt.Rectangle((0, 0), 1, 1, color=colors[m]) for m in movers],
+        labels=[f"{m} opens" for m in movers],
+        loc="lower right",
+        fontsize=7,
+    )
     ax.set_xlim(0, min(1.0, max(float(r["high"].max()) * 1.1, 0.05)))
     return _save(fig, path)
 
@@ -609,10 +685,17 @@ def plot_terms(df: pd.DataFrame, path: str | Path) -> list[Path]:
     for i in range(vals.shape[0]):
         for j in range(vals.shape[1]):
             if not np.isnan(vals[i, j]):
-                ax.text(j, i, f"{vals[i, j]:.2f}", ha="center", va="center", fontsize=5,
-                        color="white" if vals[i, j] < 0.5 else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{vals[i, j]:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=5,
+                    color="white" if vals[i, j] < 0.5 else "black",
+                )
     ax.set_yticks(range(len(r)), r["sequence"], fontsize=7)
-    ax.set_xticks(range(len(terms)), [t[len("term_"):] for t in terms], fontsize=8, rotation=30, ha="right")
+    ax.set_xticks(range(len(terms)), [t[len("term_") :] for t in terms], fontsize=8, rotation=30, ha="right")
     ax.set_title("Terms of agreement by sequence (mean over agreed runs)")
     fig.colorbar(im, ax=ax, label="agreed value on the issue's [0, 1] scale (anchors: scenario file)", shrink=0.6)
     return _save(fig, path)
@@ -628,8 +711,9 @@ def _fmt_rate(row: pd.Series) -> str:
 def ranking_text(r: pd.DataFrame, top: int | None = None) -> str:
     """The ranking as aligned text lines (all rows, or the first and last ``top``)."""
     terms = [c for c in r.columns if c.startswith("term_")]
-    head = f"{'rank':>4}  {'sequence':<44} {'n':>6}  {'agreement [95% CI]':<24} {'rounds':>6}  " + \
-        " ".join(f"{t[5:][:6]:>6}" for t in terms)
+    head = f"{'rank':>4}  {'sequence':<44} {'n':>6}  {'agreement [95% CI]':<24} {'rounds':>6}  " + " ".join(
+        f"{t[5:][:6]:>6}" for t in terms
+    )
     rows = r if top is None or len(r) <= 2 * top else pd.concat([r.head(top), r.tail(top)])
     lines = [head]
     prev = None
@@ -660,17 +744,27 @@ def _md_table(df: pd.DataFrame) -> str:
 
 def _md_ranking(r: pd.DataFrame) -> str:
     terms = [c for c in r.columns if c.startswith("term_")]
-    t = pd.DataFrame({"rank": r["rank"], "sequence": r["sequence"].map(lambda s: f"`{s}`"), "n": r["n"],
-                      "agreement [95% CI]": r.apply(_fmt_rate, axis=1), "median rounds": r["median_rounds"]})
+    t = pd.DataFrame(
+        {
+            "rank": r["rank"],
+            "sequence": r["sequence"].map(lambda s: f"`{s}`"),
+            "n": r["n"],
+            "agreement [95% CI]": r.apply(_fmt_rate, axis=1),
+            "median rounds": r["median_rounds"],
+        }
+    )
     for c in terms:
-        t[c[len("term_"):]] = r[c]
+        t[c[len("term_") :]] = r[c]
     return _md_table(t)
 
 
 def _sweep_timing(root: Path, jt: pd.DataFrame) -> dict[str, Any]:
     done = jt[jt["state"] == "done"]
-    out: dict[str, Any] = {"jobs": len(done), "runs": int(done["n_runs"].fillna(0).sum()),
-                           "job_time_s": float(done["wall_s"].fillna(0).sum())}
+    out: dict[str, Any] = {
+        "jobs": len(done),
+        "runs": int(done["n_runs"].fillna(0).sum()),
+        "job_time_s": float(done["wall_s"].fillna(0).sum()),
+    }
     out["runs_per_s_per_job"] = out["runs"] / out["job_time_s"] if out["job_time_s"] > 0 else math.nan
     mem = done["peak_memory_mb"].dropna()
     out["peak_memory_mb_median"] = float(mem.median()) if len(mem) else math.nan
@@ -680,8 +774,16 @@ def _sweep_timing(root: Path, jt: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
-REPORT_COLUMNS = ("agenda", "first_mover", *CONDITIONS, "agreement", "rounds", "blocking_issue", "sequence",
-                  "condition")  # what the rankings, blocking table and figures read, with the term_<issue>
+REPORT_COLUMNS = (
+    "agenda",
+    "first_mover",
+    *CONDITIONS,
+    "agreement",
+    "rounds",
+    "blocking_issue",
+    "sequence",
+    "condition",
+)  # what the rankings, blocking table and figures read, with the term_<issue>
 
 
 def _analysis_columns(path: Path) -> pd.DataFrame:
@@ -706,8 +808,9 @@ class Report(dict):
         raise KeyError(key)
 
 
-def write_report(root: str | Path, out: str | Path | None = None, figures: bool = True,
-                 top: int = 5, allow_mixed: bool = False) -> dict[str, Any]:
+def write_report(
+    root: str | Path, out: str | Path | None = None, figures: bool = True, top: int = 5, allow_mixed: bool = False
+) -> dict[str, Any]:
     """Merge a sweep, write ``atlas.parquet``, ``ranking.csv``, the figures and ``report.md``.
 
     The merge goes from the jobs' files to ``atlas.parquet`` without the whole table in
@@ -737,8 +840,9 @@ def write_report(root: str | Path, out: str | Path | None = None, figures: bool 
     jt = jobs(root)
     mixed = mixing_problems(root)
     if mixed and not allow_mixed:
-        raise ConfigError(str(root), "DIR", "one sweep of one configuration (pass --allow-mixed to merge anyway)",
-                          "; ".join(mixed))
+        raise ConfigError(
+            str(root), "DIR", "one sweep of one configuration (pass --allow-mixed to merge anyway)", "; ".join(mixed)
+        )
     atlas = out / ATLAS_FILE
     n_runs = merge_to(root, atlas)
     df = _analysis_columns(atlas)
@@ -753,13 +857,35 @@ def write_report(root: str | Path, out: str | Path | None = None, figures: bool 
     figs = _report_figures(df, out) if figures else {}
     files += [p for ps in figs.values() for p in ps]
     timing = _sweep_timing(root, jt)
-    md = _report_markdown(root.name, out, top, df=df, ranking=r, cells=cells, blocking_table=bl, jobs_table=jt,
-                          warnings=warnings, figs=figs, timing=timing)
+    md = _report_markdown(
+        root.name,
+        out,
+        top,
+        df=df,
+        ranking=r,
+        cells=cells,
+        blocking_table=bl,
+        jobs_table=jt,
+        warnings=warnings,
+        figs=figs,
+        timing=timing,
+    )
     report = out / "report.md"
     write_text(report, "\n".join(md))
     files.append(report)
-    return Report({"ranking": r, "cells": cells, "blocking": bl, "jobs": jt, "warnings": warnings,
-                   "timing": timing, "files": files, "n_runs": n_runs, "atlas_path": atlas})
+    return Report(
+        {
+            "ranking": r,
+            "cells": cells,
+            "blocking": bl,
+            "jobs": jt,
+            "warnings": warnings,
+            "timing": timing,
+            "files": files,
+            "n_runs": n_runs,
+            "atlas_path": atlas,
+        }
+    )
 
 
 def _merge_warnings(jt: pd.DataFrame, mixed: list[str]) -> list[str]:
@@ -779,17 +905,31 @@ def _report_figures(df: pd.DataFrame, out: Path) -> dict[str, list[Path]]:
     }
 
 
-def _report_markdown(name: str, out: Path, top: int, *, df: pd.DataFrame, ranking: pd.DataFrame,
-                     cells: pd.DataFrame, blocking_table: pd.DataFrame, jobs_table: pd.DataFrame,
-                     warnings: list[str], figs: dict[str, list[Path]], timing: dict[str, Any]) -> list[str]:
+def _report_markdown(
+    name: str,
+    out: Path,
+    top: int,
+    *,
+    df: pd.DataFrame,
+    ranking: pd.DataFrame,
+    cells: pd.DataFrame,
+    blocking_table: pd.DataFrame,
+    jobs_table: pd.DataFrame,
+    warnings: list[str],
+    figs: dict[str, list[Path]],
+    timing: dict[str, Any],
+) -> list[str]:
     """The lines of ``report.md``: summary, warnings, failures, rankings, figures, blocking issues, timing."""
     r, jt = ranking, jobs_table
     failed = jt[jt["state"] == "failed"]
     incomplete = jt[jt["state"] == "incomplete"]
     md = [f"# Sweep report: {name}", ""]
-    md += [f"{timing['jobs']} jobs, {timing['runs']} runs, {r.shape[0]} sequences, "
-           f"{df['condition'].nunique()} conditions. Agreement rates with 95% Wilson intervals; "
-           "terms are means over the runs that agreed, on each issue's [0, 1] scale.", ""]
+    md += [
+        f"{timing['jobs']} jobs, {timing['runs']} runs, {r.shape[0]} sequences, "
+        f"{df['condition'].nunique()} conditions. Agreement rates with 95% Wilson intervals; "
+        "terms are means over the runs that agreed, on each issue's [0, 1] scale.",
+        "",
+    ]
     for w in warnings:
         md += [f"> **Warning:** {w}", ""]
     if len(failed) or len(incomplete):
@@ -798,28 +938,62 @@ def _report_markdown(name: str, out: Path, top: int, *, df: pd.DataFrame, rankin
         md += [f"- INCOMPLETE `{j}`" for j in incomplete["job"]]
         md += [""]
     if len(r) > 2 * top:
-        md += ["## Ranking of sequences", "", f"Best {top}:", "", _md_ranking(r.head(top)), "",
-               f"Worst {top}:", "", _md_ranking(r.tail(top)), ""]
+        md += [
+            "## Ranking of sequences",
+            "",
+            f"Best {top}:",
+            "",
+            _md_ranking(r.head(top)),
+            "",
+            f"Worst {top}:",
+            "",
+            _md_ranking(r.tail(top)),
+            "",
+        ]
     if figs:
         rel = {k: [p.relative_to(out) for p in v] for k, v in figs.items()}
-        md += [f"![Sequences ranked by agreement rate]({rel['ranking'][0]}) ([SVG]({rel['ranking'][1]}))", "",
-               f"![Agreement rate by sequence and condition]({rel['heatmap'][0]}) ([SVG]({rel['heatmap'][1]}))", "",
-               f"![Terms of agreement by sequence]({rel['terms'][0]}) ([SVG]({rel['terms'][1]}))", ""]
-    md += [f"## Best {top} cells (sequence under one condition)", "", _md_table(
-        cells.head(top).assign(**{"agreement [95% CI]": cells.head(top).apply(_fmt_rate, axis=1)})[
-            ["rank", "sequence", "condition", "n", "agreement [95% CI]", "median_rounds"]]), ""]
-    md += ["## The issue that blocks most often, by agenda", "",
-           _md_table(blocking_table[["label", "runs", "not_agreed", "blocking_issue", "share_of_failures"]]), ""]
+        md += [
+            f"![Sequences ranked by agreement rate]({rel['ranking'][0]}) ([SVG]({rel['ranking'][1]}))",
+            "",
+            f"![Agreement rate by sequence and condition]({rel['heatmap'][0]}) ([SVG]({rel['heatmap'][1]}))",
+            "",
+            f"![Terms of agreement by sequence]({rel['terms'][0]}) ([SVG]({rel['terms'][1]}))",
+            "",
+        ]
+    md += [
+        f"## Best {top} cells (sequence under one condition)",
+        "",
+        _md_table(
+            cells.head(top).assign(**{"agreement [95% CI]": cells.head(top).apply(_fmt_rate, axis=1)})[
+                ["rank", "sequence", "condition", "n", "agreement [95% CI]", "median_rounds"]
+            ]
+        ),
+        "",
+    ]
+    md += [
+        "## The issue that blocks most often, by agenda",
+        "",
+        _md_table(blocking_table[["label", "runs", "not_agreed", "blocking_issue", "share_of_failures"]]),
+        "",
+    ]
     md += ["## Full ranking", "", _md_ranking(r), ""]
-    md += ["## Timing", "",
-           f"- summed job time {timing['job_time_s']:.1f} s, {timing['runs_per_s_per_job']:.0f} runs/s per job",
-           f"- peak memory per job: median {timing['peak_memory_mb_median']:.0f} MB, "
-           f"max {timing['peak_memory_mb_max']:.0f} MB"]
+    md += [
+        "## Timing",
+        "",
+        f"- summed job time {timing['job_time_s']:.1f} s, {timing['runs_per_s_per_job']:.0f} runs/s per job",
+        f"- peak memory per job: median {timing['peak_memory_mb_median']:.0f} MB, "
+        f"max {timing['peak_memory_mb_max']:.0f} MB",
+    ]
     if timing["sweep_wall_s"]:
         md += [f"- sweep wall time {timing['sweep_wall_s']:.1f} s (from sweep.json)"]
-    md += ["", "Label legend: sequences of one-issue phases are written as the phases in order, issues "
-           "abbreviated to their first letters, `+` joining issues of one phase; `/ X` says who opens each phase.", ""]
+    md += [
+        "",
+        "Label legend: sequences of one-issue phases are written as the phases in order, issues "
+        "abbreviated to their first letters, `+` joining issues of one phase; `/ X` says who opens each phase.",
+        "",
+    ]
     return md
+
 
 def main(argv: list[str] | None = None) -> int:
     """``negotiate-report DIR``: merge, rank, plot and list failures of a sweep directory."""
@@ -828,8 +1002,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", help="where to write atlas.parquet, figures/ and report.md (default: DIR)")
     ap.add_argument("--top", type=int, default=None, help="print only the best and worst N sequences")
     ap.add_argument("--no-figures", action="store_true", help="skip the PNG and SVG figures")
-    ap.add_argument("--allow-mixed", action="store_true",
-                    help="merge even nested sweeps, repeated runs or configurations that differ beyond the swept keys")
+    ap.add_argument(
+        "--allow-mixed",
+        action="store_true",
+        help="merge even nested sweeps, repeated runs or configurations that differ beyond the swept keys",
+    )
     a = ap.parse_args(argv)
     root = Path(a.dir)
     if not root.is_dir():
@@ -853,8 +1030,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {b['label']:<40} {b['blocking_issue'] or '-'}{share}")
     jt = res["jobs"]
     bad = jt[jt["state"] != "done"]
-    print(f"\nJobs: {int((jt['state'] == 'done').sum())} done, {int((jt['state'] == 'failed').sum())} failed, "
-          f"{int((jt['state'] == 'incomplete').sum())} incomplete, {int((jt['state'] == 'damaged').sum())} damaged")
+    print(
+        f"\nJobs: {int((jt['state'] == 'done').sum())} done, {int((jt['state'] == 'failed').sum())} failed, "
+        f"{int((jt['state'] == 'incomplete').sum())} incomplete, {int((jt['state'] == 'damaged').sum())} damaged"
+    )
     for _, j in bad.iterrows():
         print(f"  {j['state'].upper()} {j['job']}" + (f": {j['error']}" if j["error"] else ""))
     print(f"\nWrote {', '.join(str(p) for p in res['files'] if p.suffix != '.svg')} (+ SVG)")

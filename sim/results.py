@@ -39,8 +39,7 @@ def breakdown_reason(st: Static, status: int, walker: int, blockers: int = 0) ->
         return ""
     if status == STALEMATE:
         who = " and ".join(actor_names(st, blockers)) or "a principal"
-        return (f"stalemate: nobody would move further and no text in reach was acceptable to all "
-                f"({who} refused)")
+        return f"stalemate: nobody would move further and no text in reach was acceptable to all ({who} refused)"
     if status == WALKOUT:
         who = st.sc.actors[walker] if walker >= 0 else "a principal"
         return f"{who} walked out: no text on the open issues beats its reservation value"
@@ -75,8 +74,10 @@ def table_columns(st: Static, cols: dict[str, np.ndarray], trust=None, cred=None
         "agreement": agreed,
         "outcome": outcome,
         "status": [STATUS[int(s)] for s in status],
-        "breakdown_reason": [breakdown_reason(st, int(s), int(w), int(k))
-                             for s, w, k in zip(status, cols["walker"], cols["blockers"], strict=True)],
+        "breakdown_reason": [
+            breakdown_reason(st, int(s), int(w), int(k))
+            for s, w, k in zip(status, cols["walker"], cols["blockers"], strict=True)
+        ],
         "rounds": cols["rounds"],
         "phases_agreed": cols["phases_agreed"],
         "nash_product": cols["nash_product"],
@@ -146,7 +147,8 @@ class RunSet:
         from sim.baselines import of_scenario
 
         out["baselines"] = {
-            iss: {**b, "model_mean_term": out["mean_terms"].get(iss)} for iss, b in of_scenario(self.static.sc).items()}
+            iss: {**b, "model_mean_term": out["mean_terms"].get(iss)} for iss, b in of_scenario(self.static.sc).items()
+        }
         if (self.config or {}).get("calibration") and "point" in t.columns:
             from sim.forecast import summarise
 
@@ -186,7 +188,12 @@ def run_record(static: Static, r: Any, config_hash: str = "") -> dict[str, Any]:
         "pareto_efficient": bool(r["pareto_efficient"]),
         "blocking_issue": str(r["blocking_issue"]) or None,
         "blocking_actors": str(r["blocking_actors"]) or None,
-        "baselines": {iss: {"weighted_mean": float(r[f"baseline_mean_{iss}"]),
-                            "weighted_median": float(r[f"baseline_median_{iss}"])} for iss in sc.issues},
+        "baselines": {
+            iss: {
+                "weighted_mean": float(r[f"baseline_mean_{iss}"]),
+                "weighted_median": float(r[f"baseline_median_{iss}"]),
+            }
+            for iss in sc.issues
+        },
         "breakdown_reason": str(r["breakdown_reason"]) or None,
     }

@@ -205,18 +205,31 @@ class Room:
         with self.lock:
             m = self.model
             sc = m.static.sc
-            out = {"room": self.code, "label": self.label, "scenario": self.scenario, "agenda": self.agenda,
-                   "seed": self.seed, "seats": ", ".join(f"{a}" for a in self.seats) or "none",
-                   "round": m.round, "status": m.status, "closed": self.closed}
+            out = {
+                "room": self.code,
+                "label": self.label,
+                "scenario": self.scenario,
+                "agenda": self.agenda,
+                "seed": self.seed,
+                "seats": ", ".join(f"{a}" for a in self.seats) or "none",
+                "round": m.round,
+                "status": m.status,
+                "closed": self.closed,
+            }
             finished = not m.running
             res = m.result() if finished else None
             out["outcome"] = res["outcome"] if res else "running"
             if res:
-                out["text"] = "; ".join(f"{i}: {t['label'] or round(t['value'], 2)}" for i, t in res["terms"].items()) \
+                out["text"] = (
+                    "; ".join(f"{i}: {t['label'] or round(t['value'], 2)}" for i, t in res["terms"].items())
                     or "no agreement"
+                )
             else:
-                out["text"] = "; ".join(f"{i}: {sc.anchor_label(k, float(m.text[k])) or round(float(m.text[k]), 2)}"
-                                        for k, i in enumerate(sc.issues) if k in _open(m))
+                out["text"] = "; ".join(
+                    f"{i}: {sc.anchor_label(k, float(m.text[k])) or round(float(m.text[k]), 2)}"
+                    for k, i in enumerate(sc.issues)
+                    if k in _open(m)
+                )
             for a in np.flatnonzero(sc.principal):
                 name = sc.actors[a]
                 u = res["utilities"][name] if res else m.own_utility(name)
@@ -245,15 +258,13 @@ class Registry:
             if code not in self.rooms:
                 return code
 
-    def open(self, scenario: str, agenda: str, seed: int = 0, time_limit: float | None = None,
-             label: str = "") -> Room:
+    def open(self, scenario: str, agenda: str, seed: int = 0, time_limit: float | None = None, label: str = "") -> Room:
         """Open a room; raises ValueError if the server already keeps ``max_rooms`` rooms."""
         with self.lock:
             if len(self.rooms) >= self.max_rooms:
                 raise ValueError(f"this server keeps at most {self.max_rooms} rooms: close some first")
             code = self._code()
-            room = Room(code=code, scenario=scenario, agenda=agenda, seed=int(seed), time_limit=time_limit,
-                        label=label)
+            room = Room(code=code, scenario=scenario, agenda=agenda, seed=int(seed), time_limit=time_limit, label=label)
             self.rooms[code] = room
             return room
 
@@ -340,5 +351,9 @@ def frontier(scenario: str, agenda: str = "comprehensive", n: int = 20_000) -> d
     rv = sc.reservation_value[who]
     surplus = np.clip(u - rv, 0.0, None).prod(axis=1)
     k = int(surplus.argmax())
-    return {"actors": (sc.actors[who[0]], sc.actors[who[1]]), "frontier": front,
-            "nash": (float(u[k, 0]), float(u[k, 1])), "no_deal": (float(rv[0]), float(rv[1]))}
+    return {
+        "actors": (sc.actors[who[0]], sc.actors[who[1]]),
+        "frontier": front,
+        "nash": (float(u[k, 0]), float(u[k, 1])),
+        "no_deal": (float(rv[0]), float(rv[1])),
+    }

@@ -26,9 +26,16 @@ ROLES = ("principal", "mediator", "guarantor")
 SOURCE_TAGS = ("Q", "S", "J")
 # per-actor numbers: (lowest, highest, value when not given)
 ACTOR_NUMBERS = {
-    "reservation_value": (0, 1, 0.3), "delay_cost": (0, 1, 0.0), "deadline_drop": (0, 1, 0.0),
-    "stubbornness": (0, 1, 0.9), "credibility": (0, 1, 0.0), "renege_base": (0, 1, 0.0),
-    "bias": (0, 10, 0.0), "discount": (0, 1, 1.0), "clock_carry": (0, 1, 0.0), "capability": (0, 1e6, 1.0),
+    "reservation_value": (0, 1, 0.3),
+    "delay_cost": (0, 1, 0.0),
+    "deadline_drop": (0, 1, 0.0),
+    "stubbornness": (0, 1, 0.9),
+    "credibility": (0, 1, 0.0),
+    "renege_base": (0, 1, 0.0),
+    "bias": (0, 10, 0.0),
+    "discount": (0, 1, 1.0),
+    "clock_carry": (0, 1, 0.0),
+    "capability": (0, 1e6, 1.0),
 }
 DEFAULT_PATIENCE = 40  # rounds: an actor's clock when the scenario gives none
 MAX_ROUNDS_LIMIT = 100_000  # rounds: the longest patience, deadline or event time a scenario may set
@@ -173,8 +180,9 @@ def to_container(cfg: Any, file: str | None = None) -> Any:
         except MissingMandatoryValue as e:
             raise ConfigError(file, str(e.full_key), "a value (this key is required)") from e
         except InterpolationResolutionError as e:
-            raise ConfigError(file, str(e.full_key), f"an interpolation that resolves ({str(e).splitlines()[0]})") \
-                from e
+            raise ConfigError(
+                file, str(e.full_key), f"an interpolation that resolves ({str(e).splitlines()[0]})"
+            ) from e
     return cfg
 
 
@@ -211,9 +219,12 @@ class _Checker:
                 raise self.fail(key, "a number or {value: number, source: Q|S|J, range: [low, high] ...}", raw)
             value, source = raw["value"], raw.get("source")
             rg = raw.get("range")
-            if rg is not None and (not isinstance(rg, list | tuple) or len(rg) != 2 or any(
-                    isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) for v in rg)
-                    or rg[0] > rg[1]):
+            if rg is not None and (
+                not isinstance(rg, list | tuple)
+                or len(rg) != 2
+                or any(isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) for v in rg)
+                or rg[0] > rg[1]
+            ):
                 raise self.fail(f"{key}.range", "[low, high]: two finite numbers, low <= high", rg)
             if source is not None and (not isinstance(source, str) or source[:1] not in SOURCE_TAGS):
                 raise self.fail(f"{key}.source", "a tag starting with Q, S or J", source)
@@ -287,11 +298,16 @@ class _Actors:
         """Arrays for ``names`` x ``issues`` holding the values an actor has before it is read."""
         n_a, n_i = len(names), len(issues)
         return cls(
-            names=names, issues=issues, roles={r: np.zeros(n_a, bool) for r in ROLES},
-            position=np.zeros((n_a, n_i)), salience=np.zeros((n_a, n_i)),
+            names=names,
+            issues=issues,
+            roles={r: np.zeros(n_a, bool) for r in ROLES},
+            position=np.zeros((n_a, n_i)),
+            salience=np.zeros((n_a, n_i)),
             numbers={k: np.zeros(n_a) for k in ACTOR_NUMBERS},
-            deadline=np.full(n_a, -1, dtype=np.int64), patience=np.zeros(n_a, dtype=np.int64),
-            target=np.full((n_a, n_i), np.nan), leverage=np.zeros((n_a, n_a)),
+            deadline=np.full(n_a, -1, dtype=np.int64),
+            patience=np.zeros(n_a, dtype=np.int64),
+            target=np.full((n_a, n_i), np.nan),
+            leverage=np.zeros((n_a, n_a)),
         )
 
 
@@ -329,25 +345,47 @@ def compile_scenario(cfg: Any, file: str = "<scenario>") -> Scenario:
     return Scenario(
         name=str(raw.get("name") or "scenario"),
         title=str(raw.get("title") or raw.get("name") or ""),
-        issues=issues, core=core, anchors=anchors, status_quo=status_quo,
-        actors=act.names, labels=tuple(act.labels),
-        principal=act.roles["principal"], mediator=act.roles["mediator"], guarantor=act.roles["guarantor"],
-        position=act.position, salience=act.salience,
-        reservation_value=vec["reservation_value"], delay_cost=vec["delay_cost"],
-        deadline=act.deadline, deadline_drop=vec["deadline_drop"],
-        susceptibility=1.0 - vec["stubbornness"], influence=influence, leverage=act.leverage,
-        credibility=vec["credibility"], renege_base=vec["renege_base"], bias=vec["bias"],
+        issues=issues,
+        core=core,
+        anchors=anchors,
+        status_quo=status_quo,
+        actors=act.names,
+        labels=tuple(act.labels),
+        principal=act.roles["principal"],
+        mediator=act.roles["mediator"],
+        guarantor=act.roles["guarantor"],
+        position=act.position,
+        salience=act.salience,
+        reservation_value=vec["reservation_value"],
+        delay_cost=vec["delay_cost"],
+        deadline=act.deadline,
+        deadline_drop=vec["deadline_drop"],
+        susceptibility=1.0 - vec["stubbornness"],
+        influence=influence,
+        leverage=act.leverage,
+        credibility=vec["credibility"],
+        renege_base=vec["renege_base"],
+        bias=vec["bias"],
         capability=vec["capability"],
-        discount=vec["discount"], strategy=tuple(act.strategy), strategy_params=tuple(act.strategy_params),
-        trust=trust, trust_gain=gain,
-        guarantee_issue=guarantee_issue, guarantee_strong_end=strong_end,
-        patience=act.patience, clock_carry=vec["clock_carry"], target=act.target,
+        discount=vec["discount"],
+        strategy=tuple(act.strategy),
+        strategy_params=tuple(act.strategy_params),
+        trust=trust,
+        trust_gain=gain,
+        guarantee_issue=guarantee_issue,
+        guarantee_strong_end=strong_end,
+        patience=act.patience,
+        clock_carry=vec["clock_carry"],
+        target=act.target,
         **_driver_arrays(act.drivers),
-        effects=effects, no_deal_influence=ndi,
+        effects=effects,
+        no_deal_influence=ndi,
         **_shocks_and_noise(raw, chk),
         utility=utility,
         **_red_line_arrays(act.red_lines),
-        channels=channels, sources=dict(chk.sources), file=file,
+        channels=channels,
+        sources=dict(chk.sources),
+        file=file,
     )
 
 
@@ -367,8 +405,7 @@ def _issues(raw: Mapping, chk: _Checker) -> tuple[tuple[str, ...], np.ndarray, t
         for k, a in enumerate(item.get("anchors") or []):
             if not isinstance(a, Mapping) or "at" not in a or "label" not in a:
                 raise chk.fail(f"issues.{name}.anchors[{k}]", "{at: number, label: text}", a)
-            pts.append((chk.number(a["at"], f"issues.{name}.anchors[{k}].at", 0, 1, record=False),
-                        str(a["label"])))
+            pts.append((chk.number(a["at"], f"issues.{name}.anchors[{k}].at", 0, 1, record=False), str(a["label"])))
         anchors.append(tuple(sorted(pts)))
     return issues, core, tuple(anchors), status_quo
 
@@ -378,9 +415,12 @@ def _actors(raw: Mapping, chk: _Checker, issues: tuple[str, ...]) -> _Actors:
     actors_raw = chk.mapping(raw.get("actors"), "actors")
     actors = _names(actors_raw, "actor", chk, "actors")
     if RESERVED_ACTOR in actors:  # the word means "the mediators" where an agenda names a first mover
-        raise chk.fail(f"actors.{RESERVED_ACTOR}", f"an actor name other than '{RESERVED_ACTOR}' (the word names "
-                       "the mediators in agenda.first_mover: call the actor, e.g., 'Mediators' or 'mediator')",
-                       RESERVED_ACTOR)
+        raise chk.fail(
+            f"actors.{RESERVED_ACTOR}",
+            f"an actor name other than '{RESERVED_ACTOR}' (the word names "
+            "the mediators in agenda.first_mover: call the actor, e.g., 'Mediators' or 'mediator')",
+            RESERVED_ACTOR,
+        )
     out = _Actors.empty(actors, issues)
     for a, name in enumerate(actors):
         _actor(chk, out, a, chk.mapping(actors_raw[name], f"actors.{name}"))
@@ -398,8 +438,7 @@ def _actor(chk: _Checker, out: _Actors, a: int, act: Mapping) -> None:
     _roles(chk, out, a, act, base)
     _preferences(chk, out, a, act, base)
     for k, (lo, hi, default) in ACTOR_NUMBERS.items():
-        out.numbers[k][a] = chk.number(act.get(k), f"{base}.{k}", lo, hi, default=default,
-                                       lo_open=(k == "discount"))
+        out.numbers[k][a] = chk.number(act.get(k), f"{base}.{k}", lo, hi, default=default, lo_open=(k == "discount"))
     dl = act.get("deadline")
     if dl is not None:
         out.deadline[a] = chk.rounds(dl, f"{base}.deadline")
@@ -462,9 +501,12 @@ def _strategy(chk: _Checker, out: _Actors, act: Mapping, base: str) -> None:
     if sname not in STRATEGIES:
         raise chk.fail(f"{base}.strategy.name", f"one of {sorted(STRATEGIES)}", sname)
     out.strategy.append(sname)
-    out.strategy_params.append(STRATEGIES[sname].check_params(
-        chk.mapping(st.get("params"), f"{base}.strategy.params"),
-        lambda k, exp, got, _b=base: chk.fail(f"{_b}.strategy.params.{k}", exp, got)))
+    out.strategy_params.append(
+        STRATEGIES[sname].check_params(
+            chk.mapping(st.get("params"), f"{base}.strategy.params"),
+            lambda k, exp, got, _b=base: chk.fail(f"{_b}.strategy.params.{k}", exp, got),
+        )
+    )
 
 
 def _channels(raw: Mapping, chk: _Checker, act: _Actors) -> tuple[tuple[tuple[str, str, float], ...], np.ndarray]:
@@ -559,7 +601,8 @@ def _shocks_and_noise(raw: Mapping, chk: _Checker) -> dict[str, Any]:
         pressure_rate=chk.number(raw.get("pressure_rate", 0.002), "pressure_rate", 0, 1),
         shock_rate=chk.number(sh.get("rate", 0.0), "shocks.rate", 0, 1),
         shock_trust_drop=chk.number(sh.get("trust_drop", 0.3), "shocks.trust_drop", 0, 1),
-        shock_collapse=collapse, shock_suspend=suspend,
+        shock_collapse=collapse,
+        shock_suspend=suspend,
         shock_suspend_rounds=chk.rounds(sh.get("suspend_rounds"), "shocks.suspend_rounds", lo=1, default=4),
         noise_position=chk.number(un.get("position", 0.0), "uncertainty.position", 0, 1),
         noise_salience=chk.number(un.get("salience", 0.0), "uncertainty.salience", 0, 1),
@@ -571,8 +614,11 @@ def _driver_arrays(drivers: list[tuple[int, int, int, float, str]]) -> dict[str,
     """The outside-option drivers, one row each, as the Scenario's ``od_*`` columns."""
     od = list(zip(*drivers, strict=True)) if drivers else [()] * 5
     return dict(
-        od_actor=np.array(od[0], dtype=np.int64), od_from=np.array(od[1], dtype=np.int64),
-        od_until=np.array(od[2], dtype=np.int64), od_change=np.array(od[3], dtype=float), od_what=tuple(od[4]),
+        od_actor=np.array(od[0], dtype=np.int64),
+        od_from=np.array(od[1], dtype=np.int64),
+        od_until=np.array(od[2], dtype=np.int64),
+        od_change=np.array(od[3], dtype=float),
+        od_what=tuple(od[4]),
     )
 
 
@@ -588,10 +634,14 @@ def _red_line_arrays(red_lines: list[tuple]) -> dict[str, Any]:
     bound, sign = np.array(rl[2], dtype=float), np.array(rl[3], dtype=float)
     rest = np.where(sign > 0, bound, 1.0 - bound)  # the scale beyond the line
     return dict(
-        rl_actor=np.array(rl[0], dtype=np.int64), rl_issue=np.array(rl[1], dtype=np.int64),
-        rl_bound=bound, rl_sign=sign,
-        rl_cond_issue=np.array(rl[4], dtype=np.int64), rl_cond_bound=np.array(rl[5], dtype=float),
-        rl_cond_sign=np.array(rl[6], dtype=float), rl_strength=given / np.maximum(rest, REST_FLOOR),
+        rl_actor=np.array(rl[0], dtype=np.int64),
+        rl_issue=np.array(rl[1], dtype=np.int64),
+        rl_bound=bound,
+        rl_sign=sign,
+        rl_cond_issue=np.array(rl[4], dtype=np.int64),
+        rl_cond_bound=np.array(rl[5], dtype=float),
+        rl_cond_sign=np.array(rl[6], dtype=float),
+        rl_strength=given / np.maximum(rest, REST_FLOOR),
         rl_strength_given=given,
         rl_hard=np.array(rl[8], dtype=bool),
     )
@@ -617,8 +667,11 @@ def _red_line(chk: _Checker, key: str, line: Any, actor: int, issues: tuple[str,
     unless = line.get("unless")
     if unless is not None:
         if not isinstance(unless, Mapping) or unless.get("issue") not in issues:
-            raise chk.fail(f"{key}.unless.issue", f"an issue of this scenario ({', '.join(issues)})",
-                           unless.get("issue") if isinstance(unless, Mapping) else unless)
+            raise chk.fail(
+                f"{key}.unless.issue",
+                f"an issue of this scenario ({', '.join(issues)})",
+                unless.get("issue") if isinstance(unless, Mapping) else unless,
+            )
         cond_issue = issues.index(unless["issue"])
         cond_bound, cond_sign = _bound(chk, f"{key}.unless", unless)
     strength = chk.number(line.get("strength", 1.0), f"{key}.strength", 0, 1000)
@@ -654,8 +707,9 @@ def _driver(chk: _Checker, key: str, d: Any, actor: int) -> tuple[int, int, int,
     return actor, start, until, chk.number(d.get("per_round"), f"{key}.per_round", -1, 1), what
 
 
-def _effects(chk: _Checker, raw: Mapping, issues: tuple[str, ...],
-             actors: tuple[str, ...]) -> tuple[tuple[int, int, int, int, float], ...]:
+def _effects(
+    chk: _Checker, raw: Mapping, issues: tuple[str, ...], actors: tuple[str, ...]
+) -> tuple[tuple[int, int, int, int, float], ...]:
     """``on_implement``: what implementing an issue changes, ``{issue: [{actor, input, add|scale}]}``."""
     out = []
     for iss, items in raw.items():
@@ -680,6 +734,13 @@ def _effects(chk: _Checker, raw: Mapping, issues: tuple[str, ...],
             kind = "add" if "add" in e else "scale"
             v = e[kind] if isinstance(e[kind], Mapping) else {"value": e[kind], **src}
             amount = chk.number(v, f"{key}.{kind}", *((-1, 1) if kind == "add" else (0, 100)))
-            out.append((issues.index(iss), actors.index(e["actor"]), EFFECT_INPUTS.index(e["input"]),
-                        0 if "add" in e else 1, amount))
+            out.append(
+                (
+                    issues.index(iss),
+                    actors.index(e["actor"]),
+                    EFFECT_INPUTS.index(e["input"]),
+                    0 if "add" in e else 1,
+                    amount,
+                )
+            )
     return tuple(out)

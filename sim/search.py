@@ -49,11 +49,18 @@ from sim.results import wilson
 CONF_EXPERIMENTS = Path(__file__).resolve().parent.parent / "conf" / "experiment"
 DEFAULT_EXPERIMENT = "sequence_search"
 DEFAULT_OUT = "multirun/sequence_search_table"
-PARAMS = {"agenda": "agendas", "agenda.first_mover": "first_movers", "conditions.trust": "trust",
-          "conditions.credibility": "credibility", "conditions.pressure": "pressure"}
+PARAMS = {
+    "agenda": "agendas",
+    "agenda.first_mover": "first_movers",
+    "conditions.trust": "trust",
+    "conditions.credibility": "credibility",
+    "conditions.pressure": "pressure",
+}
 CONDITION_RANGES = {"trust": (0.0, 1.0), "credibility": (0.0, 1.0), "pressure": (0.0, 10.0)}
-BEST_RULE = ("a point is in the best set when its 95% Wilson interval overlaps the best point's, "
-             "that is, when its upper bound is at least the best point's lower bound")
+BEST_RULE = (
+    "a point is in the best set when its 95% Wilson interval overlaps the best point's, "
+    "that is, when its upper bound is at least the best point's lower bound"
+)
 OPTUNA_EXTRA = 'the optuna extra installed (pip install -e ".[optuna]")'
 
 
@@ -76,8 +83,13 @@ class SearchSpace:
     @property
     def n_points(self) -> int:
         """How many points the space holds: every agenda, first mover and swept condition combined."""
-        return len(self.agendas) * len(self.first_movers) * max(1, len(self.trust)) \
-            * max(1, len(self.credibility)) * max(1, len(self.pressure))
+        return (
+            len(self.agendas)
+            * len(self.first_movers)
+            * max(1, len(self.trust))
+            * max(1, len(self.credibility))
+            * max(1, len(self.pressure))
+        )
 
 
 @dataclass(frozen=True)
@@ -185,8 +197,9 @@ def _design(space: SearchSpace) -> pd.DataFrame:
 # --------------------------------------------------------------------------- running it
 
 
-def agenda_configs(space: SearchSpace, overrides: Sequence[str] = (), where: str = "command line",
-                   key: str = "agendas") -> list[tuple[str, DictConfig]]:
+def agenda_configs(
+    space: SearchSpace, overrides: Sequence[str] = (), where: str = "command line", key: str = "agendas"
+) -> list[tuple[str, DictConfig]]:
     """One configuration per agenda choice of ``space``, every one checked before any run.
 
     The configuration is composed once (with ``overrides``) and each choice replaces its
@@ -224,8 +237,9 @@ def agenda_configs(space: SearchSpace, overrides: Sequence[str] = (), where: str
     return out
 
 
-def run_agenda(choice: str, cfg: DictConfig, space: SearchSpace,
-               progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+def run_agenda(
+    choice: str, cfg: DictConfig, space: SearchSpace, progress: Callable[[int], None] | None = None
+) -> pd.DataFrame:
     """Every point of one agenda (``cfg`` from :func:`agenda_configs`), ``space.n_seeds`` seeds each.
 
     One row per run: ``agenda_choice``, ``first_mover``, the design's dotted columns, then
@@ -255,11 +269,20 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     agreed = runs["agreement"].astype(bool)
     g = runs.assign(_agreed=agreed, _rounds=runs["rounds"].where(agreed))
     keys = ["agenda_choice", "point"]
-    pts = g.groupby(keys, sort=False).agg(
-        first_mover=("first_mover", "first"), trust=("trust_level", "first"),
-        credibility=("credibility_level", "first"), pressure=("pressure_level", "first"),
-        n_runs=("_agreed", "size"), n_agreed=("_agreed", "sum"), median_rounds=("_rounds", "median"),
-    ).reset_index().rename(columns={"agenda_choice": "agenda"})
+    pts = (
+        g.groupby(keys, sort=False)
+        .agg(
+            first_mover=("first_mover", "first"),
+            trust=("trust_level", "first"),
+            credibility=("credibility_level", "first"),
+            pressure=("pressure_level", "first"),
+            n_runs=("_agreed", "size"),
+            n_agreed=("_agreed", "sum"),
+            median_rounds=("_rounds", "median"),
+        )
+        .reset_index()
+        .rename(columns={"agenda_choice": "agenda"})
+    )
     pts["rate"] = pts["n_agreed"] / pts["n_runs"]
     ci = [wilson(int(k), int(n)) for k, n in zip(pts["n_agreed"], pts["n_runs"], strict=True)]
     pts["low"] = [c[0] for c in ci]
@@ -267,8 +290,24 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     pts = pts.sort_values(["rate", "low"], ascending=[False, False], kind="stable", ignore_index=True)
     pts["rank"] = pts["rate"].rank(method="min", ascending=False).astype(int)
     pts["best"] = best_set(pts)
-    return pts[["rank", "best", "agenda", "first_mover", "trust", "credibility", "pressure", "n_runs", "n_agreed",
-                "rate", "low", "high", "median_rounds", "point"]]
+    return pts[
+        [
+            "rank",
+            "best",
+            "agenda",
+            "first_mover",
+            "trust",
+            "credibility",
+            "pressure",
+            "n_runs",
+            "n_agreed",
+            "rate",
+            "low",
+            "high",
+            "median_rounds",
+            "point",
+        ]
+    ]
 
 
 def best_set(points: pd.DataFrame) -> np.ndarray:
@@ -280,8 +319,12 @@ def best_set(points: pd.DataFrame) -> np.ndarray:
     return (points["high"].to_numpy() >= low) | (points["rate"].to_numpy() == top["rate"])
 
 
-def run_search(space: SearchSpace, overrides: Sequence[str] = (), progress: bool | None = None,
-               origin: tuple[str, str] = ("search space", "agendas")) -> SearchResult:
+def run_search(
+    space: SearchSpace,
+    overrides: Sequence[str] = (),
+    progress: bool | None = None,
+    origin: tuple[str, str] = ("search space", "agendas"),
+) -> SearchResult:
     """Run every point of ``space`` (agenda by agenda) and summarise.
 
     Args:
@@ -298,20 +341,25 @@ def run_search(space: SearchSpace, overrides: Sequence[str] = (), progress: bool
     if show:
         from tqdm import tqdm
 
-        bar = tqdm(total=space.n_points * space.n_seeds, desc="search", unit="run", mininterval=0.5,
-                   file=sys.stderr)
+        bar = tqdm(total=space.n_points * space.n_seeds, desc="search", unit="run", mininterval=0.5, file=sys.stderr)
     try:
         parts = [run_agenda(a, c, space, bar.update if bar is not None else None) for a, c in configs]
     finally:
         if bar is not None:
             bar.close()
     runs = pd.concat(parts, ignore_index=True)
-    return SearchResult(runs=runs, points=summarise(runs), space=space, seconds=time.perf_counter() - t0,
-                        overrides=tuple(overrides))
+    return SearchResult(
+        runs=runs, points=summarise(runs), space=space, seconds=time.perf_counter() - t0, overrides=tuple(overrides)
+    )
 
 
-def optuna_search(space: SearchSpace, n_trials: int, overrides: Sequence[str] = (), seed: int = 0,
-                  origin: tuple[str, str] = ("search space", "agendas")) -> SearchResult:
+def optuna_search(
+    space: SearchSpace,
+    n_trials: int,
+    overrides: Sequence[str] = (),
+    seed: int = 0,
+    origin: tuple[str, str] = ("search space", "agendas"),
+) -> SearchResult:
     """Ask Optuna's TPE sampler for ``n_trials`` points; each is told its agreement rate.
 
     Agendas and first movers are categorical choices from ``space``; each condition with two
@@ -346,8 +394,9 @@ def optuna_search(space: SearchSpace, n_trials: int, overrides: Sequence[str] = 
         parts.append(t)
         study.tell(trial, float(t["agreement"].mean()))
     runs = pd.concat(parts, ignore_index=True)
-    return SearchResult(runs=runs, points=summarise(runs), space=space, seconds=time.perf_counter() - t0,
-                        overrides=tuple(overrides))
+    return SearchResult(
+        runs=runs, points=summarise(runs), space=space, seconds=time.perf_counter() - t0, overrides=tuple(overrides)
+    )
 
 
 # --------------------------------------------------------------------------- outputs
@@ -358,14 +407,19 @@ def _fmt(x: float) -> str:
 
 
 def _rows(pts: pd.DataFrame) -> list[str]:
-    out = ["| rank | agenda | first mover | trust | credibility | pressure | agreed / runs | rate [95% CI] "
-           "| median rounds |", "|--:|:--|:--|--:|--:|--:|--:|:--|--:|"]
+    out = [
+        "| rank | agenda | first mover | trust | credibility | pressure | agreed / runs | rate [95% CI] "
+        "| median rounds |",
+        "|--:|:--|:--|--:|--:|--:|--:|:--|--:|",
+    ]
     for r in pts.itertuples():
         rounds = "-" if pd.isna(r.median_rounds) else f"{r.median_rounds:g}"
         fm = "" if pd.isna(r.first_mover) else str(r.first_mover)
-        out.append(f"| {r.rank} | {r.agenda} | {fm} | {_fmt(r.trust)} | {_fmt(r.credibility)} | "
-                   f"{_fmt(r.pressure)} | {r.n_agreed} / {r.n_runs} | {r.rate:.3f} [{r.low:.3f}, {r.high:.3f}] "
-                   f"| {rounds} |")
+        out.append(
+            f"| {r.rank} | {r.agenda} | {fm} | {_fmt(r.trust)} | {_fmt(r.credibility)} | "
+            f"{_fmt(r.pressure)} | {r.n_agreed} / {r.n_runs} | {r.rate:.3f} [{r.low:.3f}, {r.high:.3f}] "
+            f"| {rounds} |"
+        )
     return out
 
 
@@ -377,12 +431,17 @@ def markdown(res: SearchResult, command: str = "", top: int = 30) -> str:
     lines = ["# Sequence search", ""]
     if command:
         lines += [f"`{command}`", ""]
-    lines += [f"{len(pts):,} points x {sp.n_seeds:,} seeds = {n_runs:,} runs (seeds {sp.seed} to "
-              f"{sp.seed + sp.n_seeds - 1} at every point) in {res.seconds:.1f} s."
-              + (f" Overrides: `{' '.join(res.overrides)}`." if res.overrides else ""), "",
-              f"## Not distinguishable from the best: {len(best)} of {len(pts)} points", "",
-              f"Rule: {res.rule}. Overlapping intervals do not show that two points are equal; "
-              "a point outside the set is worse than the best.", ""]
+    lines += [
+        f"{len(pts):,} points x {sp.n_seeds:,} seeds = {n_runs:,} runs (seeds {sp.seed} to "
+        f"{sp.seed + sp.n_seeds - 1} at every point) in {res.seconds:.1f} s."
+        + (f" Overrides: `{' '.join(res.overrides)}`." if res.overrides else ""),
+        "",
+        f"## Not distinguishable from the best: {len(best)} of {len(pts)} points",
+        "",
+        f"Rule: {res.rule}. Overlapping intervals do not show that two points are equal; "
+        "a point outside the set is worse than the best.",
+        "",
+    ]
     lines += _rows(best.head(top))
     if len(best) > top:
         lines += ["", f"... and {len(best) - top} more (`points.parquet`, column `best`)."]
@@ -419,18 +478,26 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="negotiate search",
         description="Search agendas, first movers and conditions for the highest agreement rate, as design "
-                    "tables (no Hydra job per point). The grid is that of conf/experiment/<experiment>.yaml; "
-                    "options replace parts of it; key=value config overrides apply to every point.")
-    ap.add_argument("--experiment", default=DEFAULT_EXPERIMENT,
-                    help="experiment file whose hydra.sweeper.params give the grid (default: %(default)s)")
+        "tables (no Hydra job per point). The grid is that of conf/experiment/<experiment>.yaml; "
+        "options replace parts of it; key=value config overrides apply to every point.",
+    )
+    ap.add_argument(
+        "--experiment",
+        default=DEFAULT_EXPERIMENT,
+        help="experiment file whose hydra.sweeper.params give the grid (default: %(default)s)",
+    )
     ap.add_argument("--agendas", help="comma-separated agenda choices (order_00,comprehensive,...)")
     ap.add_argument("--first-movers", help="comma-separated first movers (Israel,Hamas,mediators)")
     for c in ("trust", "credibility", "pressure"):
         ap.add_argument(f"--{c}", help=f"comma-separated levels of conditions.{c}")
     ap.add_argument("--n-seeds", type=int, help="seeds per point (default: the experiment's n_seeds)")
     ap.add_argument("--seed", type=int, default=0, help="first seed (default: 0)")
-    ap.add_argument("--sampler", choices=("grid", "optuna"), default="grid",
-                    help="grid: every point; optuna: TPE over the same choices and ranges (the optuna extra)")
+    ap.add_argument(
+        "--sampler",
+        choices=("grid", "optuna"),
+        default="grid",
+        help="grid: every point; optuna: TPE over the same choices and ranges (the optuna extra)",
+    )
     ap.add_argument("--n-trials", type=int, default=60, help="points asked of Optuna (default: %(default)s)")
     ap.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: %(default)s)")
     ap.add_argument("--top", type=int, default=30, help="rows of the best set in search.md and on screen")
@@ -468,8 +535,11 @@ def main(argv: list[str] | None = None) -> int:
         if not space.agendas:
             raise ConfigError("command line", "--agendas", "at least one agenda choice", a.agendas)
         check_writable_dir(a.out, "--out", "command line")
-        origin = ("command line", "--agendas") if a.agendas is not None else \
-            (str(CONF_EXPERIMENTS / f"{a.experiment}.yaml"), "hydra.sweeper.params.agenda")
+        origin = (
+            ("command line", "--agendas")
+            if a.agendas is not None
+            else (str(CONF_EXPERIMENTS / f"{a.experiment}.yaml"), "hydra.sweeper.params.agenda")
+        )
         if a.sampler == "optuna":
             if a.n_trials <= 0:
                 raise ConfigError("command line", "--n-trials", "a positive number of trials", a.n_trials)
@@ -483,13 +553,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"negotiate search: error: {e}", file=sys.stderr)
         return 2
     best = res.best
-    print(f"{len(res.runs):,} runs, {len(res.points):,} points in {res.seconds:.1f} s "
-          f"({len(res.runs) / max(res.seconds, 1e-9):,.0f} runs/s)")
+    print(
+        f"{len(res.runs):,} runs, {len(res.points):,} points in {res.seconds:.1f} s "
+        f"({len(res.runs) / max(res.seconds, 1e-9):,.0f} runs/s)"
+    )
     print(f"{len(best)} points not distinguishable from the best (rule: {BEST_RULE}):")
     for r in best.head(a.top).itertuples():
         fm = "" if pd.isna(r.first_mover) else f", {r.first_mover} open{'' if r.first_mover == 'mediators' else 's'}"
-        print(f"  {r.rate:.3f} [{r.low:.3f}, {r.high:.3f}]  {r.agenda}{fm}, trust {_fmt(r.trust)}, "
-              f"credibility {_fmt(r.credibility)}, pressure {_fmt(r.pressure)}")
+        print(
+            f"  {r.rate:.3f} [{r.low:.3f}, {r.high:.3f}]  {r.agenda}{fm}, trust {_fmt(r.trust)}, "
+            f"credibility {_fmt(r.credibility)}, pressure {_fmt(r.pressure)}"
+        )
     if len(best) > a.top:
         print(f"  ... and {len(best) - a.top} more")
     print("Wrote " + ", ".join(str(p) for p in paths))

@@ -25,8 +25,12 @@ MASK128 = (1 << 128) - 1
 def seed_states(seeds: np.ndarray) -> np.ndarray:
     """``[R, 4]`` uint64: ``SeedSequence(seed).generate_state(4, np.uint64)`` for seeds in [0, 2**64)."""
     s = np.asarray(seeds).astype(np.uint64)
-    entropy = [(s & np.uint64(MASK32)).astype(np.uint32), (s >> np.uint64(32)).astype(np.uint32),
-               np.zeros(s.shape, np.uint32), np.zeros(s.shape, np.uint32)]  # a pool of 4 words
+    entropy = [
+        (s & np.uint64(MASK32)).astype(np.uint32),
+        (s >> np.uint64(32)).astype(np.uint32),
+        np.zeros(s.shape, np.uint32),
+        np.zeros(s.shape, np.uint32),
+    ]  # a pool of 4 words
     hash_a = INIT_A
 
     def hashmix(v):

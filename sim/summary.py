@@ -22,22 +22,28 @@ def summary_text(rs: RunSet) -> str:
     lines += [f"  {d}" for d in ag.describe(sc)]
     rule = f" ({st.settings.rule} rule)" if st.settings.name == "mediated" else ""
     patience = sorted({int(p) for p in sc.patience[sc.principal]})
-    lines.append(f"Protocol {st.settings.name}{rule}; principals' patience {'/'.join(map(str, patience))} rounds "
-                 f"per phase; observed for up to {st.settings.max_rounds} rounds")
+    lines.append(
+        f"Protocol {st.settings.name}{rule}; principals' patience {'/'.join(map(str, patience))} rounds "
+        f"per phase; observed for up to {st.settings.max_rounds} rounds"
+    )
     if len(t) > 1:
         rate, lo, hi = rs.agreement_rate()
         k = int(t["agreement"].sum())
         lines.append("")
         if keys:
             lines += _groups(t, keys)
-        lines.append(f"Runs: {len(t)} (seeds {int(t['seed'].min())}-{int(t['seed'].max())})"
-                     + (f", all {' and '.join(k.replace('_', ' ') + 's' for k in keys)} pooled" if keys else ""))
+        lines.append(
+            f"Runs: {len(t)} (seeds {int(t['seed'].min())}-{int(t['seed'].max())})"
+            + (f", all {' and '.join(k.replace('_', ' ') + 's' for k in keys)} pooled" if keys else "")
+        )
         lines.append(f"Agreement in {k} of {len(t)} runs: {_pct(rate)} (95% Wilson interval {_pct(lo)}-{_pct(hi)})")
         n_part = int((t["outcome"] == "partial").sum())
         n_brk = int((t["outcome"] == "breakdown").sum())
         why = t.loc[~t["agreement"], "status"].value_counts()
-        lines.append(f"Partial agreement: {n_part}; breakdown: {n_brk}"
-                     + (f" (ended by: {', '.join(f'{k} {v}' for k, v in why.items())})" if len(why) else ""))
+        lines.append(
+            f"Partial agreement: {n_part}; breakdown: {n_brk}"
+            + (f" (ended by: {', '.join(f'{k} {v}' for k, v in why.items())})" if len(why) else "")
+        )
         s = rs.summary()
         if s["median_rounds_to_agreement"] is not None:
             lines.append(f"Median rounds to agreement: {s['median_rounds_to_agreement']:g}")
@@ -48,12 +54,16 @@ def summary_text(rs: RunSet) -> str:
         from sim.baselines import of_scenario
 
         base = of_scenario(sc)
-        lines.append("Baselines at the stated positions (capability x salience weighted mean / median) "
-                     "against the mean agreed term:")
+        lines.append(
+            "Baselines at the stated positions (capability x salience weighted mean / median) "
+            "against the mean agreed term:"
+        )
         for iss in sc.issues:
             m = s["mean_terms"].get(iss)
-            lines.append(f"  {iss:<13} {base[iss]['weighted_mean']:5.2f} / {base[iss]['weighted_median']:4.2f}"
-                         + (f"   model {m:4.2f}" if m is not None and m == m else ""))
+            lines.append(
+                f"  {iss:<13} {base[iss]['weighted_mean']:5.2f} / {base[iss]['weighted_median']:4.2f}"
+                + (f"   model {m:4.2f}" if m is not None and m == m else "")
+            )
         if s["blocking_issues"]:
             top, n = next(iter(s["blocking_issues"].items()))
             lines.append(f"Issue blocking most often when talks failed: {top} ({n} runs)")
@@ -65,8 +75,9 @@ def summary_text(rs: RunSet) -> str:
         from sim.forecast import summarise, text
 
         lines.append("")
-        which = "nearest parameter sets" if (rs.config or {}).get("calibration_set") == "nearest" \
-            else "kept parameter sets"
+        which = (
+            "nearest parameter sets" if (rs.config or {}).get("calibration_set") == "nearest" else "kept parameter sets"
+        )
         lines += text(summarise(t, ag.n_phases, (rs.config or {}).get("forecast_horizon")), calib, ag.name, which)
     lines.append("")
     lines.append(f"Inputs tagged J in {sc.file} are judgements, not facts; Q and S are sourced.")
@@ -81,8 +92,10 @@ def _groups(t, keys: list[str]) -> list[str]:
         k, n = int(g["agreement"].sum()), len(g)
         lo, hi = wilson(k, n)
         med = g.loc[g["agreement"], "rounds"].median() if k else None
-        out.append(f"  {label:<34} {n:>6} runs  agreement {_pct(k / n):>6} ({_pct(lo)}-{_pct(hi)})"
-                   + (f"  median rounds {med:g}" if med is not None else ""))
+        out.append(
+            f"  {label:<34} {n:>6} runs  agreement {_pct(k / n):>6} ({_pct(lo)}-{_pct(hi)})"
+            + (f"  median rounds {med:g}" if med is not None else "")
+        )
     out.append("")
     return out
 
@@ -96,15 +109,19 @@ def _one(rs: RunSet, row: int) -> list[str]:
     if rec["agreement"]:
         out.append(f"Outcome: AGREEMENT after {rec['rounds']} rounds (all {n_ph} phase(s) agreed)")
     elif rec["phases_agreed"]:
-        out.append(f"Outcome: PARTIAL AGREEMENT, phases {rec['phases_agreed']} of {n_ph} agreed, "
-                   f"then breakdown after {rec['rounds']} rounds: {rec['breakdown_reason']}")
+        out.append(
+            f"Outcome: PARTIAL AGREEMENT, phases {rec['phases_agreed']} of {n_ph} agreed, "
+            f"then breakdown after {rec['rounds']} rounds: {rec['breakdown_reason']}"
+        )
     else:
         out.append(f"Outcome: BREAKDOWN after {rec['rounds']} rounds: {rec['breakdown_reason']}")
     if rec["blocking_issue"]:
         out.append(f"Issue blocking the last phase: {rec['blocking_issue']}")
     if rec["terms"]:
-        out.append("Agreed terms (scale 0 to 1, nearest anchor; baselines: capability x salience "
-                   "weighted mean / median of positions):")
+        out.append(
+            "Agreed terms (scale 0 to 1, nearest anchor; baselines: capability x salience "
+            "weighted mean / median of positions):"
+        )
         base = rec.get("baselines", {})
         for iss, term in rec["terms"].items():
             b = base.get(iss)
@@ -121,6 +138,8 @@ def _one(rs: RunSet, row: int) -> list[str]:
         out.append(f"  {sc.labels[a]:<15} {role:<20} {u:5.2f}  reservation {rv:4.2f}  surplus {u - rv:+.2f}")
     if rec["agreement"]:
         nbs = rec["nbs_distance"]
-        out.append(f"Nash product {rec['nash_product']:.4f}; distance from the Nash bargaining solution "
-                   f"{nbs:.3f}; Pareto-efficient: {'yes' if rec['pareto_efficient'] else 'no'}")
+        out.append(
+            f"Nash product {rec['nash_product']:.4f}; distance from the Nash bargaining solution "
+            f"{nbs:.3f}; Pareto-efficient: {'yes' if rec['pareto_efficient'] else 'no'}"
+        )
     return out

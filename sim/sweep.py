@@ -98,12 +98,15 @@ def check_fits_in_memory(cfg: DictConfig, n_actors: int, n_issues: int, availabl
         step = 10 ** (len(str(fit)) - 2)
         fit -= fit % step
     gib = 2**30
-    raise ConfigError("conf/config.yaml", "n_seeds",
-                      f"a job whose results fit in memory: {runs:,} runs x {n_actors} actors x {n_issues} issues "
-                      f"need about {need / gib:,.1f} GiB, {limit / gib:.1f} GiB can be used; run at most "
-                      f"n_seeds={fit:,} per job and split the seeds over a sweep "
-                      f"(-m n_seeds={fit} seed=0,{fit},{2 * fit},...; chunk_size bounds only the working arrays)",
-                      n_seeds)
+    raise ConfigError(
+        "conf/config.yaml",
+        "n_seeds",
+        f"a job whose results fit in memory: {runs:,} runs x {n_actors} actors x {n_issues} issues "
+        f"need about {need / gib:,.1f} GiB, {limit / gib:.1f} GiB can be used; run at most "
+        f"n_seeds={fit:,} per job and split the seeds over a sweep "
+        f"(-m n_seeds={fit} seed=0,{fit},{2 * fit},...; chunk_size bounds only the working arrays)",
+        n_seeds,
+    )
 
 
 def check_seed_range(cfg: DictConfig) -> None:
@@ -116,9 +119,13 @@ def check_seed_range(cfg: DictConfig) -> None:
 
     seed, n = int(cfg.seed), int(cfg.n_seeds)
     if seed + n - 1 > MAX_SEED:
-        raise ConfigError("conf/config.yaml", "seed",
-                          f"an integer in [0, {MAX_SEED - n + 1}] (seed + n_seeds - 1 must fit in a 64-bit "
-                          f"integer, at most 2**63 - 1)", seed)
+        raise ConfigError(
+            "conf/config.yaml",
+            "seed",
+            f"an integer in [0, {MAX_SEED - n + 1}] (seed + n_seeds - 1 must fit in a 64-bit "
+            f"integer, at most 2**63 - 1)",
+            seed,
+        )
 
 
 def quiet_progress() -> bool:
@@ -132,16 +139,30 @@ def provenance() -> dict[str, Any]:
     root = Path(sim.__file__).resolve().parent.parent
     commit, dirty = None, None
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                                timeout=10).stdout.strip() or None
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or None
+        )
         if commit:
-            st = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                                capture_output=True, text=True, timeout=10)
+            st = subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=10,
+            )
             dirty = bool(st.stdout.strip()) if st.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         commit = None
-    return {"version": sim.__version__, "git_commit": commit, "git_dirty": dirty,
-            "python": platform.python_version(), "host": platform.node()}
+    return {
+        "version": sim.__version__,
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "python": platform.python_version(),
+        "host": platform.node(),
+    }
 
 
 def reset_peak_memory() -> None:
@@ -178,8 +199,15 @@ def read_json(path: Path) -> dict[str, Any] | None:
 
 
 # the columns every run table has, and their kinds (a check that a runs.parquet is one)
-RUN_COLUMNS = {"seed": "integer", "agenda": "string", "agreement": "boolean", "rounds": "integer",
-               "trust_level": "floating", "credibility_level": "floating", "pressure_level": "floating"}
+RUN_COLUMNS = {
+    "seed": "integer",
+    "agenda": "string",
+    "agreement": "boolean",
+    "rounds": "integer",
+    "trust_level": "floating",
+    "credibility_level": "floating",
+    "pressure_level": "floating",
+}
 
 
 def file_sha256(path: Path) -> str:
@@ -199,8 +227,15 @@ def check_job_record(rec: Any) -> str | None:
         return f"{JOB_FILE}: expected a JSON object"
     if rec.get("status") != "ok":
         return f"{JOB_FILE}: status: expected 'ok', got {rec.get('status')!r}"
-    kinds = {"config": dict, "overrides": list, "n_runs": int, "runs_sha256": str, "agenda_choice": str,
-             "version": str, "config_hash": str}
+    kinds = {
+        "config": dict,
+        "overrides": list,
+        "n_runs": int,
+        "runs_sha256": str,
+        "agenda_choice": str,
+        "version": str,
+        "config_hash": str,
+    }
     for key, kind in kinds.items():
         v = rec.get(key)
         if v is not None and (not isinstance(v, kind) or isinstance(v, bool)):
@@ -213,9 +248,13 @@ def check_job_record(rec: Any) -> str | None:
 def _kind(t: Any) -> str:
     import pyarrow as pa
 
-    for name, test in (("boolean", pa.types.is_boolean), ("integer", pa.types.is_integer),
-                       ("floating", pa.types.is_floating), ("string", pa.types.is_string),
-                       ("string", pa.types.is_large_string)):
+    for name, test in (
+        ("boolean", pa.types.is_boolean),
+        ("integer", pa.types.is_integer),
+        ("floating", pa.types.is_floating),
+        ("string", pa.types.is_string),
+        ("string", pa.types.is_large_string),
+    ):
         if test(t):
             return name
     return str(t)
@@ -369,9 +408,13 @@ def acquire_sweep_lock(root: Path) -> None:
         fh.seek(0)
         holder = fh.read().strip() or "another process"
         fh.close()
-        raise ConfigError(str(root), "hydra.sweep.dir",
-                          "a sweep directory no other sweep is writing into (wait for that sweep to end, "
-                          "or choose another hydra.sweep.dir)", f"in use by {holder}") from e
+        raise ConfigError(
+            str(root),
+            "hydra.sweep.dir",
+            "a sweep directory no other sweep is writing into (wait for that sweep to end, "
+            "or choose another hydra.sweep.dir)",
+            f"in use by {holder}",
+        ) from e
     fh.seek(0)
     fh.truncate()
     fh.write(f"sweep pid {os.getpid()} on {platform.node()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
@@ -522,13 +565,15 @@ class SweepMonitor(Callback):
         s = summarize(root)
         wall = time.perf_counter() - self.t0
         plan = read_json(root / self.plan_file) or {}
-        plan.update({"wall_s": wall, "done": s["done"], "failed": len(s["failed"]),
-                     "incomplete": len(s["incomplete"])})
+        plan.update({"wall_s": wall, "done": s["done"], "failed": len(s["failed"]), "incomplete": len(s["incomplete"])})
         from sim.io import write_json
 
         write_json(root / self.plan_file, plan)
-        print(f"sweep finished in {wall:.1f} s: {s['done']} jobs done, {len(s['failed'])} failed, "
-              f"{len(s['incomplete'])} incomplete ({root})", flush=True)
+        print(
+            f"sweep finished in {wall:.1f} s: {s['done']} jobs done, {len(s['failed'])} failed, "
+            f"{len(s['incomplete'])} incomplete ({root})",
+            flush=True,
+        )
         for f in s["failed"]:
             print(f"  FAILED {f['job']}: {f['error']}", flush=True)
         for d in s["incomplete"]:
@@ -545,11 +590,15 @@ def best_jobs(root: Path, n: int = 5) -> list[dict[str, Any]]:
     for d in job_dirs(root):
         rec = read_json(d / JOB_FILE) if job_state(d) == "done" else None
         if rec and rec.get("agreement_rate") is not None:
-            recs.append({"job": str(d.relative_to(root)), "rate": rec["agreement_rate"],
-                         "interval": rec.get("agreement_interval_95") or [math.nan, math.nan],
-                         "n_runs": rec.get("n_runs"),
-                         "overrides": " ".join(o for o in rec.get("overrides") or []
-                                               if not o.startswith("experiment="))})
+            recs.append(
+                {
+                    "job": str(d.relative_to(root)),
+                    "rate": rec["agreement_rate"],
+                    "interval": rec.get("agreement_interval_95") or [math.nan, math.nan],
+                    "n_runs": rec.get("n_runs"),
+                    "overrides": " ".join(o for o in rec.get("overrides") or [] if not o.startswith("experiment=")),
+                }
+            )
     recs.sort(key=lambda r: (-r["rate"], -r["interval"][0], r["job"]))
     return recs[:n]
 

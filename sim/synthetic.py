@@ -22,8 +22,14 @@ from sim.scenario import compile_scenario
 FAMILIES = ("time_dependent", "hardliner", "reciprocal", "zeuthen")
 
 
-def random_scenario(n_actors: int = 6, n_issues: int = 5, seed: int = 0, *, deadlock: bool = False,
-                    strategies: tuple[str, ...] = FAMILIES) -> dict[str, Any]:
+def random_scenario(
+    n_actors: int = 6,
+    n_issues: int = 5,
+    seed: int = 0,
+    *,
+    deadlock: bool = False,
+    strategies: tuple[str, ...] = FAMILIES,
+) -> dict[str, Any]:
     """A scenario config (a plain dict, as a YAML file would give) drawn from ``seed``.
 
     Actors 0 and 1 are principals at opposite ends of every issue's range (with noise);
@@ -42,12 +48,15 @@ def random_scenario(n_actors: int = 6, n_issues: int = 5, seed: int = 0, *, dead
     issues = [f"i{k}" for k in range(n_issues)]
     actors = [f"a{k}" for k in range(n_actors)]
     n_med = max(1, (n_actors - 2) // 3)
-    mediators = set(actors[2:2 + n_med])
+    mediators = set(actors[2 : 2 + n_med])
     cast = _Cast(
-        issues=issues, actors=actors, mediators=mediators,
-        extra_principals=set(actors[2 + n_med:2 + n_med + max(0, (n_actors - 2 - n_med) // 4)]),
+        issues=issues,
+        actors=actors,
+        mediators=mediators,
+        extra_principals=set(actors[2 + n_med : 2 + n_med + max(0, (n_actors - 2 - n_med) // 4)]),
         side=g.random(n_issues) < 0.5,  # which end principal 0 wants on each issue
-        strategies=strategies, deadlock=deadlock,
+        strategies=strategies,
+        deadlock=deadlock,
     )
     actor_cfg = {name: _actor(g, k, name, cast) for k, name in enumerate(actors)}
     channels = _channels(g, cast, actor_cfg)
@@ -61,11 +70,21 @@ def random_scenario(n_actors: int = 6, n_issues: int = 5, seed: int = 0, *, dead
         "channels": channels,
         "commitment": {"guarantee_issue": issues[-1], "strong_end": 0.0},
         "trust": {"initial": _num(g.uniform(0.1, 0.6)), "gain_per_phase": 0.2},
-        "shocks": {"rate": 0.0 if deadlock else 0.03, "trust_drop": 0.3, "collapse": 0.0 if deadlock else 0.1,
-                   "suspend": 0.0 if deadlock else 0.3, "suspend_rounds": 3},
-        "on_implement": {} if deadlock else {issues[0]: [
-            {"actor": actors[0], "input": "reservation_value", "add": _num(g.uniform(-0.05, 0.05))},
-            {"actor": actors[1], "input": "delay_cost", "scale": _num(g.uniform(0.2, 2.0))}]},
+        "shocks": {
+            "rate": 0.0 if deadlock else 0.03,
+            "trust_drop": 0.3,
+            "collapse": 0.0 if deadlock else 0.1,
+            "suspend": 0.0 if deadlock else 0.3,
+            "suspend_rounds": 3,
+        },
+        "on_implement": {}
+        if deadlock
+        else {
+            issues[0]: [
+                {"actor": actors[0], "input": "reservation_value", "add": _num(g.uniform(-0.05, 0.05))},
+                {"actor": actors[1], "input": "delay_cost", "scale": _num(g.uniform(0.2, 2.0))},
+            ]
+        },
         "uncertainty": {"position": 0.05, "salience": 0.1, "reservation_value": 0.03},
     }
 
@@ -111,8 +130,14 @@ def _actor(g: np.random.Generator, k: int, name: str, cast: _Cast) -> dict[str, 
     if "principal" in roles and not deadlock and g.random() < 0.5:
         cfg["clock_carry"] = _num(g.uniform(0, 1))
         start = int(g.integers(0, 20))
-        cfg["outside_option"] = [{"what": "generated", "from": start, "until": start + int(g.integers(1, 30)),
-                                  "per_round": _num(g.uniform(-0.003, 0.003))}]
+        cfg["outside_option"] = [
+            {
+                "what": "generated",
+                "from": start,
+                "until": start + int(g.integers(1, 30)),
+                "per_round": _num(g.uniform(-0.003, 0.003)),
+            }
+        ]
     if "guarantor" in roles:
         cfg["credibility"] = _num(g.uniform(0.3, 0.9))
     if "principal" in roles and k < 2:
@@ -125,8 +150,9 @@ def _actor(g: np.random.Generator, k: int, name: str, cast: _Cast) -> dict[str, 
     return cfg
 
 
-def _role_and_position(g: np.random.Generator, k: int, name: str,
-                       cast: _Cast) -> tuple[list[str], np.ndarray, np.ndarray | None]:
+def _role_and_position(
+    g: np.random.Generator, k: int, name: str, cast: _Cast
+) -> tuple[list[str], np.ndarray, np.ndarray | None]:
     """An actor's roles, its drawn positions and (for a principal) which end of each issue it wants.
 
     Actors 0 and 1 (and the extra principals) sit near opposite ends; mediators near the
@@ -169,13 +195,16 @@ def _red_lines(g: np.random.Generator, want: np.ndarray, issues: list[str]) -> l
     for _ in range(int(g.integers(1, 4))):
         i = int(g.integers(n_issues))
         keeps_high = bool(want[i])
-        line: dict[str, Any] = ({"at_least": _num(g.uniform(0.2, 0.5))} if keeps_high
-                                else {"at_most": _num(g.uniform(0.5, 0.8))})
+        line: dict[str, Any] = (
+            {"at_least": _num(g.uniform(0.2, 0.5))} if keeps_high else {"at_most": _num(g.uniform(0.5, 0.8))}
+        )
         line.update(issue=issues[i], strength=_num(g.uniform(0.5, 2.0)))
         lines.append(line)
     j = int(g.integers(n_issues))
-    lines[0]["unless"] = {"issue": issues[(issues.index(lines[0]["issue"]) + 1 + j) % n_issues]
-                          if n_issues > 1 else issues[0], "at_least": _num(g.uniform(0.5, 0.9))}
+    lines[0]["unless"] = {
+        "issue": issues[(issues.index(lines[0]["issue"]) + 1 + j) % n_issues] if n_issues > 1 else issues[0],
+        "at_least": _num(g.uniform(0.5, 0.9)),
+    }
     if lines[0]["unless"]["issue"] == lines[0]["issue"]:
         del lines[0]["unless"]
     return lines
@@ -188,11 +217,14 @@ def _channels(g: np.random.Generator, cast: _Cast, actor_cfg: dict[str, Any]) ->
     channels = []
     for name in actors[2:]:
         if "mediator" in actor_cfg[name]["roles"]:
-            channels += [{"between": [name, actors[0]], "weight": _num(g.uniform(0.5, 2))},
-                         {"between": [name, actors[1]], "weight": _num(g.uniform(0.5, 2))}]
+            channels += [
+                {"between": [name, actors[0]], "weight": _num(g.uniform(0.5, 2))},
+                {"between": [name, actors[1]], "weight": _num(g.uniform(0.5, 2))},
+            ]
         else:
-            channels.append({"between": [name, sorted(cast.mediators)[int(g.integers(n_med))]],
-                             "weight": _num(g.uniform(0.5, 2))})
+            channels.append(
+                {"between": [name, sorted(cast.mediators)[int(g.integers(n_med))]], "weight": _num(g.uniform(0.5, 2))}
+            )
     return channels
 
 
@@ -202,12 +234,18 @@ def random_agenda(n_issues: int, seed: int = 0) -> dict[str, Any]:
     order = [f"i{k}" for k in g.permutation(n_issues)]
     cuts = sorted(g.choice(np.arange(1, n_issues), size=min(2, n_issues - 1), replace=False).tolist())
     parts = [order[a:b] for a, b in zip([0, *cuts], [*cuts, n_issues], strict=True) if order[a:b]]
-    return {"name": "generated", "kind": "phased", "phases": [{"issues": p} for p in parts],
-            "first_mover": "mediators"}
+    return {"name": "generated", "kind": "phased", "phases": [{"issues": p} for p in parts], "first_mover": "mediators"}
 
 
-def random_static(n_actors: int = 6, n_issues: int = 5, seed: int = 0, *, max_rounds: int = 40,
-                  phased: bool = False, deadlock: bool = False) -> Static:
+def random_static(
+    n_actors: int = 6,
+    n_issues: int = 5,
+    seed: int = 0,
+    *,
+    max_rounds: int = 40,
+    phased: bool = False,
+    deadlock: bool = False,
+) -> Static:
     """A compiled generated scenario with the default mediated protocol (``max_rounds`` rounds)."""
     sc = compile_scenario(random_scenario(n_actors, n_issues, seed, deadlock=deadlock), file="<generated>")
     ag_cfg = random_agenda(n_issues, seed) if phased else {"name": "comprehensive", "kind": "comprehensive"}

@@ -17,9 +17,18 @@ from pathlib import Path
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
 # Scenarios that check the engine against theory or another tool rather than describe talks.
-TECHNICAL_SCENARIOS = frozenset({"bilateral_three_issues", "bilateral_zeuthen", "ks_ir_utopia",
-                                 "ks_ir_utopia_two_issues", "logroll", "negmas_bilateral",
-                                 "split_the_pie", "symmetric"})
+TECHNICAL_SCENARIOS = frozenset(
+    {
+        "bilateral_three_issues",
+        "bilateral_zeuthen",
+        "ks_ir_utopia",
+        "ks_ir_utopia_two_issues",
+        "logroll",
+        "negmas_bilateral",
+        "split_the_pie",
+        "symmetric",
+    }
+)
 # The keys people change most (README, "Running it"), with what each does.
 COMMON_KEYS = (
     ("n_seeds=200", "seeds to run: agreement rate, 95% Wilson interval"),
@@ -54,8 +63,11 @@ def group_choices(group: str) -> list[str]:
     import sim.sweep  # noqa: F401  (registers the generated agenda choices order_00 ...)
 
     names = {f.stem for f in (CONF_DIR / group).glob("*.yaml")}
-    names |= {n.removesuffix(".yaml") for n in ConfigStore.instance().repo.get(group, {})
-              if n.endswith(".yaml") and not n.removesuffix(".yaml").endswith("_schema")}
+    names |= {
+        n.removesuffix(".yaml")
+        for n in ConfigStore.instance().repo.get(group, {})
+        if n.endswith(".yaml") and not n.removesuffix(".yaml").endswith("_schema")
+    }
     return sorted(names, key=_natural)
 
 
@@ -159,8 +171,9 @@ def _plugin_choices(argv: list[str]) -> list[tuple[str, str, str]]:
         elif key == "experiment" and re.fullmatch(r"[\w-]+", value):
             f = CONF_DIR / "experiment" / f"{value}.yaml"
             if f.is_file():
-                for m in re.finditer(r"^\s*-\s*override\s+/?(hydra/(?:launcher|sweeper)):\s*(\w+)",
-                                     f.read_text(), re.MULTILINE):
+                for m in re.finditer(
+                    r"^\s*-\s*override\s+/?(hydra/(?:launcher|sweeper)):\s*(\w+)", f.read_text(), re.MULTILINE
+                ):
                     found.append((m[1], m[2], f"conf/experiment/{value}.yaml (command-line override {a})"))
     return found
 
@@ -178,8 +191,10 @@ def missing_extra(argv: list[str]) -> str | None:
                 except (ImportError, ValueError):
                     present = False
                 if not present:
-                    return (f"{where}: {group}: {choice} needs the optional extra '{extra}': "
-                            f'pip install "negotiation-sim[{extra}]" (in a checkout: pip install -e ".[{extra}]")')
+                    return (
+                        f"{where}: {group}: {choice} needs the optional extra '{extra}': "
+                        f'pip install "negotiation-sim[{extra}]" (in a checkout: pip install -e ".[{extra}]")'
+                    )
     return None
 
 

@@ -54,9 +54,19 @@ class RedLines:
     @classmethod
     def from_scenario(cls, sc) -> RedLines:
         """The red lines of a compiled scenario."""
-        return cls(sc.rl_actor, sc.rl_issue, sc.rl_bound, sc.rl_sign, sc.rl_cond_issue,
-                   sc.rl_cond_bound, sc.rl_cond_sign, sc.rl_strength, sc.rl_hard,
-                   sc.n_actors, sc.n_issues)
+        return cls(
+            sc.rl_actor,
+            sc.rl_issue,
+            sc.rl_bound,
+            sc.rl_sign,
+            sc.rl_cond_issue,
+            sc.rl_cond_bound,
+            sc.rl_cond_sign,
+            sc.rl_strength,
+            sc.rl_hard,
+            sc.n_actors,
+            sc.n_issues,
+        )
 
     @classmethod
     def none(cls, n_actors: int, n_issues: int) -> RedLines:
@@ -70,21 +80,36 @@ class RedLines:
         keep = np.isin(self.actor, actors)
         remap = np.full(self.n_actors, -1)
         remap[actors] = np.arange(actors.size)
-        return RedLines(remap[self.actor[keep]], self.issue[keep], self.bound[keep], self.sign[keep],
-                        self.cond_issue[keep], self.cond_bound[keep], self.cond_sign[keep],
-                        self.strength[keep], self.hard[keep], int(actors.size), self.n_issues)
+        return RedLines(
+            remap[self.actor[keep]],
+            self.issue[keep],
+            self.bound[keep],
+            self.sign[keep],
+            self.cond_issue[keep],
+            self.cond_bound[keep],
+            self.cond_sign[keep],
+            self.strength[keep],
+            self.hard[keep],
+            int(actors.size),
+            self.n_issues,
+        )
 
     @cached_property
     def arrays(self) -> tuple:
         """The red lines as the tuple of typed arrays the compiled loops read."""
-        return (np.ascontiguousarray(self.actor, np.int64), np.ascontiguousarray(self.issue, np.int64),
-                np.ascontiguousarray(self.bound, float), np.ascontiguousarray(self.sign, float),
-                np.ascontiguousarray(self.cond_issue, np.int64), np.ascontiguousarray(self.cond_bound, float),
-                np.ascontiguousarray(self.cond_sign, float), np.ascontiguousarray(self.strength, float),
-                np.ascontiguousarray(self.hard, np.bool_))
+        return (
+            np.ascontiguousarray(self.actor, np.int64),
+            np.ascontiguousarray(self.issue, np.int64),
+            np.ascontiguousarray(self.bound, float),
+            np.ascontiguousarray(self.sign, float),
+            np.ascontiguousarray(self.cond_issue, np.int64),
+            np.ascontiguousarray(self.cond_bound, float),
+            np.ascontiguousarray(self.cond_sign, float),
+            np.ascontiguousarray(self.strength, float),
+            np.ascontiguousarray(self.hard, np.bool_),
+        )
 
-    def penalty(self, x: np.ndarray, weight: np.ndarray, open_: np.ndarray | None = None,
-                with_grad: bool = True):
+    def penalty(self, x: np.ndarray, weight: np.ndarray, open_: np.ndarray | None = None, with_grad: bool = True):
         """Penalty ``[..., A]``, its gradient ``[..., A, I]`` and hard vetoes ``[..., A]``.
 
         A red line costs ``strength`` times the actor's own weight on the issue per unit
@@ -104,8 +129,11 @@ class RedLines:
         ws = _rows(weight, lead, (n_a, n_i))
         ops = _rows(open_, lead, (n_i,), np.bool_) if use_open else np.ones((n, n_i), np.bool_)
         pen, grad, hard = penalty_runs(xs, ws, ops, use_open, self.arrays, with_grad)
-        return (pen.reshape(lead + (n_a,)), grad.reshape(lead + (n_a, n_i)) if with_grad else None,
-                hard.reshape(lead + (n_a,)))
+        return (
+            pen.reshape(lead + (n_a,)),
+            grad.reshape(lead + (n_a, n_i)) if with_grad else None,
+            hard.reshape(lead + (n_a,)),
+        )
 
 
 def _rows(a: np.ndarray, lead: tuple, tail: tuple, dtype=float) -> np.ndarray:
@@ -127,16 +155,18 @@ def issue_values(x: np.ndarray, position: np.ndarray, kind: str = "linear"):
     return v.reshape(lead + (n_a, n_i)), dv.reshape(lead + (n_a, n_i))
 
 
-def plain_utility(x: np.ndarray, position: np.ndarray, weight: np.ndarray, kind: str = "linear",
-                  red_lines: RedLines | None = None) -> np.ndarray:
+def plain_utility(
+    x: np.ndarray, position: np.ndarray, weight: np.ndarray, kind: str = "linear", red_lines: RedLines | None = None
+) -> np.ndarray:
     """Salience-weighted utility ``[..., A]`` of a whole text ``x``, red-line penalties included
     (no commitment problem; :func:`sim.compiled.utilities_runs`)."""
     x = np.asarray(x, dtype=float)
     n_a, n_i = position.shape[-2:]
     lead = np.broadcast_shapes(x.shape[:-1], position.shape[:-2], weight.shape[:-2])
     rl = (red_lines if red_lines is not None else RedLines.none(n_a, n_i)).arrays
-    u = utilities_runs(_rows(x, lead, (n_i,)), _rows(position, lead, (n_a, n_i)), _rows(weight, lead, (n_a, n_i)),
-                       kind == "linear", rl)
+    u = utilities_runs(
+        _rows(x, lead, (n_i,)), _rows(position, lead, (n_a, n_i)), _rows(weight, lead, (n_a, n_i)), kind == "linear", rl
+    )
     return u.reshape(lead + (n_a,))
 
 
@@ -160,8 +190,19 @@ class Evaluation:
     grad: np.ndarray | None  # [..., A, I] d eu / d x
 
 
-def evaluate(x, open_, position, weight, status_quo, renege_scale, guarantee_issue, strong_end,
-             red_lines: RedLines, kind="linear", with_grad=True) -> Evaluation:
+def evaluate(
+    x,
+    open_,
+    position,
+    weight,
+    status_quo,
+    renege_scale,
+    guarantee_issue,
+    strong_end,
+    red_lines: RedLines,
+    kind="linear",
+    with_grad=True,
+) -> Evaluation:
     """Expected utility of text ``x`` over the open issues, for every actor, with its gradient.
 
     ``eu = u - p (u - m) - penalty / wp``: ``u`` is the utility of the text if kept, ``m``
@@ -183,24 +224,49 @@ def evaluate(x, open_, position, weight, status_quo, renege_scale, guarantee_iss
     x = np.asarray(x, dtype=float)
     n_a, n_i = position.shape[-2:]
     lin, sq = kind == "linear", np.ascontiguousarray(status_quo, float)
-    if (x.ndim == 2 and open_.shape == x.shape and position.shape == weight.shape == x.shape[:1] + (n_a, n_i)
-            and renege_scale.shape == x.shape[:1] + (n_a, 2)):  # the kernel's own shapes: no broadcasting
+    if (
+        x.ndim == 2
+        and open_.shape == x.shape
+        and position.shape == weight.shape == x.shape[:1] + (n_a, n_i)
+        and renege_scale.shape == x.shape[:1] + (n_a, 2)
+    ):  # the kernel's own shapes: no broadcasting
         lead = x.shape[:1]
-        out = evaluate_runs(np.ascontiguousarray(x), np.ascontiguousarray(open_), np.ascontiguousarray(position),
-                            np.ascontiguousarray(weight), sq, np.ascontiguousarray(renege_scale),
-                            int(guarantee_issue), float(strong_end), red_lines.arrays, lin, bool(with_grad))
-    else:
-        lead = np.broadcast_shapes(x.shape[:-1], open_.shape[:-1], position.shape[:-2], weight.shape[:-2],
-                                   renege_scale.shape[:-2])
         out = evaluate_runs(
-            _rows(x, lead, (n_i,)), _rows(open_, lead, (n_i,), np.bool_), _rows(position, lead, (n_a, n_i)),
-            _rows(weight, lead, (n_a, n_i)), sq, _rows(renege_scale, lead, (n_a, 2)), int(guarantee_issue),
-            float(strong_end), red_lines.arrays, lin, bool(with_grad))
+            np.ascontiguousarray(x),
+            np.ascontiguousarray(open_),
+            np.ascontiguousarray(position),
+            np.ascontiguousarray(weight),
+            sq,
+            np.ascontiguousarray(renege_scale),
+            int(guarantee_issue),
+            float(strong_end),
+            red_lines.arrays,
+            lin,
+            bool(with_grad),
+        )
+    else:
+        lead = np.broadcast_shapes(
+            x.shape[:-1], open_.shape[:-1], position.shape[:-2], weight.shape[:-2], renege_scale.shape[:-2]
+        )
+        out = evaluate_runs(
+            _rows(x, lead, (n_i,)),
+            _rows(open_, lead, (n_i,), np.bool_),
+            _rows(position, lead, (n_a, n_i)),
+            _rows(weight, lead, (n_a, n_i)),
+            sq,
+            _rows(renege_scale, lead, (n_a, 2)),
+            int(guarantee_issue),
+            float(strong_end),
+            red_lines.arrays,
+            lin,
+            bool(with_grad),
+        )
     (eu, u, m, wp, vsq_open, p, umax), hard, grad = out
     if len(lead) != 1:
         per_actor = lead + (n_a,)
         eu, u, m, wp, vsq_open, p, umax, hard = (a.reshape(per_actor) for a in (eu, u, m, wp, vsq_open, p, umax, hard))
         if with_grad:
             grad = grad.reshape(per_actor + (n_i,))
-    return Evaluation(eu=eu, u=u, m=m, wp=wp, vsq_open=vsq_open, p=p, hard=hard, umax=umax,
-                      grad=grad if with_grad else None)
+    return Evaluation(
+        eu=eu, u=u, m=m, wp=wp, vsq_open=vsq_open, p=p, hard=hard, umax=umax, grad=grad if with_grad else None
+    )

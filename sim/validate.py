@@ -52,8 +52,14 @@ class Case:
 
     def row(self) -> list[str]:
         """The case as a row of the printed table."""
-        return [self.name, self.theory, self.simulation, f"{self.error:.1e}", f"{self.tolerance:.0e}",
-                "pass" if self.passed else "FAIL"]
+        return [
+            self.name,
+            self.theory,
+            self.simulation,
+            f"{self.error:.1e}",
+            f"{self.tolerance:.0e}",
+            "pass" if self.passed else "FAIL",
+        ]
 
 
 def _fmt(v: Iterable[float]) -> str:
@@ -67,15 +73,29 @@ def rubinstein_share(d1: float, d2: float) -> float:
 
 def rubinstein(d1: float, d2: float, tol: float = 0.01) -> Case:
     """``split_the_pie`` under alternating offers, A first: agreed at once on A's share?"""
-    rs = run(load_config(["scenario=split_the_pie", "protocol=alternating_offers",
-                          f"scenario.actors.A.discount={d1}", f"scenario.actors.B.discount={d2}"]))
+    rs = run(
+        load_config(
+            [
+                "scenario=split_the_pie",
+                "protocol=alternating_offers",
+                f"scenario.actors.A.discount={d1}",
+                f"scenario.actors.B.discount={d2}",
+            ]
+        )
+    )
     rec = rs.record(0)
     share = rec["terms"].get("share", {}).get("value", float("nan"))
     theory = rubinstein_share(d1, d2)
     err = abs(share - theory)
     ok = rec["agreement"] and rec["rounds"] == 1 and err <= tol
-    return Case(f"Rubinstein d=({d1}, {d2}): A's share, round {rec['rounds']}", f"{theory:.4f}", f"{share:.4f}",
-                err, tol, bool(ok))
+    return Case(
+        f"Rubinstein d=({d1}, {d2}): A's share, round {rec['rounds']}",
+        f"{theory:.4f}",
+        f"{share:.4f}",
+        err,
+        tol,
+        bool(ok),
+    )
 
 
 def linear_utilities(sc: Scenario, x: np.ndarray, who: np.ndarray) -> np.ndarray:
@@ -97,8 +117,13 @@ def nash_point(sc: Scenario, starts: int = 40) -> np.ndarray:
 
     best = None
     for x0 in np.random.default_rng(0).random((starts, sc.n_issues)):
-        r = minimize(neg_log_product, x0, method="SLSQP", bounds=[(0.0, 1.0)] * sc.n_issues,
-                     options={"ftol": 1e-14, "maxiter": 1000})
+        r = minimize(
+            neg_log_product,
+            x0,
+            method="SLSQP",
+            bounds=[(0.0, 1.0)] * sc.n_issues,
+            options={"ftol": 1e-14, "maxiter": 1000},
+        )
         if best is None or r.fun < best.fun:
             best = r
     return linear_utilities(sc, best.x, who)
@@ -130,7 +155,7 @@ def _linear_program(sc: Scenario):
                 rhs.append(s * pos[j, i])
     coef = np.zeros((k, nz))
     for j in range(k):
-        coef[j, n + j * n: n + (j + 1) * n] = -w[j]
+        coef[j, n + j * n : n + (j + 1) * n] = -w[j]
     bounds = [(0.0, 1.0)] * n + [(0.0, None)] * (k * n) + [(None, None)]
     return rv, coef, w.sum(-1), rows, rhs, bounds
 
@@ -172,18 +197,25 @@ def ks_point(sc: Scenario, utopia: np.ndarray | None = None) -> np.ndarray:
     frac_rows = [np.concatenate([-coef[j, :-1], [span[j]]]) for j in range(rv.size)]
     c = np.zeros(coef.shape[1])
     c[-1] = -1.0
-    r = linprog(c, A_ub=np.array(rows + frac_rows), b_ub=np.array(rhs + list(const - rv)), bounds=bounds,
-                method="highs")
+    r = linprog(
+        c, A_ub=np.array(rows + frac_rows), b_ub=np.array(rhs + list(const - rv)), bounds=bounds, method="highs"
+    )
     t = r.x[-1]
     bounds2 = bounds[:-1] + [(t, None)]
-    r2 = linprog(-coef.sum(0), A_ub=np.array(rows + frac_rows), b_ub=np.array(rhs + list(const - rv)),
-                 bounds=bounds2, method="highs")
+    r2 = linprog(
+        -coef.sum(0),
+        A_ub=np.array(rows + frac_rows),
+        b_ub=np.array(rhs + list(const - rv)),
+        bounds=bounds2,
+        method="highs",
+    )
     z = r2.x if r2.status == 0 else r.x
-    return linear_utilities(sc, z[:sc.n_issues], who)
+    return linear_utilities(sc, z[: sc.n_issues], who)
 
 
-def mediated_case(scenario: str, rule: str, theory_fn: Callable[[Scenario], np.ndarray], label: str,
-                  tol: float = 1e-3) -> Case:
+def mediated_case(
+    scenario: str, rule: str, theory_fn: Callable[[Scenario], np.ndarray], label: str, tol: float = 1e-3
+) -> Case:
     """A mediator rule on a two-party scenario: do the principals' utilities match the theory's point?"""
     rs = run(load_config([f"scenario={scenario}", f"protocol.rule={rule}", *MEDIATED]))
     sc = rs.static.sc
@@ -192,8 +224,14 @@ def mediated_case(scenario: str, rule: str, theory_fn: Callable[[Scenario], np.n
     sim_u = np.array([rec["utilities"][a] for a in who])
     th = theory_fn(sc)
     err = float(np.abs(sim_u - th).max())
-    return Case(f"{label} ({scenario}): utilities of {', '.join(who)}", _fmt(th), _fmt(sim_u), err, tol,
-                bool(rec["agreement"] and err <= tol))
+    return Case(
+        f"{label} ({scenario}): utilities of {', '.join(who)}",
+        _fmt(th),
+        _fmt(sim_u),
+        err,
+        tol,
+        bool(rec["agreement"] and err <= tol),
+    )
 
 
 def nash_case(scenario: str) -> Case:
@@ -227,8 +265,9 @@ def zeuthen_case(scenario: str = "bilateral_zeuthen", grid: int = 11) -> Case:
     err = float(np.abs(got - best).max())
     tol = 1e-6
     ok = rec["agreement"] and err <= tol and top > second
-    return Case(f"Zeuthen ({scenario}, {grid}^{sc.n_issues} deals): agreed deal", _fmt(best), _fmt(got), err, tol,
-                bool(ok))
+    return Case(
+        f"Zeuthen ({scenario}, {grid}^{sc.n_issues} deals): agreed deal", _fmt(best), _fmt(got), err, tol, bool(ok)
+    )
 
 
 def friedkin_johnsen_case(scenario: str = "sharm_el_sheikh_2025", rounds: int = 400, tol: float = 1e-6) -> Case:
@@ -243,8 +282,14 @@ def friedkin_johnsen_case(scenario: str = "sharm_el_sheikh_2025", rounds: int = 
     lam = np.diag(sc.susceptibility)
     steady = np.linalg.solve(np.eye(sc.n_actors) - lam @ sc.influence, (np.eye(sc.n_actors) - lam) @ x0)
     err = float(np.abs(b.pos[0] - steady).max())
-    return Case(f"Friedkin-Johnsen ({scenario}): positions after {rounds} rounds",
-                f"{sc.n_actors}x{sc.n_issues} steady state", f"max |diff| {err:.1e}", err, tol, err <= tol)
+    return Case(
+        f"Friedkin-Johnsen ({scenario}): positions after {rounds} rounds",
+        f"{sc.n_actors}x{sc.n_issues} steady state",
+        f"max |diff| {err:.1e}",
+        err,
+        tol,
+        err <= tol,
+    )
 
 
 # Bueno de Mesquita (1994, p. 78); Scholz, Calbert & Smith (2011)
@@ -280,11 +325,15 @@ def ec_forecasts() -> dict[str, dict]:
     """Every forecast of the EC case, in years, with its round (for the protocol's variants)."""
     out: dict[str, dict] = {}
     for variant in ("scholz_2011", "textbook"):
-        rs = run(load_config([f"scenario={EC_CASE}", "protocol=expected_utility",
-                              f"protocol.params.variant={variant}"]))
+        rs = run(
+            load_config([f"scenario={EC_CASE}", "protocol=expected_utility", f"protocol.params.variant={variant}"])
+        )
         rec = rs.record(0)
-        out[f"expected_utility ({variant})"] = {"years": years(rec["terms"]["delay"]["value"]),
-                                                "round": int(rec["rounds"]), "status": rec["status"]}
+        out[f"expected_utility ({variant})"] = {
+            "years": years(rec["terms"]["delay"]["value"]),
+            "round": int(rec["rounds"]),
+            "status": rec["status"],
+        }
     base = of_scenario(build(load_config([f"scenario={EC_CASE}", "protocol=expected_utility"])).sc)["delay"]
     out["weighted mean"] = {"years": years(base["weighted_mean"])}
     out["weighted median"] = {"years": years(base["weighted_median"])}
@@ -295,15 +344,22 @@ def ec_case() -> Case:
     """The expected-utility protocol on Bueno de Mesquita's EC case: within a year of his 9.05?"""
     f = ec_forecasts()["expected_utility (scholz_2011)"]
     err = abs(f["years"] - EC_PUBLISHED)
-    return Case(f"Bueno de Mesquita ({EC_CASE}): forecast in years, settled at round {f['round']}",
-                f"{EC_PUBLISHED:.2f} (published)", f"{f['years']:.2f}", err, EC_TOLERANCE,
-                bool(f["status"] == "agreement" and err <= EC_TOLERANCE))
+    return Case(
+        f"Bueno de Mesquita ({EC_CASE}): forecast in years, settled at round {f['round']}",
+        f"{EC_PUBLISHED:.2f} (published)",
+        f"{f['years']:.2f}",
+        err,
+        EC_TOLERANCE,
+        bool(f["status"] == "agreement" and err <= EC_TOLERANCE),
+    )
 
 
 def ec_table() -> str:
     """The EC case's forecasts beside the published figures and the decision."""
-    rows = [["forecast", "years", "off the decision (8.833)"],
-            ["Bueno de Mesquita 1994, published", f"{EC_PUBLISHED:.2f}", f"{EC_PUBLISHED - EC_ACTUAL:+.2f}"]]
+    rows = [
+        ["forecast", "years", "off the decision (8.833)"],
+        ["Bueno de Mesquita 1994, published", f"{EC_PUBLISHED:.2f}", f"{EC_PUBLISHED - EC_ACTUAL:+.2f}"],
+    ]
     for name, f in ec_forecasts().items():
         where = f" (round {f['round']})" if "round" in f else ""
         rows.append([name + where, f"{f['years']:.2f}", f"{f['years'] - EC_ACTUAL:+.2f}"])
@@ -313,8 +369,9 @@ def ec_table() -> str:
     path = bdm_path()
     lines.append("")
     lines.append("Round by round (scholz_2011; start, then rounds 1-10): " + ", ".join(f"{v:.2f}" for v in path))
-    lines.append("Scholz et al. 2011, rounds 1-8:                          "
-                 + ", ".join(f"{v:.1f}" for v in EC_SCHOLZ_PATH))
+    lines.append(
+        "Scholz et al. 2011, rounds 1-8:                          " + ", ".join(f"{v:.1f}" for v in EC_SCHOLZ_PATH)
+    )
     return "\n".join(lines)
 
 
@@ -331,24 +388,44 @@ def ec_figure(out: str | Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     rounds = np.arange(EC_ROUNDS + 1)
     for variant, colour in (("scholz_2011", "#1f77b4"), ("textbook", "#2ca02c")):
-        ax.plot(rounds, bdm_path(variant), "o-", color=colour, lw=1.5, ms=4,
-                label=f"expected_utility, {variant}")
+        ax.plot(rounds, bdm_path(variant), "o-", color=colour, lw=1.5, ms=4, label=f"expected_utility, {variant}")
         stop = f[f"expected_utility ({variant})"]["round"]
-        ax.plot([stop], [f[f"expected_utility ({variant})"]["years"]], "s", color=colour, ms=9, mfc="none",
-                label=f"  settles at round {stop}")
-    ax.plot(np.arange(1, len(EC_SCHOLZ_PATH) + 1), EC_SCHOLZ_PATH, "x--", color="#7f7f7f", lw=1,
-            label="Scholz et al. 2011 (published path)")
+        ax.plot(
+            [stop],
+            [f[f"expected_utility ({variant})"]["years"]],
+            "s",
+            color=colour,
+            ms=9,
+            mfc="none",
+            label=f"  settles at round {stop}",
+        )
+    ax.plot(
+        np.arange(1, len(EC_SCHOLZ_PATH) + 1),
+        EC_SCHOLZ_PATH,
+        "x--",
+        color="#7f7f7f",
+        lw=1,
+        label="Scholz et al. 2011 (published path)",
+    )
     ax.axhline(EC_PUBLISHED, color="#d62728", lw=1.2, label=f"Bueno de Mesquita's forecast {EC_PUBLISHED}")
     ax.axhline(EC_ACTUAL, color="k", lw=1.2, ls=":", label=f"the decision {EC_ACTUAL}")
-    ax.axhline(f["weighted mean"]["years"], color="#ff7f0e", lw=1, ls="-.",
-               label=f"weighted mean {f['weighted mean']['years']:.2f}")
+    ax.axhline(
+        f["weighted mean"]["years"],
+        color="#ff7f0e",
+        lw=1,
+        ls="-.",
+        label=f"weighted mean {f['weighted mean']['years']:.2f}",
+    )
     ax.set_xlabel("round", fontsize=9)
     ax.set_ylabel("forecast: years before stricter standards", fontsize=9)
     ax.set_ylim(3.8, 10.2)
     ax.set_xticks(rounds)
     ax.tick_params(labelsize=8)
-    ax.set_title("EC car-emission standards: the expected-utility forecast round by round\n"
-                 "(median of positions weighted by capability x salience)", fontsize=9)
+    ax.set_title(
+        "EC car-emission standards: the expected-utility forecast round by round\n"
+        "(median of positions weighted by capability x salience)",
+        fontsize=9,
+    )
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return _save(fig, out, dpi=150)
 

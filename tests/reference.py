@@ -92,8 +92,8 @@ def nash(x0, pos, weight, rv, members, linear, rl, lo, hi, iterations, check_eve
         step, prev, last = np.full(i_n, 0.05), np.zeros(i_n), x.copy()
         everything = np.ones((1, i_n), bool)
         for k in range(iterations):
-            v, dv = values(x[None], pos[r:r + 1], linear)
-            pen, gpen, _ = penalty(x[None], weight[r:r + 1], everything, rl)
+            v, dv = values(x[None], pos[r : r + 1], linear)
+            pen, gpen, _ = penalty(x[None], weight[r : r + 1], everything, rl)
             s = (weight[r] * v[0]).sum(-1) - pen[0]
             c = np.where(members, 1.0 / np.maximum(s - rv[r], 1e-9), 0.0)
             g = (c[:, None] * (weight[r] * dv[0] - gpen[0])).sum(0)

@@ -40,8 +40,13 @@ def sweep(out: Path, *extra: str, cwd: Path | None = None, status: int = 0) -> s
 
 def report(out: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, CI="1")
-    return subprocess.run([sys.executable, "-m", "sim.report", str(out), "--no-figures"], capture_output=True,
-                          text=True, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "sim.report", str(out), "--no-figures"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +151,11 @@ def test_blocks_give_the_atlas_of_one_job_per_agenda(atlas, tmp_path):
 
 
 def _texts(fig) -> list[str]:
-    return [t.get_text() for t in fig.findobj(lambda o: hasattr(o, "get_text") and hasattr(o, "get_fontsize"))
-            if t.get_visible() and str(t.get_text()).strip()]
+    return [
+        t.get_text()
+        for t in fig.findobj(lambda o: hasattr(o, "get_text") and hasattr(o, "get_fontsize"))
+        if t.get_visible() and str(t.get_text()).strip()
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -69,7 +69,7 @@ def test_seed_gives_same_result_alone_in_10_and_in_1000(which, default_static, g
     ten = simulate(st, seeds[100:110])
     assert_rows_equal(ten, big, slice(None), slice(100, 110))
     for k in (0, 105, 999):
-        alone = simulate(st, seeds[k:k + 1])
+        alone = simulate(st, seeds[k : k + 1])
         assert_rows_equal(alone, big, slice(None), slice(k, k + 1))
     chunked = simulate(st, seeds, chunk_size=137)  # chunk boundaries change nothing either
     assert_rows_equal(chunked, big, slice(None), slice(None))
@@ -94,7 +94,7 @@ def test_conditions_do_not_couple_runs(default_static):
     trust, cred, press = np.linspace(0, 1, n), np.where(seeds % 3 == 0, np.nan, 0.6), np.linspace(0, 2, n)
     big = simulate(default_static, seeds, trust, cred, press)
     for k in (0, 201, 399):
-        one = simulate(default_static, seeds[k:k + 1], trust[k:k + 1], cred[k:k + 1], press[k:k + 1])
+        one = simulate(default_static, seeds[k : k + 1], trust[k : k + 1], cred[k : k + 1], press[k : k + 1])
         assert_rows_equal(one, big, slice(None), slice(k, k + 1))
 
 
@@ -105,7 +105,7 @@ def test_seed_gives_same_result_in_a_batch_of_100000(default_static):
     big = simulate(default_static, seeds)
     picks = np.array([0, 4_999, 5_000, 54_321, 99_999])
     for k in picks:
-        alone = simulate(default_static, seeds[k:k + 1])
+        alone = simulate(default_static, seeds[k : k + 1])
         assert_rows_equal(alone, big, slice(None), slice(k, k + 1))
     ten = simulate(default_static, seeds[54_316:54_326])
     assert_rows_equal(ten, big, slice(None), slice(54_316, 54_326))
@@ -152,8 +152,19 @@ def test_penalty_equals_one_hot_formulation():
     cond = np.where(g.random(k_n) < 0.6, g.integers(0, n_i, k_n), -1)
     cond[0], issue[0] = issue[0], issue[0]  # a line conditional on its own issue
     actor[1], issue[1] = actor[2], issue[2]  # two lines on one cell
-    rl = RedLines(actor, issue, g.random(k_n), np.where(g.random(k_n) < 0.5, 1.0, -1.0), cond, g.random(k_n),
-                  np.where(g.random(k_n) < 0.5, 1.0, -1.0), g.uniform(0.2, 2, k_n), g.random(k_n) < 0.3, n_a, n_i)
+    rl = RedLines(
+        actor,
+        issue,
+        g.random(k_n),
+        np.where(g.random(k_n) < 0.5, 1.0, -1.0),
+        cond,
+        g.random(k_n),
+        np.where(g.random(k_n) < 0.5, 1.0, -1.0),
+        g.uniform(0.2, 2, k_n),
+        g.random(k_n) < 0.3,
+        n_a,
+        n_i,
+    )
     x = g.random((500, n_i))
     x[:50] = np.round(x[:50] * 10) / 10  # values on bounds and ramp ends
     w = g.random((500, n_a, n_i))
@@ -175,9 +186,19 @@ def test_nash_solution_same_alone_in_a_batch_and_with_array_bounds(n_p, n_i):
     r = 300
     pos, w, rv = g.random((r, n_p, n_i)), g.random((r, n_p, n_i)), g.uniform(0, 0.3, (r, n_p))
     w /= w.sum(axis=-1, keepdims=True)
-    rl = RedLines(np.array([0, 1, 0]), np.array([0, n_i - 1, 0]), np.array([0.3, 0.7, 0.5]),
-                  np.array([1.0, -1.0, 1.0]), np.array([-1, 0, n_i - 1]), np.array([0.0, 0.6, 0.4]),
-                  np.array([1.0, 1.0, -1.0]), np.array([1.0, 2.0, 0.5]), np.zeros(3, bool), n_p, n_i)
+    rl = RedLines(
+        np.array([0, 1, 0]),
+        np.array([0, n_i - 1, 0]),
+        np.array([0.3, 0.7, 0.5]),
+        np.array([1.0, -1.0, 1.0]),
+        np.array([-1, 0, n_i - 1]),
+        np.array([0.0, 0.6, 0.4]),
+        np.array([1.0, 1.0, -1.0]),
+        np.array([1.0, 2.0, 0.5]),
+        np.zeros(3, bool),
+        n_p,
+        n_i,
+    )
     members = np.ones(n_p, bool)
     fast = nash_solution(pos, w, rv, members, "linear", rl, iterations=60)
     bounds = nash_solution(pos, w, rv, members, "linear", rl, lo=np.zeros(n_i), hi=np.ones((r, n_i)), iterations=60)

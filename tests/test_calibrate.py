@@ -17,13 +17,28 @@ ROUNDS = {
     "phased": {"scenario": "sharm_el_sheikh_2025", "agenda": "phased_plan", "overrides": ["scenario.shocks.rate=0"]},
 }
 PARAMETERS = [
-    {"name": "hamas_no_deal", "paths": ["scenario.actors.Hamas.reservation_value"], "low": 0.3, "high": 0.9,
-     "source": "J"},
-    {"name": "patience", "paths": ["scenario.actors.Israel.patience", "scenario.actors.Hamas.patience"],
-     "low": 10, "high": 60, "integer": True, "source": "J"},
+    {
+        "name": "hamas_no_deal",
+        "paths": ["scenario.actors.Hamas.reservation_value"],
+        "low": 0.3,
+        "high": 0.9,
+        "source": "J",
+    },
+    {
+        "name": "patience",
+        "paths": ["scenario.actors.Israel.patience", "scenario.actors.Hamas.patience"],
+        "low": 10,
+        "high": 60,
+        "integer": True,
+        "source": "J",
+    },
 ]
-STATS = [("package_rate", "package", "agreement_rate"), ("package_rounds", "package", "median_rounds_agreed"),
-         ("phased_rate", "phased", "agreement_rate"), ("phased_phase1", "phased", "phase1_rate")]
+STATS = [
+    ("package_rate", "package", "agreement_rate"),
+    ("package_rounds", "package", "median_rounds_agreed"),
+    ("phased_rate", "phased", "agreement_rate"),
+    ("phased_phase1", "phased", "phase1_rate"),
+]
 
 
 def truth_targets(truth: dict, n_seeds: int, seed: int) -> list[dict]:
@@ -46,9 +61,21 @@ def write(tmp_path, targets, name="synthetic") -> str:
 
 
 def test_a_calibration_file_is_checked(tmp_path):
-    bad = {"name": "x", "rounds": ROUNDS, "parameters": PARAMETERS,
-           "targets": [{"name": "a", "round": "nowhere", "statistic": "agreement_rate", "target": 0.5,
-                        "tolerance": 0.1, "source": "J"}]}
+    bad = {
+        "name": "x",
+        "rounds": ROUNDS,
+        "parameters": PARAMETERS,
+        "targets": [
+            {
+                "name": "a",
+                "round": "nowhere",
+                "statistic": "agreement_rate",
+                "target": 0.5,
+                "tolerance": 0.1,
+                "source": "J",
+            }
+        ],
+    }
     p = tmp_path / "x.yaml"
     p.write_text(yaml.safe_dump(bad))
     with pytest.raises(ConfigError) as e:
@@ -62,13 +89,21 @@ def test_a_calibration_file_is_checked(tmp_path):
 
 
 def test_implausibility_and_statistics():
-    table = pd.DataFrame({"point": [0, 0, 0, 0, 1, 1, 1, 1], "agreement": [True, True, False, False] + [True] * 4,
-                          "phases_agreed": [2, 2, 1, 0, 2, 2, 2, 2], "rounds": [10, 20, 30, 40, 10, 10, 12, 14],
-                          "blocking_issue": ["", "", "withdrawal", "exchange", "", "", "", ""]})
-    tg = [{"name": "r", "statistic": "agreement_rate", "target": 0.5, "tolerance": 0.1},
-          {"name": "p2", "statistic": "phase2_given_phase1", "target": 0.5, "tolerance": 0.1},
-          {"name": "b", "statistic": "blocking_share", "issues": ["withdrawal"], "target": 0.5, "tolerance": 0.1},
-          {"name": "m", "statistic": "median_rounds_agreed", "target": 15, "tolerance": 5}]
+    table = pd.DataFrame(
+        {
+            "point": [0, 0, 0, 0, 1, 1, 1, 1],
+            "agreement": [True, True, False, False] + [True] * 4,
+            "phases_agreed": [2, 2, 1, 0, 2, 2, 2, 2],
+            "rounds": [10, 20, 30, 40, 10, 10, 12, 14],
+            "blocking_issue": ["", "", "withdrawal", "exchange", "", "", "", ""],
+        }
+    )
+    tg = [
+        {"name": "r", "statistic": "agreement_rate", "target": 0.5, "tolerance": 0.1},
+        {"name": "p2", "statistic": "phase2_given_phase1", "target": 0.5, "tolerance": 0.1},
+        {"name": "b", "statistic": "blocking_share", "issues": ["withdrawal"], "target": 0.5, "tolerance": 0.1},
+        {"name": "m", "statistic": "median_rounds_agreed", "target": 15, "tolerance": 5},
+    ]
     s = cb.statistics(table, tg)
     assert list(s["r"]) == [0.5, 1.0]
     assert s["p2"].iloc[0] == pytest.approx(2 / 3) and s["b"].iloc[0] == 0.5 and np.isnan(s["b"].iloc[1])
@@ -86,14 +121,16 @@ def test_calibration_resumes_after_a_kill_with_the_same_result(tmp_path):
     (part / "blocks").mkdir(parents=True)
     for k in (0, 1):
         (part / "blocks" / f"block_{k:05d}.parquet").write_bytes(
-            (tmp_path / "a" / "blocks" / f"block_{k:05d}.parquet").read_bytes())
+            (tmp_path / "a" / "blocks" / f"block_{k:05d}.parquet").read_bytes()
+        )
     (part / "blocks" / "block_00002.parquet.tmp999").write_bytes(b"half a file")  # a write cut short
     done = []
     resumed = cb.calibrate(cal, 40, 10, part, block_size=10, progress=done.append)
     assert done[0] == 20  # the two finished blocks count at once
     assert resumed["kept"] == full["kept"]
-    pd.testing.assert_frame_equal(pd.read_parquet(part / "samples.parquet"),
-                                  pd.read_parquet(tmp_path / "a" / "samples.parquet"))
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(part / "samples.parquet"), pd.read_parquet(tmp_path / "a" / "samples.parquet")
+    )
     assert (part / "targets.md").read_text().startswith("# Calibration")
     assert (part / "conflicts.md").read_text().startswith("# Which patterns can be met together")
     near = pd.read_parquet(part / "nearest.parquet")
@@ -134,8 +171,11 @@ def test_a_forecast_runs_over_the_kept_ensemble(tmp_path, monkeypatch):
     res = cb.calibrate(cal, 60, 10, tmp_path / "synthetic", block_size=30)
     assert res["kept"] > 0
     monkeypatch.chdir(tmp_path)  # negotiate calibration=<name> looks in ./calibration/<name> and a path
-    rs = run(load_config([f"calibration={tmp_path / 'synthetic'}", "agenda=phased_plan", "n_seeds=5",
-                          "forecast_horizon=120"]))
+    rs = run(
+        load_config(
+            [f"calibration={tmp_path / 'synthetic'}", "agenda=phased_plan", "n_seeds=5", "forecast_horizon=120"]
+        )
+    )
     post = pd.read_parquet(tmp_path / "synthetic" / "posterior.parquet")
     assert rs.table["point"].nunique() == len(post) and len(rs.table) == 5 * len(post)
     fc = rs.summary()["forecast"]

@@ -131,8 +131,10 @@ def test_several_seats_each_move_and_no_move_is_a_hold():
     m.counter({"disarmament": 0.8}, "Israel")
     m.step()
     i = m.static.sc.issues.index("disarmament")
-    assert "Israel and Hamas's counter-offer was tabled" in m.log[-1] or \
-        "Hamas and Israel's counter-offer was tabled" in m.log[-1]
+    assert (
+        "Israel and Hamas's counter-offer was tabled" in m.log[-1]
+        or "Hamas and Israel's counter-offer was tabled" in m.log[-1]
+    )
     assert "disarmament 0.50" in m.log[-1]
     assert m.batch.override[0, m.static.sc.actors.index("Israel")] == 0
     m.stand("Israel")
@@ -169,8 +171,11 @@ def test_a_change_of_mind_is_explained():
     turned = [line for line in m.log if "changed its mind" in line]
     assert turned, "the default negotiation has actors who first refuse and then accept"
     for line in turned:
-        assert re.search(r"accepted \(changed its mind: (its aspiration fell from [\d.]+ to [\d.]+|its deadline passed"
-                         r"|its no-deal value fell|the new text gives it)", line), line
+        assert re.search(
+            r"accepted \(changed its mind: (its aspiration fell from [\d.]+ to [\d.]+|its deadline passed"
+            r"|its no-deal value fell|the new text gives it)",
+            line,
+        ), line
 
 
 def test_a_brief_is_in_plain_words_from_the_scenario():

@@ -31,8 +31,18 @@ def test_default_run_prints_summary_and_writes_results(tmp_path, negotiate_cmd):
         assert needle in out
     d = only_dir(tmp_path / "outputs")
     rec = json.loads((d / "result.json").read_text())
-    for key in ("agreement", "phases_agreed", "rounds", "terms", "utilities", "reservation_values",
-                "nash_product", "breakdown_reason", "seed", "config_hash"):
+    for key in (
+        "agreement",
+        "phases_agreed",
+        "rounds",
+        "terms",
+        "utilities",
+        "reservation_values",
+        "nash_product",
+        "breakdown_reason",
+        "seed",
+        "config_hash",
+    ):
         assert key in rec
     runs = pd.read_parquet(d / "runs.parquet")
     assert len(runs) == 1 and runs.seed.iloc[0] == 0
@@ -60,11 +70,18 @@ def test_n_seeds_prints_rate_with_interval(tmp_path, negotiate_cmd):
 @pytest.mark.parametrize(
     ("args", "needles"),
     [
-        (["scenario.actors.Israel.salience.disarmamnet=0.5"],
-         ["conf/scenario/sharm_el_sheikh_2025.yaml", "scenario.actors.Israel.salience.disarmamnet",
-          "expected a key of scenario.actors.Israel.salience (disarmament, withdrawal"]),
-        (["scenario.actors.Israel.position.disarmament=1.4"],
-         ["scenario.actors.Israel.position.disarmament", "expected a position in [0, 1]", "1.4"]),
+        (
+            ["scenario.actors.Israel.salience.disarmamnet=0.5"],
+            [
+                "conf/scenario/sharm_el_sheikh_2025.yaml",
+                "scenario.actors.Israel.salience.disarmamnet",
+                "expected a key of scenario.actors.Israel.salience (disarmament, withdrawal",
+            ],
+        ),
+        (
+            ["scenario.actors.Israel.position.disarmament=1.4"],
+            ["scenario.actors.Israel.position.disarmament", "expected a position in [0, 1]", "1.4"],
+        ),
         (["scenario.actors.Israel.salinece=0.5"], ["scenario.actors.Israel.salinece"]),
         (["n_seeds=abc"], ["n_seeds"]),
         (["agenda=nonsense"], ["agenda"]),
@@ -98,9 +115,22 @@ def test_help_fits_one_screen_and_comes_fast(tmp_path, negotiate_cmd):
     lines = out.splitlines()
     assert len(lines) <= 45 and max(map(len, lines)) <= 100, (len(lines), max(map(len, lines)))
     assert "powered by Hydra" not in out and "== Config ==" not in out
-    for needle in ("scenario", "sharm_el_sheikh_2025*", "comprehensive*", "mediated*", "phased_plan",
-                   "sequence_atlas", "order_00 ... order_119", "calibration", "round_2023_11",
-                   "Examples:", "--hydra-help", "n_seeds=", "agenda.order=", "protocol.rule="):
+    for needle in (
+        "scenario",
+        "sharm_el_sheikh_2025*",
+        "comprehensive*",
+        "mediated*",
+        "phased_plan",
+        "sequence_atlas",
+        "order_00 ... order_119",
+        "calibration",
+        "round_2023_11",
+        "Examples:",
+        "--hydra-help",
+        "n_seeds=",
+        "agenda.order=",
+        "protocol.rule=",
+    ):
         assert needle in out, needle
     keys = out.split("Keys people change most")[1].split("Examples:")[0].strip().splitlines()[1:]
     assert len(keys) == 10, keys
@@ -113,8 +143,10 @@ def test_help_fits_one_screen_and_comes_fast(tmp_path, negotiate_cmd):
 
 def test_help_does_not_load_the_simulator():
     """--help is answered before numba, pandas or the kernel are imported (the 1 s budget)."""
-    code = ("import sys; from sim.usage import help_text; help_text(); "
-            "print(sorted(m for m in ('numba', 'pandas', 'sim.kernel', 'sim.api', 'mesa') if m in sys.modules))")
+    code = (
+        "import sys; from sim.usage import help_text; help_text(); "
+        "print(sorted(m for m in ('numba', 'pandas', 'sim.kernel', 'sim.api', 'mesa') if m in sys.modules))"
+    )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]", res.stdout
@@ -139,21 +171,35 @@ def test_hydra_help_is_still_there(tmp_path, negotiate_cmd):
 @pytest.mark.parametrize(
     ("args", "hidden", "needles"),
     [
-        (["-m", "hydra/launcher=submitit_local", "n_seeds=2"], "hydra_plugins.hydra_submitit_launcher",
-         ["command-line override hydra/launcher=submitit_local", "'submitit'", '"negotiation-sim[submitit]"']),
-        (["-m", "experiment=sequence_search_optuna"], "hydra_plugins.hydra_optuna_sweeper",
-         ["conf/experiment/sequence_search_optuna.yaml", "'optuna'", '".[optuna]"']),
-        (["-m", "hydra/launcher=ray", "n_seeds=2"], "hydra_plugins.hydra_ray_launcher",
-         ["hydra/launcher: ray needs the optional extra 'ray'"]),
+        (
+            ["-m", "hydra/launcher=submitit_local", "n_seeds=2"],
+            "hydra_plugins.hydra_submitit_launcher",
+            ["command-line override hydra/launcher=submitit_local", "'submitit'", '"negotiation-sim[submitit]"'],
+        ),
+        (
+            ["-m", "experiment=sequence_search_optuna"],
+            "hydra_plugins.hydra_optuna_sweeper",
+            ["conf/experiment/sequence_search_optuna.yaml", "'optuna'", '".[optuna]"'],
+        ),
+        (
+            ["-m", "hydra/launcher=ray", "n_seeds=2"],
+            "hydra_plugins.hydra_ray_launcher",
+            ["hydra/launcher: ray needs the optional extra 'ray'"],
+        ),
     ],
 )
 def test_missing_extra_named_in_one_line(tmp_path, args, hidden, needles):
     """A launcher or sweeper from an extra that is not installed: one line naming the extra."""
-    if hidden.endswith("optuna_sweeper") and "override /hydra/sweeper: optuna" not in (
-            ROOT / "conf" / "experiment" / "sequence_search_optuna.yaml").read_text():
+    if (
+        hidden.endswith("optuna_sweeper")
+        and "override /hydra/sweeper: optuna"
+        not in (ROOT / "conf" / "experiment" / "sequence_search_optuna.yaml").read_text()
+    ):
         pytest.fail("sequence_search_optuna no longer uses the Optuna sweeper: update this case")
-    code = (f"import sys; sys.modules[{hidden!r}] = None; "  # as if the plugin were not installed
-            f"from sim.cli import main; main({args!r})")
+    code = (
+        f"import sys; sys.modules[{hidden!r}] = None; "  # as if the plugin were not installed
+        f"from sim.cli import main; main({args!r})"
+    )
     res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert res.returncode == 2, (res.stdout, res.stderr)
     err = res.stderr.strip()
@@ -168,9 +214,10 @@ def golden_now() -> dict:
     out = {}
     for agenda in ("comprehensive", "phased_plan"):
         rs = run(load_config([f"agenda={agenda}", "n_seeds=5"]))
-        out[agenda] = [{k: rec[k] for k in ("seed", "outcome", "rounds", "phases_agreed", "terms",
-                                             "breakdown_reason")}
-                       for rec in (rs.record(i) for i in range(5))]
+        out[agenda] = [
+            {k: rec[k] for k in ("seed", "outcome", "rounds", "phases_agreed", "terms", "breakdown_reason")}
+            for rec in (rs.record(i) for i in range(5))
+        ]
     return json.loads(json.dumps(out))
 
 

@@ -68,8 +68,9 @@ def test_frontier_offer_equals_numpy_reference(kind):
     got = frontier_offer_runs(pos, weight, lo, hi, x, op, who, target, others, kind == "linear")
     ref = frontier_offer_numpy(pos, weight, lo, hi, x, op, who, target, others, kind != "linear")
     assert got.tobytes() == ref.tobytes()  # the same arithmetic in the same order: the same bits
-    alone = frontier_offer_runs(pos[5:6], weight[5:6], lo[5:6], hi[5:6], x[5:6], op[5:6], who[5:6], target[5:6],
-                                others[5:6], kind == "linear")
+    alone = frontier_offer_runs(
+        pos[5:6], weight[5:6], lo[5:6], hi[5:6], x[5:6], op[5:6], who[5:6], target[5:6], others[5:6], kind == "linear"
+    )
     assert alone.tobytes() == got[5:6].tobytes()
 
 
@@ -98,8 +99,16 @@ def test_concession_table_equals_the_strategies():
     assert table is not None
     frac = np.random.default_rng(0).random((50, st.sc.n_actors))
     for t in range(table.shape[0]):
-        ctx = ConcessionContext(t=np.full(frac.shape, t), horizon=st.sc.patience, frac=frac, frac_prev=frac, eu=frac,
-                                aspiration=frac, reservation_value=frac, principal=st.sc.principal)
+        ctx = ConcessionContext(
+            t=np.full(frac.shape, t),
+            horizon=st.sc.patience,
+            frac=frac,
+            frac_prev=frac,
+            eu=frac,
+            aspiration=frac,
+            reservation_value=frac,
+            principal=st.sc.principal,
+        )
         direct = concession(st.families, ctx)
         assert np.broadcast_to(table[t], direct.shape).tobytes() == np.ascontiguousarray(direct).tobytes()
     default = build(load_config([]))  # the table exists exactly when every strategy reads only the time
@@ -133,8 +142,12 @@ def test_evaluate_runs_equals_the_numpy_reference(linear, gi, strong):
     x, op, pos, weight, sq, rs, rl, _ = _random_problem(7 + gi, linear=linear)
     (eu, u, m, wp, vq, p, umax), hard, grad = evaluate_runs(x, op, pos, weight, sq, rs, gi, strong, rl, linear, True)
     ref = reference.evaluate(x, op, pos, weight, sq, rs, gi, strong, rl, linear)
-    for got, want, name in zip((eu, u, m, wp, vq, p, umax, hard, grad), ref,
-                               ("eu", "u", "m", "wp", "vq", "p", "umax", "hard", "grad"), strict=True):
+    for got, want, name in zip(
+        (eu, u, m, wp, vq, p, umax, hard, grad),
+        ref,
+        ("eu", "u", "m", "wp", "vq", "p", "umax", "hard", "grad"),
+        strict=True,
+    ):
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-12, err_msg=name)
     # without the gradient, the same values
     (eu2, *_), hard2, _g = evaluate_runs(x, op, pos, weight, sq, rs, gi, strong, rl, linear, False)

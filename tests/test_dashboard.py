@@ -29,8 +29,16 @@ expect = playwright_api.expect
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 DOCS = ROOT / "docs"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SMALL = {"width": 1024, "height": 768}
 
 
@@ -44,14 +52,17 @@ def start_server(log_name: str = "dashboard-server.log", env: dict | None = None
     """Start ``negotiate-dashboard`` on a free port; yield its URL; stop it (a generator for fixtures)."""
     from sim.app import missing_assets
 
-    assert not missing_assets(), ("front-end assets missing: run `negotiate-dashboard --install-assets` "
-                                  "(make test does)")
+    assert not missing_assets(), "front-end assets missing: run `negotiate-dashboard --install-assets` (make test does)"
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / log_name, "w")  # noqa: SIM115  (closed at teardown)
-    proc = subprocess.Popen([sys.executable, "-m", "sim.app", "--port", str(port)], stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True,
-                            env=dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="false", **(env or {})))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim.app", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env=dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="false", **(env or {})),
+    )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 90
     while True:
@@ -161,8 +172,14 @@ class Page:
         self.page = self.context.new_page()
         self.outside: list[str] = []
         self.failed: list[str] = []
-        self.page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:", "ws://127"))
-                     else self.outside.append(r.url))
+        self.page.on(
+            "request",
+            lambda r: (
+                None
+                if r.url.startswith(("http://127.0.0.1", "data:", "blob:", "ws://127"))
+                else self.outside.append(r.url)
+            ),
+        )
         self.page.on("requestfailed", lambda r: self.failed.append(r.url))
         self.page.on("response", lambda r: self.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         self.page.goto(url)
@@ -197,10 +214,20 @@ def page(server, browser):
 
 @pytest.mark.browser
 def test_page_loads_offline_with_every_panel_and_readable_charts(page):
-    for title in ("Positions over the rounds", "The text after round 0", "Utility of the text",
-                  "Channels and leverage", "Take a seat", "Salience", "Last round", "Controls",
-                  "Initial trust between the principals: 0.15", "Guarantor credibility: 0.60",
-                  "Pressure (leverage multiplier): 1.00", "Seed: 0"):
+    for title in (
+        "Positions over the rounds",
+        "The text after round 0",
+        "Utility of the text",
+        "Channels and leverage",
+        "Take a seat",
+        "Salience",
+        "Last round",
+        "Controls",
+        "Initial trust between the principals: 0.15",
+        "Guarantor credibility: 0.60",
+        "Pressure (leverage multiplier): 1.00",
+        "Seed: 0",
+    ):
         expect(page.page.get_by_text(title).first).to_be_visible()
     for kind in ("issue-disarmament", "utility-chart", "network-chart", "legend"):
         page.chart(kind)
@@ -265,8 +292,10 @@ def test_a_seat_is_taken_and_a_counter_offer_previewed_and_answered(page):
     expect(page.status).to_contain_text("seat: Hamas")
     expect(page.page.locator(".step-note")).to_contain_text("Hamas holds out")
     # every open issue's slider starts at Hamas's position, not at an end of the scale
-    values = [float(v) for v in seat.locator("[role=slider]").evaluate_all(
-        "els => els.map(e => e.getAttribute('aria-valuenow'))")]
+    values = [
+        float(v)
+        for v in seat.locator("[role=slider]").evaluate_all("els => els.map(e => e.getAttribute('aria-valuenow'))")
+    ]
     assert len(values) == 6 and all(0.0 <= v < 0.6 for v in values) and len(set(values)) > 3, values
     slider = seat.locator("[role=slider]").first
     before = float(slider.get_attribute("aria-valuenow"))
@@ -284,8 +313,10 @@ def test_a_seat_is_taken_and_a_counter_offer_previewed_and_answered(page):
     expect(answer).to_contain_text("Then: Round 3 (phase 1): Hamas's counter-offer was tabled")
     expect(page.status).to_contain_text("round 3")
     # the slider stays where the student put it; the others stay where they were
-    after = [float(v) for v in seat.locator("[role=slider]").evaluate_all(
-        "els => els.map(e => e.getAttribute('aria-valuenow'))")]
+    after = [
+        float(v)
+        for v in seat.locator("[role=slider]").evaluate_all("els => els.map(e => e.getAttribute('aria-valuenow'))")
+    ]
     assert after[0] == pytest.approx(wanted) and after[1:] == pytest.approx(values[1:], abs=0.011)
     # Step while seated: the round is played with Hamas holding out, and the page says so
     page.step(1)

@@ -23,15 +23,17 @@ def per_point(res, k: int, columns) -> pd.DataFrame:
 def test_per_run_inputs_in_one_batch_give_each_point_as_alone():
     g = np.random.default_rng(3)
     n = 40
-    design = pd.DataFrame({
-        "scenario.actors.Hamas.reservation_value": g.uniform(0.2, 0.6, n),
-        "scenario.actors.Israel.position.withdrawal": g.uniform(0.6, 1.0, n),
-        "scenario.actors.Hamas.salience.guarantees": g.uniform(0.3, 1.0, n),
-        "scenario.actors.Israel.renege_base": g.uniform(0.2, 0.8, n),
-        "scenario.actors.Hamas.delay_cost": g.uniform(0.0, 0.003, n),
-        "scenario.actors.US.credibility": g.uniform(0.2, 0.9, n),
-        "conditions.pressure": g.uniform(0.0, 3.0, n),
-    })
+    design = pd.DataFrame(
+        {
+            "scenario.actors.Hamas.reservation_value": g.uniform(0.2, 0.6, n),
+            "scenario.actors.Israel.position.withdrawal": g.uniform(0.6, 1.0, n),
+            "scenario.actors.Hamas.salience.guarantees": g.uniform(0.3, 1.0, n),
+            "scenario.actors.Israel.renege_base": g.uniform(0.2, 0.8, n),
+            "scenario.actors.Hamas.delay_cost": g.uniform(0.0, 0.003, n),
+            "scenario.actors.US.credibility": g.uniform(0.2, 0.9, n),
+            "conditions.pressure": g.uniform(0.0, 3.0, n),
+        }
+    )
     assert all(is_per_run(c) for c in design.columns)
     res = run_design(load_config([]), design, n_seeds=15)
     assert len(res.table) == n * 15
@@ -42,12 +44,14 @@ def test_per_run_inputs_in_one_batch_give_each_point_as_alone():
 
 
 def test_structural_inputs_are_grouped_and_give_each_point_as_alone():
-    design = pd.DataFrame({
-        "scenario.actors.Israel.patience": [20, 30, 45, 30, 20],
-        "scenario.actors.Hamas.red_lines.0.strength": [1.0, 3.0, 1.0, 1.0, 1.0],
-        "scenario.actors.Hamas.reservation_value": [0.3, 0.4, 0.5, 0.45, 0.3],
-        "protocol.step0": [0.05, 0.05, 0.1, 0.05, 0.05],
-    })
+    design = pd.DataFrame(
+        {
+            "scenario.actors.Israel.patience": [20, 30, 45, 30, 20],
+            "scenario.actors.Hamas.red_lines.0.strength": [1.0, 3.0, 1.0, 1.0, 1.0],
+            "scenario.actors.Hamas.reservation_value": [0.3, 0.4, 0.5, 0.45, 0.3],
+            "protocol.step0": [0.05, 0.05, 0.1, 0.05, 0.05],
+        }
+    )
     res = run_design(load_config(["agenda=phased_plan"]), design, n_seeds=20)
     for k in range(len(design)):
         a = alone(design.iloc[k].to_dict(), 20, ["agenda=phased_plan"])
@@ -116,12 +120,27 @@ def test_a_sweep_spreads_a_design_over_jobs_by_block(tmp_path, negotiate_cmd):
     from tests.conftest import run_cli
 
     g = np.random.default_rng(0)
-    design = pd.DataFrame({"scenario.actors.Hamas.reservation_value": g.uniform(0.2, 0.6, 7),
-                           "scenario.actors.Israel.patience": g.integers(15, 45, 7)})
+    design = pd.DataFrame(
+        {
+            "scenario.actors.Hamas.reservation_value": g.uniform(0.2, 0.6, 7),
+            "scenario.actors.Israel.patience": g.integers(15, 45, 7),
+        }
+    )
     path = tmp_path / "design.parquet"
     design.to_parquet(path)
-    r = run_cli(negotiate_cmd, ["-m", f"design.file={path}", "design.blocks=3", "design.block=0,1,2", "n_seeds=6",
-                                f"hydra.sweep.dir={tmp_path / 'sweep'}", "quiet=true"], tmp_path)
+    r = run_cli(
+        negotiate_cmd,
+        [
+            "-m",
+            f"design.file={path}",
+            "design.blocks=3",
+            "design.block=0,1,2",
+            "n_seeds=6",
+            f"hydra.sweep.dir={tmp_path / 'sweep'}",
+            "quiet=true",
+        ],
+        tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     parts = pd.concat([pd.read_parquet(p) for p in sorted((tmp_path / "sweep").glob("*/runs.parquet"))])
     whole = run_design(load_config(["n_seeds=6"]), design).table
@@ -136,18 +155,21 @@ def test_a_missing_design_file_is_a_clear_error(tmp_path):
 
 
 def test_behavioural_parameters_vary_per_run_and_give_each_point_as_alone():
-    design = pd.DataFrame({
-        "scenario.actors.Israel.patience": [15, 30, 60, 22],
-        "scenario.actors.Hamas.patience": [40, 30, 20, 22],
-        "scenario.actors.Hamas.strategy.params.e": [0.3, 0.5, 1.0, 2.0],
-        "scenario.trust.gain_per_phase": [0.0, 0.25, 0.5, 0.1],
-    })
+    design = pd.DataFrame(
+        {
+            "scenario.actors.Israel.patience": [15, 30, 60, 22],
+            "scenario.actors.Hamas.patience": [40, 30, 20, 22],
+            "scenario.actors.Hamas.strategy.params.e": [0.3, 0.5, 1.0, 2.0],
+            "scenario.trust.gain_per_phase": [0.0, 0.25, 0.5, 0.1],
+        }
+    )
     assert all(is_per_run(c) for c in design.columns)
     cfg = load_config(["agenda=phased_plan"])
     res = run_design(cfg, design, n_seeds=25)
     window = int(res.table["rounds"].max())
     assert res.table.groupby("point")["agreement"].mean().nunique() > 1
     from sim.api import build
+
     w = build(cfg).settings.max_rounds
     for k in range(len(design)):
         # the batch watched every point for the longest point's window (2 x (2 x 60 + 9) rounds)

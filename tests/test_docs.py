@@ -25,7 +25,8 @@ def test_config_reference_is_current():
     """docs/config.md is what scripts/config_reference.py writes from sim/config.py now."""
     committed = (ROOT / "docs" / "config.md").read_text()
     assert committed == config_reference.render(), (
-        "docs/config.md is out of date: run `python scripts/config_reference.py docs/config.md`")
+        "docs/config.md is out of date: run `python scripts/config_reference.py docs/config.md`"
+    )
 
 
 def test_config_reference_covers_every_key_of_the_schemas():
@@ -41,8 +42,14 @@ def test_config_reference_covers_every_key_of_the_schemas():
             for f in dataclasses.fields(cls):
                 assert f"| `{path}.{f.name}` |" in text, (name, f.name)
     assert seen > 100  # the schemas really were walked (scenario, actors, red lines, agenda, ...)
-    for key in ("scenario.actors.<actor>.reservation_value", "scenario.shocks.rate", "protocol.rule",
-                "agenda.phases[i].issues", "scenario.actors.<actor>.red_lines[i].unless.issue", "n_seeds"):
+    for key in (
+        "scenario.actors.<actor>.reservation_value",
+        "scenario.shocks.rate",
+        "protocol.rule",
+        "agenda.phases[i].issues",
+        "scenario.actors.<actor>.red_lines[i].unless.issue",
+        "n_seeds",
+    ):
         assert f"| `{key}` |" in text, key
     # a row names the value used when a scenario leaves the key out, from the code
     assert "| `scenario.actors.<actor>.stubbornness` | any | `0.9` |" in text
@@ -72,8 +79,14 @@ def test_docs_site_builds_strict(tmp_path):
     """`mkdocs build --strict` (what `make docs` runs): no warning, and every page is there."""
     site = tmp_path / "site"
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    res = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    res = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     pages = {
         "model/index.html": ["Time belongs to the actors", "commitment problem"],
@@ -107,9 +120,29 @@ def test_citation_cff_is_valid_and_matches_the_package():
     assert cff["type"] == "software"
     assert str(cff["version"]) == project["version"]
     assert cff["license"] == project["license"]
-    allowed = {"cff-version", "message", "type", "title", "abstract", "authors", "version", "license",
-               "keywords", "date-released", "repository-code", "url", "identifiers", "doi", "references",
-               "preferred-citation", "contact", "commit", "license-url", "repository", "repository-artifact"}
+    allowed = {
+        "cff-version",
+        "message",
+        "type",
+        "title",
+        "abstract",
+        "authors",
+        "version",
+        "license",
+        "keywords",
+        "date-released",
+        "repository-code",
+        "url",
+        "identifiers",
+        "doi",
+        "references",
+        "preferred-citation",
+        "contact",
+        "commit",
+        "license-url",
+        "repository",
+        "repository-artifact",
+    }
     assert set(cff) <= allowed, set(cff) - allowed
     assert "doi" not in cff and "identifiers" not in cff  # none has been minted
     assert all(isinstance(k, str) for k in typing.cast(list, cff["keywords"]))

@@ -67,7 +67,7 @@ def test_a_batch_of_runs_equals_each_run_alone():
     for variant in ("scholz_2011", "textbook"):
         many, _ = bdm_round(x, s, c, scale, variant, q=0.6)
         for k in range(6):
-            one, _ = bdm_round(x[k:k + 1], s[k:k + 1], c, scale[k:k + 1], variant, q=0.6)
+            one, _ = bdm_round(x[k : k + 1], s[k : k + 1], c, scale[k : k + 1], variant, q=0.6)
             assert np.array_equal(one[0], many[k])
         assert np.all((many >= x.min(axis=1, keepdims=True)) & (many <= x.max(axis=1, keepdims=True)))
         assert many[2, 3] == x[2, 3]  # who takes no part does not move
@@ -92,12 +92,15 @@ def test_mesa_model_equals_the_batch():
         assert json.dumps(got, sort_keys=True) == json.dumps(want, sort_keys=True)
 
 
-@pytest.mark.parametrize("key,value,expected", [
-    ("variant", "nonsense", "variant must be one of"),
-    ("q", 1.5, "q must be a probability"),
-    ("risk", 7, "risk must be null"),
-    ("settle_rounds", 0, "settle_rounds must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "key,value,expected",
+    [
+        ("variant", "nonsense", "variant must be one of"),
+        ("q", 1.5, "q must be a probability"),
+        ("risk", 7, "risk must be null"),
+        ("settle_rounds", 0, "settle_rounds must be a whole number"),
+    ],
+)
 def test_bad_parameters_name_the_key(key, value, expected):
     with pytest.raises(ConfigError) as e:
         build(load_config([*EC, f"protocol.params.{key}={value}"]))

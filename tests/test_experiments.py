@@ -82,8 +82,9 @@ def test_a_part_of_the_ablation_reproduces_its_committed_rows():
     mod = _ablation()
     committed = pd.read_parquet(ROOT / "experiments" / "agenda_mechanisms" / "ablation.parquet")
     ablations = ("full model", "no red lines")
-    df = mod.ablation_table(1000, agendas={"phased_plan": mod.AGENDAS["phased_plan"]},
-                            ablations={k: mod.ABLATIONS[k] for k in ablations})
+    df = mod.ablation_table(
+        1000, agendas={"phased_plan": mod.AGENDAS["phased_plan"]}, ablations={k: mod.ABLATIONS[k] for k in ablations}
+    )
     want = committed[committed["ablation"].isin(ablations) & (committed["agenda"] == "phased_plan")]
     pd.testing.assert_frame_equal(df.reset_index(drop=True), want.reset_index(drop=True))
 

@@ -38,8 +38,9 @@ def seeds_runner(f, columns):
         y = f(design[columns].to_numpy(dtype=float))
         seed = np.tile(np.arange(n_seeds), len(design))
         noise = (seed - (n_seeds - 1) / 2.0) * 0.37
-        return pd.DataFrame({"point": np.repeat(np.arange(len(design)), n_seeds), "seed": seed,
-                             "y": np.repeat(y, n_seeds) + noise})
+        return pd.DataFrame(
+            {"point": np.repeat(np.arange(len(design)), n_seeds), "seed": seed, "y": np.repeat(y, n_seeds) + noise}
+        )
 
     return run
 
@@ -70,10 +71,15 @@ def test_sobol_recovers_the_ishigami_indices_through_the_reduction():
 
 
 def test_morris_gives_the_elementary_effects_of_a_linear_model_per_unit_of_range():
-    inputs = pd.DataFrame({"path": ["a", "b", "c"], "low": [0.0, 0.0, -5.0], "high": [1.0, 2.0, 5.0],
-                           "integer": False})
-    m = ex.morris(None, inputs, ["y"], n_trajectories=8, n_seeds=4,
-                  runner=seeds_runner(lambda x: 2 * x[:, 0] - 3 * x[:, 1] + 0 * x[:, 2], ["a", "b", "c"]))
+    inputs = pd.DataFrame({"path": ["a", "b", "c"], "low": [0.0, 0.0, -5.0], "high": [1.0, 2.0, 5.0], "integer": False})
+    m = ex.morris(
+        None,
+        inputs,
+        ["y"],
+        n_trajectories=8,
+        n_seeds=4,
+        runner=seeds_runner(lambda x: 2 * x[:, 0] - 3 * x[:, 1] + 0 * x[:, 2], ["a", "b", "c"]),
+    )
     m = m.set_index("input")
     assert m.loc["a", "mu_star"] == pytest.approx(2.0) and m.loc["a", "mu"] == pytest.approx(2.0)
     assert m.loc["b", "mu_star"] == pytest.approx(6.0) and m.loc["b", "mu"] == pytest.approx(-6.0)
@@ -82,16 +88,24 @@ def test_morris_gives_the_elementary_effects_of_a_linear_model_per_unit_of_range
     assert list(m.index) == ["b", "a", "c"]  # ranked by mu*
     # grouped: one index per group, members listed
     inputs["group"] = ["ab", "ab", "c"]
-    g = ex.morris(None, inputs, ["y"], n_trajectories=8, n_seeds=1, groups="group",
-                  runner=seeds_runner(lambda x: 2 * x[:, 0] + 3 * x[:, 1], ["a", "b", "c"]))
+    g = ex.morris(
+        None,
+        inputs,
+        ["y"],
+        n_trajectories=8,
+        n_seeds=1,
+        groups="group",
+        runner=seeds_runner(lambda x: 2 * x[:, 0] + 3 * x[:, 1], ["a", "b", "c"]),
+    )
     assert set(g["input"]) == {"ab", "c"} and set(g["kind"]) == {"group"}
     assert g.set_index("input").loc["ab", "members"] == "a,b"
     assert g.set_index("input").loc["c", "mu_star"] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_designs_round_integer_inputs_and_leave_out_inputs_without_a_range():
-    inputs = pd.DataFrame({"path": ["p", "q", "r"], "low": [15, 0.2, 0.0], "high": [60, 0.8, 0.0],
-                           "integer": [True, False, False]})
+    inputs = pd.DataFrame(
+        {"path": ["p", "q", "r"], "low": [15, 0.2, 0.0], "high": [60, 0.8, 0.0], "integer": [True, False, False]}
+    )
     ok, dropped = ex.usable_inputs(inputs)
     assert dropped == ["r"] and list(ok["path"]) == ["p", "q"]
     d = ex.to_design(np.array([[15.4, 0.3], [59.6, 0.7]]), ok)
@@ -101,18 +115,30 @@ def test_designs_round_integer_inputs_and_leave_out_inputs_without_a_range():
 
 
 def test_point_outcomes_reduce_runs_to_rates_means_and_terms_of_agreed_runs():
-    table = pd.DataFrame({
-        "point": [0, 0, 0, 0, 1, 1],
-        "seed": [0, 1, 2, 3, 0, 1],
-        "agreement": [True, True, False, False, False, False],
-        "status": ["agreement", "agreement", "shock", "stalemate", "stalemate", "walkout"],
-        "phases_agreed": [2, 2, 1, 0, 0, 0],
-        "rounds": [10, 20, 30, 40, 5, 7],
-        "term_x": [0.2, 0.4, np.nan, np.nan, np.nan, np.nan],
-    })
+    table = pd.DataFrame(
+        {
+            "point": [0, 0, 0, 0, 1, 1],
+            "seed": [0, 1, 2, 3, 0, 1],
+            "agreement": [True, True, False, False, False, False],
+            "status": ["agreement", "agreement", "shock", "stalemate", "stalemate", "walkout"],
+            "phases_agreed": [2, 2, 1, 0, 0, 0],
+            "rounds": [10, 20, 30, 40, 5, 7],
+            "term_x": [0.2, 0.4, np.nan, np.nan, np.nan, np.nan],
+        }
+    )
     p = ex.point_outcomes(table, ["agreement", "phase1", "phase2", "rounds", "term_x", "stalemate", "shock"])
-    assert p.loc[0].to_dict() == pytest.approx({"n_runs": 4, "agreement": 0.5, "phase1": 0.75, "phase2": 0.5,
-                                                "rounds": 25.0, "term_x": 0.3, "stalemate": 0.25, "shock": 0.25})
+    assert p.loc[0].to_dict() == pytest.approx(
+        {
+            "n_runs": 4,
+            "agreement": 0.5,
+            "phase1": 0.75,
+            "phase2": 0.5,
+            "rounds": 25.0,
+            "term_x": 0.3,
+            "stalemate": 0.25,
+            "shock": 0.25,
+        }
+    )
     assert p.loc[1, "agreement"] == 0 and p.loc[1, "stalemate"] == 0.5 and np.isnan(p.loc[1, "term_x"])
     with pytest.raises(ConfigError, match="phase<k>"):
         ex.point_outcomes(table, ["nonsense"])
@@ -141,15 +167,17 @@ def test_prim_finds_a_box_on_an_integer_input_and_says_it_in_words():
 @pytest.fixture(scope="module")
 def symmetric():
     cfg = load_config(["scenario=symmetric"])
-    inputs = pd.DataFrame({"path": [RV, MEDIATOR, CRED], "low": [0.3, 0.0, 0.0], "high": [1.0, 1.0, 1.0],
-                           "integer": False})
+    inputs = pd.DataFrame(
+        {"path": [RV, MEDIATOR, CRED], "low": [0.3, 0.0, 0.0], "high": [1.0, 1.0, 1.0], "integer": False}
+    )
     return cfg, inputs
 
 
 def test_one_input_alone_decides_agreement_in_the_symmetric_scenario(symmetric):
     cfg, inputs = symmetric
-    m, points = ex.morris(cfg, inputs, ["agreement", "rounds", "term_x"], n_trajectories=10, n_seeds=3,
-                          progress=False, return_points=True)
+    m, points = ex.morris(
+        cfg, inputs, ["agreement", "rounds", "term_x"], n_trajectories=10, n_seeds=3, progress=False, return_points=True
+    )
     a = m[m["outcome"] == "agreement"].set_index("input")
     assert a.index[0] == RV and a.loc[RV, "mu_star"] > 0.3 and a.loc[RV, "mu"] < 0  # a higher value of no deal hurts
     assert a.loc[[MEDIATOR, CRED], "mu_star"].max() < 0.01
@@ -172,29 +200,48 @@ def test_figures_and_report_are_written_and_readable(symmetric, tmp_path):
     cfg, inputs = symmetric
     m = ex.morris(cfg, inputs, ["agreement"], n_trajectories=4, n_seeds=2, progress=False)
     s = ex.sobol(cfg, inputs, ["agreement"], n_base=8, n_seeds=2, progress=False)
-    r = ex.prim_boxes(ex.latin(cfg, inputs, ["agreement"], n_samples=60, n_seeds=2, progress=False),
-                      inputs["path"], "agreement")
+    r = ex.prim_boxes(
+        ex.latin(cfg, inputs, ["agreement"], n_samples=60, n_seeds=2, progress=False), inputs["path"], "agreement"
+    )
     for fig in (ex.plot_morris(m), ex.plot_sobol(s), ex.plot_prim_tradeoff(r)):
         fig.canvas.draw() if hasattr(fig.canvas, "draw") else None
-        sizes = [t.get_fontsize() for t in fig.findobj(lambda o: hasattr(o, "get_fontsize") and hasattr(o, "get_text"))
-                 if t.get_text()]
+        sizes = [
+            t.get_fontsize()
+            for t in fig.findobj(lambda o: hasattr(o, "get_fontsize") and hasattr(o, "get_text"))
+            if t.get_text()
+        ]
         assert sizes and min(sizes) >= 8
     path = ex.report(tmp_path, morris_table=m, sobol_table=s, prim_result=r, meta={"morris": {"command": "x"}})
     text = path.read_text()
     for heading in ("## Morris screen", "## Sobol indices", "## Scenario discovery (PRIM)"):
         assert heading in text
-    for f in ("morris.parquet", "sobol.parquet", "prim_box.parquet", "prim_trajectory.parquet",
-              "figures/morris_agreement.png", "figures/sobol_agreement.svg", "figures/prim_agreement.png"):
+    for f in (
+        "morris.parquet",
+        "sobol.parquet",
+        "prim_box.parquet",
+        "prim_trajectory.parquet",
+        "figures/morris_agreement.png",
+        "figures/sobol_agreement.svg",
+        "figures/prim_agreement.png",
+    ):
         assert (tmp_path / f).is_file(), f
     back = pd.read_parquet(tmp_path / "morris.parquet")
     assert list(back.columns[:6]) == ["input", "outcome", "mu", "mu_star", "mu_star_conf", "sigma"]
 
 
 def test_top_inputs_of_a_screen_and_parsed_inputs():
-    known = pd.DataFrame({"path": ["a", "b", "conditions.pressure"], "low": 0.0, "high": 1.0, "integer": False,
-                          "group": ["g", "g", "h"]})
-    screen = pd.DataFrame({"input": ["b", "a", "conditions.pressure"], "outcome": "agreement",
-                           "mu_star": [3.0, 2.0, 1.0], "kind": "input", "members": ["b", "a", "conditions.pressure"]})
+    known = pd.DataFrame(
+        {"path": ["a", "b", "conditions.pressure"], "low": 0.0, "high": 1.0, "integer": False, "group": ["g", "g", "h"]}
+    )
+    screen = pd.DataFrame(
+        {
+            "input": ["b", "a", "conditions.pressure"],
+            "outcome": "agreement",
+            "mu_star": [3.0, 2.0, 1.0],
+            "kind": "input",
+            "members": ["b", "a", "conditions.pressure"],
+        }
+    )
     top, groups = ex.top_inputs(screen, known, 2)
     assert list(top["path"]) == ["b", "a"] and groups is None
     top, _ = ex.top_inputs(screen, known, 1, per_run_only=True)  # conditions are per run, a and b are not
@@ -234,13 +281,17 @@ def test_the_command_runs_end_to_end(tmp_path):
         ["prim", "--top", "2", "--samples", "60", "--outcome", "agreement"],
     ]
     for step in steps:
-        done = subprocess.run(explore_cmd() + step + common, capture_output=True, text=True, env=env, timeout=300,
-                              cwd=tmp_path)
+        done = subprocess.run(
+            explore_cmd() + step + common, capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         assert "runs in" in done.stderr and "Wrote" in done.stderr
     assert f"{RV} is below" in done.stdout
     text = (out / "report.md").read_text()
     assert "## Morris screen" in text and "## Sobol indices" in text and "## Scenario discovery (PRIM)" in text
-    assert {p.name for p in (out / "figures").iterdir()} >= {"morris_agreement.png", "sobol_agreement.svg",
-                                                             "prim_agreement.png"}
+    assert {p.name for p in (out / "figures").iterdir()} >= {
+        "morris_agreement.png",
+        "sobol_agreement.svg",
+        "prim_agreement.png",
+    }
     assert list(pd.read_parquet(out / "sobol.parquet")["input"].unique()[:1]) == [RV]

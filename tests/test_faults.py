@@ -31,8 +31,16 @@ SEEDS = 150  # x 4 grid points: long enough to kill a job in the middle, short e
 
 
 def sweep_cmd(out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "sim", "-m", "experiment=atlas_smoke", f"hydra.sweep.dir={out}",
-            f"n_seeds={SEEDS}", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "sim",
+        "-m",
+        "experiment=atlas_smoke",
+        f"hydra.sweep.dir={out}",
+        f"n_seeds={SEEDS}",
+        *extra,
+    ]
 
 
 def env() -> dict[str, str]:
@@ -40,15 +48,19 @@ def env() -> dict[str, str]:
 
 
 def run_sweep(out: Path, *extra: str) -> subprocess.CompletedProcess:
-    res = subprocess.run(sweep_cmd(out, *extra), cwd=out.parent, capture_output=True, text=True, env=env(),
-                         timeout=900)
+    res = subprocess.run(sweep_cmd(out, *extra), cwd=out.parent, capture_output=True, text=True, env=env(), timeout=900)
     assert res.returncode == 0, res.stderr[-3000:]
     return res
 
 
 def report(out: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sim.report", str(out), "--no-figures"], capture_output=True,
-                          text=True, env=env(), timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "sim.report", str(out), "--no-figures"],
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=300,
+    )
 
 
 def assert_whole_files(d: Path) -> None:
@@ -84,8 +96,9 @@ def test_writer_killed_mid_file_leaves_the_old_file_whole(tmp_path):
     target = tmp_path / "job" / "result.json"
     write_json(target, {"seed": 1, "agreement": True})
     before = target.read_bytes()
-    p = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(target)], stdout=subprocess.PIPE, text=True,
-                         cwd=ROOT)
+    p = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(target)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
     assert p.stdout.readline().strip() == "HALF"
     p.send_signal(signal.SIGKILL)
     p.wait(timeout=30)
@@ -101,8 +114,9 @@ def test_writer_killed_mid_file_leaves_the_old_file_whole(tmp_path):
 def test_two_writers_of_one_file_leave_each_other_alone(tmp_path):
     """A writer clears the temporary files of dead writers only, never one still writing."""
     target = tmp_path / "job" / "result.json"
-    p = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(target)], stdout=subprocess.PIPE, text=True,
-                         cwd=ROOT)
+    p = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(target)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
     try:
         assert p.stdout.readline().strip() == "HALF"
         theirs = list(target.parent.glob(".result.json.*.tmp"))
@@ -119,8 +133,9 @@ def test_two_writers_of_one_file_leave_each_other_alone(tmp_path):
 
 def test_writer_killed_before_first_file_leaves_nothing(tmp_path):
     target = tmp_path / "job" / "runs.parquet"
-    p = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(target)], stdout=subprocess.PIPE, text=True,
-                         cwd=ROOT)
+    p = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(target)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
     assert p.stdout.readline().strip() == "HALF"
     os.kill(p.pid, signal.SIGKILL)
     p.wait(timeout=30)
@@ -129,6 +144,7 @@ def test_writer_killed_before_first_file_leaves_nothing(tmp_path):
 
 
 # -- a sweep killed in the middle of a job ------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory) -> Path:
@@ -146,8 +162,14 @@ def kill_mid_job(out: Path) -> tuple[list[Path], Path]:
     Returns the jobs finished before the kill and the job that was running.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
-    p = subprocess.Popen(sweep_cmd(out, "hydra/launcher=basic"), cwd=out.parent, env=env(),
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    p = subprocess.Popen(
+        sweep_cmd(out, "hydra/launcher=basic"),
+        cwd=out.parent,
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 600
     try:
         while time.monotonic() < deadline:
@@ -209,6 +231,7 @@ def test_sweep_killed_mid_job_then_report_and_rerun(tmp_path, uninterrupted):
 
 # -- a full disk, an unwritable directory --------------------------------------------------
 
+
 def test_full_disk_keeps_the_old_file_and_says_so(tmp_path, monkeypatch):
     target = tmp_path / "runs.parquet"
     old = pd.DataFrame({"seed": [0, 1], "agreement": [True, False]})
@@ -261,8 +284,12 @@ def tiny_disk(tmp_path):
     """A 128 KB tmpfs (a real full disk), or None where mounting is not allowed."""
     mnt = tmp_path / "tiny"
     mnt.mkdir()
-    ok = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(mnt)],
-                        capture_output=True).returncode == 0 if os.geteuid() == 0 else False
+    ok = (
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(mnt)], capture_output=True).returncode
+        == 0
+        if os.geteuid() == 0
+        else False
+    )
     yield mnt if ok else None
     if ok:
         subprocess.run(["umount", str(mnt)], check=False)
@@ -292,8 +319,14 @@ def test_full_disk_on_the_command_line(tmp_path, negotiate_cmd, tiny_disk):
         (hook / "sitecustomize.py").write_text(FULL_DISK_HOOK)
         out = tmp_path / "out"
         e = dict(os.environ, HYDRA_FULL_ERROR="0", PYTHONPATH=f"{hook}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-        res = subprocess.run(negotiate_cmd + args + [f"hydra.run.dir={out}"], cwd=tmp_path, capture_output=True,
-                             text=True, env=e, timeout=300)
+        res = subprocess.run(
+            negotiate_cmd + args + [f"hydra.run.dir={out}"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=e,
+            timeout=300,
+        )
     err = one_line_error(res)
     assert f"{out}/runs.parquet: output: expected room to write the results" in err
     assert "No space left on device" in err
@@ -301,6 +334,7 @@ def test_full_disk_on_the_command_line(tmp_path, negotiate_cmd, tiny_disk):
 
 
 # -- a job whose files are damaged is not done: the report leaves it out, the sweep redoes it ----
+
 
 def _truncate(d: Path) -> None:
     p = d / "runs.parquet"
@@ -427,6 +461,7 @@ def test_stale_error_json_goes_once_the_job_succeeds(tmp_path, two_jobs):
 
 # -- the report refuses to mix sweeps or configurations, and never writes a partial atlas -------
 
+
 def _fake_sweep(root: Path, jobs: dict[str, list[str]], sweep_overrides: dict[str, list[str]] | None = None) -> None:
     from sim.api import load_config
     from sim.job import run_sweep_job
@@ -456,8 +491,13 @@ def test_report_refuses_nested_sweeps(tmp_path):
     res = report(root)
     assert res.returncode == 2 and res.stderr.strip().count("\n") == 0, res.stderr
     assert res.stderr.startswith(f"negotiate-report: error: {root}: DIR: expected one sweep of one configuration")
-    res = subprocess.run([sys.executable, "-m", "sim.report", str(root), "--no-figures", "--allow-mixed"],
-                         capture_output=True, text=True, env=env(), timeout=300)
+    res = subprocess.run(
+        [sys.executable, "-m", "sim.report", str(root), "--no-figures", "--allow-mixed"],
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
     assert "WARNING: merged although it mixes: 2 sweeps" in res.stderr
     assert len(pd.read_parquet(root / "atlas.parquet")) == 8
@@ -467,17 +507,25 @@ def test_report_refuses_configurations_that_differ_beyond_the_swept_keys(tmp_pat
     from sim.report import mixing_problems, write_report
 
     same = tmp_path / "same"
-    _fake_sweep(same, {"0": ["n_seeds=4", "seed=0"], "1": ["n_seeds=4", "seed=4", "agenda=phased_plan"]},
-                {"0": ["seed=0", "agenda=comprehensive"], "1": ["seed=4", "agenda=phased_plan"]})
+    _fake_sweep(
+        same,
+        {"0": ["n_seeds=4", "seed=0"], "1": ["n_seeds=4", "seed=4", "agenda=phased_plan"]},
+        {"0": ["seed=0", "agenda=comprehensive"], "1": ["seed=4", "agenda=phased_plan"]},
+    )
     assert mixing_problems(same) == []
     # block 1 run again after the scenario was edited
     edited = tmp_path / "edited"
-    _fake_sweep(edited, {"0": ["n_seeds=4", "seed=0"], "1": ["n_seeds=4", "seed=4", "scenario.trust.initial=0.2"]},
-                {"0": ["seed=0"], "1": ["seed=4"]})
+    _fake_sweep(
+        edited,
+        {"0": ["n_seeds=4", "seed=0"], "1": ["n_seeds=4", "seed=4", "scenario.trust.initial=0.2"]},
+        {"0": ["seed=0"], "1": ["seed=4"]},
+    )
     with pytest.raises(ConfigError) as err:
         write_report(edited, figures=False)
-    assert "2 configurations that differ beyond the swept keys: jobs 0 and 1 differ in scenario.trust.initial" \
+    assert (
+        "2 configurations that differ beyond the swept keys: jobs 0 and 1 differ in scenario.trust.initial"
         in err.value.got
+    )
     assert not (edited / "atlas.parquet").exists()
     res = write_report(edited, figures=False, allow_mixed=True)
     assert res["n_runs"] == 8 and any("scenario.trust.initial" in w for w in res["warnings"])
@@ -523,8 +571,14 @@ def test_report_out_that_cannot_be_written(tmp_path, two_jobs, where):
     else:
         (tmp_path / "afile").write_text("x")
         out = tmp_path / "afile" / "out"
-    res = subprocess.run([sys.executable, "-m", "sim.report", str(root), "--out", str(out), "--no-figures"],
-                         capture_output=True, text=True, env=e, timeout=300, cwd=ROOT)
+    res = subprocess.run(
+        [sys.executable, "-m", "sim.report", str(root), "--out", str(out), "--no-figures"],
+        capture_output=True,
+        text=True,
+        env=e,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr[-2000:]
     err = res.stderr.strip()
     assert len(err.splitlines()) == 1 and err.startswith("negotiate-report: error: "), err
@@ -538,10 +592,14 @@ def test_report_out_that_cannot_be_written(tmp_path, two_jobs, where):
 
 # -- a sweep with a failed job fails; a long run stops cleanly on Ctrl-C ------------------------
 
+
 def test_sweep_with_a_failed_job_exits_nonzero(tmp_path, negotiate_cmd):
     out = tmp_path / "sweep"
-    res = run_cli(negotiate_cmd, ["-m", f"hydra.sweep.dir={out}", "n_seeds=2", "seed=0,1",
-                                  "design.file=/nonexistent/design.csv"], tmp_path)
+    res = run_cli(
+        negotiate_cmd,
+        ["-m", f"hydra.sweep.dir={out}", "n_seeds=2", "seed=0,1", "design.file=/nonexistent/design.csv"],
+        tmp_path,
+    )
     assert res.returncode == 1, (res.returncode, res.stderr[-2000:])
     assert f"negotiate: 2 job(s) failed in {out}: 0: ConfigError: " in res.stderr
     assert "design.file: expected a Parquet or CSV file that exists" in res.stderr
@@ -552,9 +610,14 @@ def test_sweep_with_a_failed_job_exits_nonzero(tmp_path, negotiate_cmd):
 
 def test_ctrl_c_stops_a_long_run_with_one_line(tmp_path, negotiate_cmd):
     out = tmp_path / "run"
-    p = subprocess.Popen(negotiate_cmd + ["n_seeds=300000", f"hydra.run.dir={out}"], cwd=tmp_path,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=dict(os.environ, HYDRA_FULL_ERROR="0"))
+    p = subprocess.Popen(
+        negotiate_cmd + ["n_seeds=300000", f"hydra.run.dir={out}"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, HYDRA_FULL_ERROR="0"),
+    )
     deadline = time.monotonic() + 120
     while not (out / ".hydra").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -564,8 +627,10 @@ def test_ctrl_c_stops_a_long_run_with_one_line(tmp_path, negotiate_cmd):
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130, err[-2000:]
     assert "Traceback" not in err
-    assert err.strip().splitlines() == ["negotiate: interrupted: nothing more was written (results are written "
-                                        "whole when a job ends; a sweep run again resumes)"]
+    assert err.strip().splitlines() == [
+        "negotiate: interrupted: nothing more was written (results are written "
+        "whole when a job ends; a sweep run again resumes)"
+    ]
     assert not (out / "runs.parquet").exists() and not (out / "result.json").exists()
     assert not list(out.glob(".*.tmp"))
 
@@ -581,10 +646,14 @@ def test_long_single_run_shows_progress_at_a_terminal(tmp_path, negotiate_cmd):
     def run_at_terminal(n_seeds: int) -> tuple[int, str]:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a terminal 120 wide
-        p = subprocess.Popen(negotiate_cmd + [f"n_seeds={n_seeds}", "chunk_size=2000",
-                                              f"hydra.run.dir={tmp_path / str(n_seeds)}"],
-                             cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave,
-                             env=dict(os.environ, HYDRA_FULL_ERROR="0", CI=""))
+        p = subprocess.Popen(
+            negotiate_cmd + [f"n_seeds={n_seeds}", "chunk_size=2000", f"hydra.run.dir={tmp_path / str(n_seeds)}"],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=slave,
+            env=dict(os.environ, HYDRA_FULL_ERROR="0", CI=""),
+        )
         os.close(slave)
         chunks = []
         deadline = time.monotonic() + 300

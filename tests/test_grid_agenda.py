@@ -28,14 +28,16 @@ def agenda_grid(*extra: str) -> list[str]:
     return [f"grid.agenda=[{','.join(AGENDAS)}]", *GRID, *extra]
 
 
-@pytest.mark.parametrize("choice", ["order_00", "order_23", *sorted(p.stem for p in (Path(CONF_DIR) / "agenda")
-                                                                     .glob("*.yaml"))])
+@pytest.mark.parametrize(
+    "choice", ["order_00", "order_23", *sorted(p.stem for p in (Path(CONF_DIR) / "agenda").glob("*.yaml"))]
+)
 def test_resolved_agenda_is_the_composed_one(choice):
     agenda, where = resolve_agenda(choice)
     composed = load_config([f"agenda={choice}"]).agenda
     assert agenda == composed and list(agenda) == list(composed)
-    assert where == (f"agenda choice {choice} (generated, no file)" if choice.startswith("order_")
-                     else f"conf/agenda/{choice}.yaml")
+    assert where == (
+        f"agenda choice {choice} (generated, no file)" if choice.startswith("order_") else f"conf/agenda/{choice}.yaml"
+    )
 
 
 def test_each_agenda_gives_the_runs_it_gives_alone():
@@ -43,7 +45,7 @@ def test_each_agenda_gives_the_runs_it_gives_alone():
     t = both.table
     assert len(t) == n_runs(load_config(agenda_grid())) == 3 * 2 * 2 * 2 * 6
     assert list(t["agenda_choice"].unique()) == AGENDAS
-    assert list(t.columns[t.columns.get_loc("agenda"):][:3]) == ["agenda", "first_mover", "agenda_choice"]
+    assert list(t.columns[t.columns.get_loc("agenda") :][:3]) == ["agenda", "first_mover", "agenda_choice"]
     for choice in AGENDAS:
         alone = run_movers(load_config([f"agenda={choice}", *GRID])).table
         mine = t[t["agenda_choice"] == choice].drop(columns="agenda_choice").reset_index(drop=True)
@@ -81,6 +83,7 @@ def test_a_finished_block_job_is_skipped_on_rerun(tmp_path):
 @pytest.fixture
 def no_work(monkeypatch):
     """Fail the test if any batch starts."""
+
     def refuse(*a, **k):
         raise AssertionError("a batch ran before the agendas were checked")
 
@@ -136,8 +139,11 @@ def test_atlas_blocks_cover_every_agenda_once():
     assert sorted(swept) == sorted(exp.blocks) and len(swept) >= 4  # >= 2 jobs per core on 2 cores
     held = [a for b in swept for a in load_config(["experiment=sequence_atlas", f"block={b}"]).grid.agenda]
     # the earlier rounds' agendas belong to their round scenarios (their issues differ), not to the atlas
-    named = sorted(p.stem for p in (Path(CONF_DIR) / "agenda").glob("*.yaml")
-                   if p.stem != "sequence" and not p.stem.startswith("round_"))
+    named = sorted(
+        p.stem
+        for p in (Path(CONF_DIR) / "agenda").glob("*.yaml")
+        if p.stem != "sequence" and not p.stem.startswith("round_")
+    )
     assert sorted(held) == sorted([f"order_{k:02d}" for k in range(24)] + named)
 
 

@@ -50,8 +50,9 @@ def closure(extras: tuple[str, ...]) -> set[str]:
 def test_lock_matches_pyproject():
     """uv.lock was made from this pyproject.toml (`make lock` after changing a dependency)."""
     assert UV.exists(), f"{UV} is missing: `make test` installs uv into the venv first"
-    res = subprocess.run([str(UV), "lock", "--check", "--offline"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120)
+    res = subprocess.run(
+        [str(UV), "lock", "--check", "--offline"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert res.returncode == 0, res.stderr
 
 
@@ -103,8 +104,11 @@ def test_solara_assets_hold_what_the_page_loads():
     assert "@widgetti/solara-vuetify-app@10.1.1" in wanted and "requirejs@2.3.6" in wanted, wanted
     assert wanted <= set(ASSETS), (wanted, ASSETS)
     assert not missing_assets(), f"front-end files missing in {cdn_dir()}"
-    shipped = {m[1] for f in metadata.distribution("solara-assets").files or []
-               if (m := re.search(r"share/solara/cdn/(.+)/package\.json$", str(f)))}
+    shipped = {
+        m[1]
+        for f in metadata.distribution("solara-assets").files or []
+        if (m := re.search(r"share/solara/cdn/(.+)/package\.json$", str(f)))
+    }
     for spec in wanted:  # the page itself: every file from solara-assets, none from npm
         assert spec in shipped, spec
     # the rest (the charts' libraries, asked for by major version: vega@5) are the only ones
@@ -118,16 +122,16 @@ def test_makefile_installs_from_the_lock():
     mk = (ROOT / "Makefile").read_text()
     assert re.search(r"^SYNC\s*:=.*\$\(UV\) sync --locked", mk, re.MULTILINE), "SYNC must use uv sync --locked"
     assert "pip install -q -e" not in mk and "pip install -e" not in mk
-    for target, extra in (("$(STAMP)", "test"), ("$(DASH)", "dashboard"), ("$(DOCS)", "docs"),
-                          ("$(LAB)", "notebooks")):
+    for target, extra in (("$(STAMP)", "test"), ("$(DASH)", "dashboard"), ("$(DOCS)", "docs"), ("$(LAB)", "notebooks")):
         block = mk.split(f"\n{target}:")[1].split("\n\n")[0]
         assert f"$(SYNC) --extra {extra}" in block, target
     dashboard = mk.split("\ndashboard:")[1].split("\n")[0]
     assert "$(STAMP)" not in dashboard and "$(DASH)" in dashboard, dashboard  # not the test extra
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci
-    res = subprocess.run(["make", "-n", "-B", "run", "test", "dashboard", "docs"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=60)
+    res = subprocess.run(
+        ["make", "-n", "-B", "run", "test", "dashboard", "docs"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 0, res.stderr
     syncs = [line for line in res.stdout.splitlines() if " sync " in line]
     assert syncs and all("--locked" in s for s in syncs), syncs

@@ -107,11 +107,13 @@ def test_a_class_of_thirty_steps_quickly_and_memory_comes_back():
         while end - start > 100 and time.monotonic() < deadline:  # the server closes kernels and collects
             time.sleep(3)
             end = _rss(pid)
-        print(f"\n{SESSIONS} sessions x {ROUNDS} steps: p95 step latency {p95:.3f} s, "
-              f"median {ordered[len(ordered) // 2] / 1000:.3f} s, max {ordered[-1] / 1000:.3f} s; server CPU "
-              f"{cpu_per_step * 1000:.0f} ms per step; server memory "
-              f"{start:.0f} MB at start, {peak:.0f} MB with the sessions open, {end:.0f} MB after they closed; "
-              f"{time.monotonic() - t_start:.0f} s in all")
+        print(
+            f"\n{SESSIONS} sessions x {ROUNDS} steps: p95 step latency {p95:.3f} s, "
+            f"median {ordered[len(ordered) // 2] / 1000:.3f} s, max {ordered[-1] / 1000:.3f} s; server CPU "
+            f"{cpu_per_step * 1000:.0f} ms per step; server memory "
+            f"{start:.0f} MB at start, {peak:.0f} MB with the sessions open, {end:.0f} MB after they closed; "
+            f"{time.monotonic() - t_start:.0f} s in all"
+        )
         assert p95 < 1.0, f"95th-percentile step latency {p95:.2f} s"
         assert end - start <= 100, f"server memory {start:.0f} MB -> {end:.0f} MB after the sessions closed"
     finally:

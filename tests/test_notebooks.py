@@ -19,8 +19,12 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 
 def test_the_teaching_notebooks_are_there():
     names = {p.stem for p in NOTEBOOKS}
-    assert {"01_one_negotiation", "02_sequence_atlas", "03_classroom_exercises",
-            "03_classroom_exercises_answers"} <= names
+    assert {
+        "01_one_negotiation",
+        "02_sequence_atlas",
+        "03_classroom_exercises",
+        "03_classroom_exercises_answers",
+    } <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -35,8 +39,12 @@ def test_notebook_is_committed_without_outputs(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path, tmp_path):
     env = dict(os.environ, MPLBACKEND="Agg", SWEEP_DIR="")
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbmake",
-                           "--nbmake-timeout=600", str(path)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbmake", "--nbmake-timeout=600", str(path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "1 passed" in done.stdout

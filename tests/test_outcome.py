@@ -62,7 +62,7 @@ def unit_moves(n_i):
     for i in range(n_i):
         for j in range(i, n_i):
             for si in (-1, 1):
-                for sj in ((0,) if j == i else (-1, 1)):
+                for sj in (0,) if j == i else (-1, 1):
                     d = np.zeros(n_i)
                     d[i], d[j] = si, (sj if j != i else si)
                     moves.append(d)
@@ -92,8 +92,19 @@ def test_compiled_pareto_check_equals_numpy_reference(kind):
     actor, issue = g.integers(0, n_a, k_n), g.integers(0, n_i, k_n)
     cond = np.where(g.random(k_n) < 0.6, g.integers(0, n_i, k_n), -1)
     bound = np.round(g.random(k_n), 1)
-    rl = RedLines(actor, issue, bound, np.where(g.random(k_n) < 0.5, 1.0, -1.0), cond, np.round(g.random(k_n), 1),
-                  np.where(g.random(k_n) < 0.5, 1.0, -1.0), g.uniform(0.2, 2, k_n), np.zeros(k_n, bool), n_a, n_i)
+    rl = RedLines(
+        actor,
+        issue,
+        bound,
+        np.where(g.random(k_n) < 0.5, 1.0, -1.0),
+        cond,
+        np.round(g.random(k_n), 1),
+        np.where(g.random(k_n) < 0.5, 1.0, -1.0),
+        g.uniform(0.2, 2, k_n),
+        np.zeros(k_n, bool),
+        n_a,
+        n_i,
+    )
     pos = np.round(g.random((n_r, n_a, n_i)), 1)
     w = g.random((n_r, n_a, n_i))
     w /= w.sum(axis=-1, keepdims=True)
@@ -101,9 +112,16 @@ def test_compiled_pareto_check_equals_numpy_reference(kind):
     x = g.random((n_r, n_i))
     x[: n_r // 3] = np.round(x[: n_r // 3] * 10) / 10  # on bounds, positions and red lines
     near = slice(n_r // 3, n_r)  # near the frontier: the Nash solution, some rounded
-    x[near] = nash_solution(pos[near, :2], w[near, :2], np.full((n_r - n_r // 3, 2), 0.1), np.ones(2, bool), kind,
-                            rl.subset(np.arange(2)), iterations=200)
-    x[n_r // 3: n_r // 2] = np.round(x[n_r // 3: n_r // 2] * 10) / 10
+    x[near] = nash_solution(
+        pos[near, :2],
+        w[near, :2],
+        np.full((n_r - n_r // 3, 2), 0.1),
+        np.ones(2, bool),
+        kind,
+        rl.subset(np.arange(2)),
+        iterations=200,
+    )
+    x[n_r // 3 : n_r // 2] = np.round(x[n_r // 3 : n_r // 2] * 10) / 10
     fast = pareto_efficient(x, pos, w, members, kind, rl)
     ref = whole_text_pareto(x, pos, w, members, kind, rl)
     assert 0.05 < fast.mean() < 0.95  # both answers occur

@@ -39,10 +39,15 @@ from sim.scenario import compile_scenario
 from sim.strategies import STRATEGIES
 
 EPS = 1e-9
-PROTOCOL_MODULES = (sim.protocols.alternating, sim.protocols.expected_utility, sim.protocols.mediated,
-                    sim.protocols.monotonic)
-SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-                    print_blob=True)
+PROTOCOL_MODULES = (
+    sim.protocols.alternating,
+    sim.protocols.expected_utility,
+    sim.protocols.mediated,
+    sim.protocols.monotonic,
+)
+SETTINGS = settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], print_blob=True
+)
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
 small = st.floats(0.0, 0.05, allow_nan=False)
@@ -84,8 +89,11 @@ def scenarios(draw) -> dict[str, Any]:
     issues = [f"i{k}" for k in range(n_i)]
     n_a = draw(st.integers(3, 6))
     actors = [f"a{k}" for k in range(n_a)]
-    roles = {"a0": ["principal"], "a1": ["principal"],
-             "a2": draw(st.sampled_from([["mediator"], ["mediator", "guarantor"]]))}
+    roles = {
+        "a0": ["principal"],
+        "a1": ["principal"],
+        "a2": draw(st.sampled_from([["mediator"], ["mediator", "guarantor"]])),
+    }
     for a in actors[3:]:
         roles[a] = draw(st.sampled_from([["principal"], ["mediator"], ["guarantor"], ["mediator", "guarantor"]]))
     principals = [a for a in actors if "principal" in roles[a]]
@@ -98,23 +106,35 @@ def scenarios(draw) -> dict[str, Any]:
         "actors": {},
         "channels": [{"between": [m, p], "weight": draw(st.floats(0.1, 2.0))} for m in mediators for p in principals],
         "trust": {"initial": draw(unit), "gain_per_phase": draw(st.floats(0.0, 0.5))},
-        "shocks": {"rate": draw(small), "trust_drop": draw(unit), "collapse": draw(st.floats(0.0, 0.02)),
-                   "suspend": draw(st.floats(0.0, 0.5)), "suspend_rounds": draw(st.integers(1, 6))},
+        "shocks": {
+            "rate": draw(small),
+            "trust_drop": draw(unit),
+            "collapse": draw(st.floats(0.0, 0.02)),
+            "suspend": draw(st.floats(0.0, 0.5)),
+            "suspend_rounds": draw(st.integers(1, 6)),
+        },
         "uncertainty": {"position": draw(small), "salience": draw(small), "reservation_value": draw(small)},
         "pressure_rate": draw(st.floats(0.0, 0.01)),
         "no_deal_influence": draw(st.booleans()),
     }
     if draw(st.booleans()):
-        out["on_implement"] = {draw(st.sampled_from(issues)): [
-            {"actor": draw(st.sampled_from(actors)), "input": draw(st.sampled_from(["reservation_value", "delay_cost",
-                                                                                      "pressure"])),
-             "add": draw(st.floats(-0.2, 0.2))}]}
+        out["on_implement"] = {
+            draw(st.sampled_from(issues)): [
+                {
+                    "actor": draw(st.sampled_from(actors)),
+                    "input": draw(st.sampled_from(["reservation_value", "delay_cost", "pressure"])),
+                    "add": draw(st.floats(-0.2, 0.2)),
+                }
+            ]
+        }
     for a, b in draw(st.lists(st.tuples(st.sampled_from(actors), st.sampled_from(actors)), max_size=3)):
         if a != b:
             out["channels"].append({"between": [a, b], "weight": draw(st.floats(0.1, 2.0))})
     if draw(st.booleans()):
-        out["commitment"] = {"guarantee_issue": draw(st.sampled_from(issues)),
-                             "strong_end": draw(st.sampled_from([0, 1]))}
+        out["commitment"] = {
+            "guarantee_issue": draw(st.sampled_from(issues)),
+            "strong_end": draw(st.sampled_from([0, 1])),
+        }
     for a in actors:
         sal = [draw(unit) for _ in issues]
         sal[draw(st.integers(0, n_i - 1))] = draw(st.floats(0.05, 1.0))  # at least one positive salience
@@ -137,9 +157,14 @@ def scenarios(draw) -> dict[str, Any]:
                 act["clock_carry"] = draw(unit)
                 start = draw(st.integers(0, 20))
                 act["outside_option"] = [
-                    {"what": "w", "from": start, "until": start + draw(st.integers(1, 20)),
-                     "per_round": draw(st.floats(-0.02, 0.02))},
-                    {"what": "e", "at": draw(st.integers(0, 30)), "change": draw(st.floats(-0.2, 0.2))}]
+                    {
+                        "what": "w",
+                        "from": start,
+                        "until": start + draw(st.integers(1, 20)),
+                        "per_round": draw(st.floats(-0.02, 0.02)),
+                    },
+                    {"what": "e", "at": draw(st.integers(0, 30)), "change": draw(st.floats(-0.2, 0.2))},
+                ]
         if "guarantor" in roles[a]:
             act["credibility"] = draw(unit)
         if "mediator" in roles[a]:
@@ -186,8 +211,12 @@ def runs(draw):
     sc = draw(scenarios())
     ag = draw(agendas(sc))
     protocol = draw(st.sampled_from(sorted(PROTOCOLS)))
-    settings_ = Settings(name=protocol, max_rounds=draw(st.integers(1, 25)), rule=draw(st.sampled_from(sorted(RULES))),
-                         steps_per_round=draw(st.integers(1, 3)))
+    settings_ = Settings(
+        name=protocol,
+        max_rounds=draw(st.integers(1, 25)),
+        rule=draw(st.sampled_from(sorted(RULES))),
+        steps_per_round=draw(st.integers(1, 3)),
+    )
     return sc, ag, settings_, draw(st.lists(st.integers(0, 2**31 - 1), min_size=1, max_size=4, unique=True))
 
 
@@ -327,18 +356,40 @@ def set_path(d: Any, path: list[Any], value: Any) -> None:
     d[path[-1]] = value
 
 
-bad_number = st.one_of(st.floats(1.0001, 1e6), st.floats(-1e6, -0.0001), st.just(math.nan), st.just(math.inf),
-                       st.text(string.ascii_letters, min_size=1, max_size=6), st.booleans(),
-                       st.lists(st.integers(), max_size=2), st.none().map(lambda _: {"value": 0.5, "source": "X"}))
+bad_number = st.one_of(
+    st.floats(1.0001, 1e6),
+    st.floats(-1e6, -0.0001),
+    st.just(math.nan),
+    st.just(math.inf),
+    st.text(string.ascii_letters, min_size=1, max_size=6),
+    st.booleans(),
+    st.lists(st.integers(), max_size=2),
+    st.none().map(lambda _: {"value": 0.5, "source": "X"}),
+)
 bad_name = st.text(string.ascii_letters + "_", min_size=1, max_size=8).filter(
-    lambda s: not (s.startswith("a") and s[1:].isdigit()) and not (s.startswith("i") and s[1:].isdigit()))
+    lambda s: not (s.startswith("a") and s[1:].isdigit()) and not (s.startswith("i") and s[1:].isdigit())
+)
 
 
 @st.composite
 def invalid_scenarios(draw) -> dict[str, Any]:
     sc = copy.deepcopy(draw(scenarios()))
-    how = draw(st.sampled_from(["number", "reference", "no_principal", "no_mediator_channel", "unknown_strategy",
-                                "leverage_target", "not_a_mapping", "no_issues", "bad_role", "missing_position"]))
+    how = draw(
+        st.sampled_from(
+            [
+                "number",
+                "reference",
+                "no_principal",
+                "no_mediator_channel",
+                "unknown_strategy",
+                "leverage_target",
+                "not_a_mapping",
+                "no_issues",
+                "bad_role",
+                "missing_position",
+            ]
+        )
+    )
     actors = list(sc["actors"])
     if how == "number":
         set_path(sc, draw(st.sampled_from(numbers(sc))), draw(bad_number))
@@ -379,6 +430,7 @@ def test_invalid_scenarios_always_end_in_config_error(sc):
 
 # -- bad overrides ------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def default_paths() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Keys of the default config whose values are unit-range numbers, and integer run keys."""
@@ -413,12 +465,20 @@ def _bad_overrides(draw) -> list[str]:
         v = draw(st.one_of(st.floats(1.001, 1e3), st.floats(-1e3, -0.001)))
         return [f"{draw(st.sampled_from(unit_keys))}={v!r}"]
     if how == "unit_text":
-        word = draw(st.text(string.ascii_letters, min_size=1, max_size=8).filter(
-            lambda s: s.lower() not in ("true", "false", "null", "nan", "inf", "yes", "no", "on", "off")))
+        word = draw(
+            st.text(string.ascii_letters, min_size=1, max_size=8).filter(
+                lambda s: s.lower() not in ("true", "false", "null", "nan", "inf", "yes", "no", "on", "off")
+            )
+        )
         return [f"{draw(st.sampled_from(unit_keys))}={word}"]
     if how == "int_value":
-        v = draw(st.one_of(st.integers(-1000, 0), st.floats(0.1, 99.9).filter(lambda f: f != int(f)),
-                           st.text(string.ascii_letters, min_size=1, max_size=5)))
+        v = draw(
+            st.one_of(
+                st.integers(-1000, 0),
+                st.floats(0.1, 99.9).filter(lambda f: f != int(f)),
+                st.text(string.ascii_letters, min_size=1, max_size=5),
+            )
+        )
         key = draw(st.sampled_from(int_keys))
         if key == "seed" and isinstance(v, int) and v == 0:
             v = -1

@@ -41,8 +41,17 @@ def test_alternating_turns_go_round_the_principals():
 
 
 def test_alternating_b_first_mirrors_rubinstein():
-    rs = run(load_config(["scenario=split_the_pie", "protocol=alternating_offers", "agenda.first_mover=B",
-                          "scenario.actors.A.discount=0.9", "scenario.actors.B.discount=0.7"]))
+    rs = run(
+        load_config(
+            [
+                "scenario=split_the_pie",
+                "protocol=alternating_offers",
+                "agenda.first_mover=B",
+                "scenario.actors.A.discount=0.9",
+                "scenario.actors.B.discount=0.7",
+            ]
+        )
+    )
     rec = rs.record(0)
     b_share = (1 - 0.9) / (1 - 0.9 * 0.7)
     assert rec["rounds"] == 1 and abs(1 - rec["terms"]["share"]["value"] - b_share) < 0.01
@@ -76,8 +85,16 @@ def test_monotonic_stalemate_when_nobody_concedes():
 
 
 def test_split_the_difference_goes_to_the_midpoint():
-    rec = run(load_config(["scenario=logroll", "protocol.rule=split_the_difference", "protocol.max_rounds=200",
-                           "protocol.steps_per_round=5"])).record(0)
+    rec = run(
+        load_config(
+            [
+                "scenario=logroll",
+                "protocol.rule=split_the_difference",
+                "protocol.max_rounds=200",
+                "protocol.steps_per_round=5",
+            ]
+        )
+    ).record(0)
     assert rec["agreement"]
     assert all(abs(t["value"] - 0.5) < 1e-3 for t in rec["terms"].values())
 
@@ -112,8 +129,10 @@ def test_the_engine_imports_neither_mesa_nor_hydra_and_protocols_import_no_other
     import subprocess
     import sys
 
-    code = ("import sys; import sim.kernel, sim.batch, sim.compiled, sim.utility, sim.protocols, sim.reasons; "
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('mesa', 'hydra')); print(bad)")
+    code = (
+        "import sys; import sim.kernel, sim.batch, sim.compiled, sim.utility, sim.protocols, sim.reasons; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('mesa', 'hydra')); print(bad)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", out
     from pathlib import Path
@@ -150,21 +169,24 @@ def test_each_protocol_has_its_own_schema_and_every_config_file_composes():
         load_config(["protocol=monotonic_concession", "protocol.rule=nash"])
     assert "protocol.rule" in str(e.value) and "a key of protocol" in str(e.value)
     conf = Path(__file__).resolve().parent.parent / "conf"
-    choices = {g: sorted(p.stem for p in (conf / g).glob("*.yaml")) for g in ("scenario", "agenda", "protocol",
-                                                                              "experiment")}
-    code = "\n".join([
-        "from sim import load_config",
-        "from sim.api import build",
-        f"choices = {choices!r}",
-        "for s in choices['scenario']:",
-        "    load_config([f'scenario={s}'])",
-        "for g in ('agenda', 'protocol'):",
-        "    for c in choices[g]:",
-        "        load_config([f'{g}={c}'])",
-        "for e in choices['experiment']:",
-        "    load_config([f'experiment={e}'])",
-        "build(load_config(['agenda=order_03']))  # the generated orders, without importing sim.sweep first",
-        "print('ok')",
-    ])
+    choices = {
+        g: sorted(p.stem for p in (conf / g).glob("*.yaml")) for g in ("scenario", "agenda", "protocol", "experiment")
+    }
+    code = "\n".join(
+        [
+            "from sim import load_config",
+            "from sim.api import build",
+            f"choices = {choices!r}",
+            "for s in choices['scenario']:",
+            "    load_config([f'scenario={s}'])",
+            "for g in ('agenda', 'protocol'):",
+            "    for c in choices[g]:",
+            "        load_config([f'{g}={c}'])",
+            "for e in choices['experiment']:",
+            "    load_config([f'experiment={e}'])",
+            "build(load_config(['agenda=order_03']))  # the generated orders, without importing sim.sweep first",
+            "print('ok')",
+        ]
+    )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert res.stdout.strip().endswith("ok"), res.stderr[-2000:]

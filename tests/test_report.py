@@ -36,14 +36,16 @@ def sweep_dir(tmp_path_factory) -> Path:
 
 
 def test_rank_orders_by_rate_with_wilson_intervals_and_terms_of_agreed_runs():
-    df = pd.DataFrame({
-        "sequence": ["x"] * 10 + ["y"] * 10 + ["z"] * 4,
-        "agenda": ["x"] * 10 + ["y"] * 10 + ["z"] * 4,
-        "first_mover": ["m"] * 24,
-        "agreement": [True] * 3 + [False] * 7 + [True] * 8 + [False] * 2 + [True] * 2 + [False] * 2,
-        "rounds": list(range(10)) + list(range(10, 20)) + [5, 7, 1, 1],
-        "term_a": [0.2] * 3 + [9.0] * 7 + [0.6] * 8 + [9.0] * 2 + [0.1, 0.3, 9.0, 9.0],
-    })
+    df = pd.DataFrame(
+        {
+            "sequence": ["x"] * 10 + ["y"] * 10 + ["z"] * 4,
+            "agenda": ["x"] * 10 + ["y"] * 10 + ["z"] * 4,
+            "first_mover": ["m"] * 24,
+            "agreement": [True] * 3 + [False] * 7 + [True] * 8 + [False] * 2 + [True] * 2 + [False] * 2,
+            "rounds": list(range(10)) + list(range(10, 20)) + [5, 7, 1, 1],
+            "term_a": [0.2] * 3 + [9.0] * 7 + [0.6] * 8 + [9.0] * 2 + [0.1, 0.3, 9.0, 9.0],
+        }
+    )
     r = rank(df)
     assert list(r["sequence"]) == ["y", "z", "x"] and list(r["rank"]) == [1, 2, 3]
     y = r.iloc[0]
@@ -56,16 +58,28 @@ def test_rank_orders_by_rate_with_wilson_intervals_and_terms_of_agreed_runs():
 
 
 def test_rank_breaks_ties_by_lower_interval_end():
-    df = pd.DataFrame({"sequence": ["small"] * 2 + ["big"] * 20, "agenda": "q", "first_mover": "m",
-                       "agreement": [True, False] + [True] * 10 + [False] * 10, "rounds": 1})
+    df = pd.DataFrame(
+        {
+            "sequence": ["small"] * 2 + ["big"] * 20,
+            "agenda": "q",
+            "first_mover": "m",
+            "agreement": [True, False] + [True] * 10 + [False] * 10,
+            "rounds": 1,
+        }
+    )
     r = rank(df)
     assert list(r["sequence"]) == ["big", "small"]  # same rate 0.5, tighter interval first
 
 
 def test_blocking_names_the_most_frequent_blocking_issue():
-    df = pd.DataFrame({"agenda": ["p"] * 5 + ["q"] * 3, "sequence": ["p / m"] * 5 + ["q / m"] * 3,
-                       "agreement": [False, False, False, True, False, False, False, True],
-                       "blocking_issue": ["w", "d", "w", "", "g", "d", "d", ""]})
+    df = pd.DataFrame(
+        {
+            "agenda": ["p"] * 5 + ["q"] * 3,
+            "sequence": ["p / m"] * 5 + ["q / m"] * 3,
+            "agreement": [False, False, False, True, False, False, False, True],
+            "blocking_issue": ["w", "d", "w", "", "g", "d", "d", ""],
+        }
+    )
     b = blocking(df).set_index("agenda")
     assert b.loc["p", "blocking_issue"] == "w" and b.loc["p", "share_of_failures"] == pytest.approx(0.5)
     assert b.loc["q", "blocking_issue"] == "d" and b.loc["q", "not_agreed"] == 2
@@ -87,8 +101,12 @@ def test_merge_matches_the_jobs_and_is_sorted(sweep_dir):
 def test_report_ranks_correctly_and_writes_figures(sweep_dir, capsys):
     assert main([str(sweep_dir)]) == 0
     out = capsys.readouterr().out
-    for f in ("atlas.parquet", "ranking.csv", "report.md", *(f"figures/{k}.{e}" for k in ("heatmap", "ranking", "terms")
-                                                            for e in ("png", "svg"))):
+    for f in (
+        "atlas.parquet",
+        "ranking.csv",
+        "report.md",
+        *(f"figures/{k}.{e}" for k in ("heatmap", "ranking", "terms") for e in ("png", "svg")),
+    ):
         assert (sweep_dir / f).stat().st_size > 0, f
     assert (sweep_dir / "figures/ranking.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in (sweep_dir / "figures/heatmap.svg").read_bytes()[:2000]
@@ -149,14 +167,21 @@ def test_every_column_of_a_default_run_table_is_documented():
     alt = {"actor": "|".join(map(re.escape, sc.actors)), "issue": "|".join(map(re.escape, sc.issues))}
     # `utility_<actor>` stands for utility_Israel, utility_Hamas, ... (the scenario's actors only)
     names = [n for n in documented_columns() if set(re.findall(r"<([^>]*)>", n)) <= set(alt)]
-    patterns = [re.compile("".join(f"(?:{alt[p[1:-1]]})" if p.startswith("<") else re.escape(p)
-                                   for p in re.split(r"(<\w+>)", n) if p)) for n in names]
+    patterns = [
+        re.compile(
+            "".join(f"(?:{alt[p[1:-1]]})" if p.startswith("<") else re.escape(p) for p in re.split(r"(<\w+>)", n) if p)
+        )
+        for n in names
+    ]
     missing = [c for c in rs.table.columns if not any(p.fullmatch(c) for p in patterns)]
     assert not missing, f"columns not in docs/columns.md: {missing}"
     # ... and nothing documented that no table has (sweeps, designs and forecasts add a few)
     added = {"first_mover", "agenda_choice", "job", "version", "sequence", "condition", "point"}
-    stale = [n for n, p in zip(names, patterns, strict=True)
-             if n not in added and not any(p.fullmatch(c) for c in rs.table.columns)]
+    stale = [
+        n
+        for n, p in zip(names, patterns, strict=True)
+        if n not in added and not any(p.fullmatch(c) for c in rs.table.columns)
+    ]
     assert not stale, f"documented but in no run table: {stale}"
     text = DOCS.read_text()
     for status in ("agreement", "stalemate", "walkout", "shock", "max_rounds"):
@@ -209,8 +234,9 @@ def test_merge_in_parts_is_the_merge_in_one_query(sweep_dir, tmp_path):
     root = tmp_path / "sweep"
     shutil.copytree(sweep_dir, root)
     # a job that crosses agendas has an agenda_choice column the others lack
-    run_sweep_job(load_config(["grid.agenda=[order_02,comprehensive]", "n_seeds=5", "grid.trust=[0.4]"]),
-                  root / "crossed")
+    run_sweep_job(
+        load_config(["grid.agenda=[order_02,comprehensive]", "n_seeds=5", "grid.trust=[0.4]"]), root / "crossed"
+    )
     # folder names that DuckDB would read as glob patterns ("x?" matches "xy" too)
     shutil.copytree(root / "a", root / "x?")
     shutil.copytree(root / "b", root / "xy")
@@ -223,11 +249,15 @@ def test_merge_in_parts_is_the_merge_in_one_query(sweep_dir, tmp_path):
     assert parts.equals(whole.cast(m.schema))
     df = merge(root)
     assert df.groupby("job").size().to_dict() == {
-        j: len(pd.read_parquet(root / j / "runs.parquet")) for j in ["a", "b", "c", "crossed", "x?", "xy",
-                                                                     "grid.agenda=[a,b]", "agenda=other,seed=1"]}
+        j: len(pd.read_parquet(root / j / "runs.parquet"))
+        for j in ["a", "b", "c", "crossed", "x?", "xy", "grid.agenda=[a,b]", "agenda=other,seed=1"]
+    }
     hive = df[df["job"] == "agenda=other,seed=1"]
-    assert hive.drop(columns="job").reset_index(drop=True).equals(
-        df[df["job"] == "a"].drop(columns="job").reset_index(drop=True))
+    assert (
+        hive.drop(columns="job")
+        .reset_index(drop=True)
+        .equals(df[df["job"] == "a"].drop(columns="job").reset_index(drop=True))
+    )
     assert set(df[df["job"] == "crossed"]["agenda_choice"]) == {"order_02", "comprehensive"}
     assert set(df[df["job"] != "crossed"]["agenda_choice"]) == {""}  # ran without Hydra: no choice recorded
 
@@ -243,6 +273,13 @@ def test_result_files_follow_the_umask(tmp_path, umask, mode):
         assert main([str(tmp_path), "--no-figures"]) == 0
     finally:
         os.umask(old)
-    for f in ("job/runs.parquet", "job/result.json", "job/job.json", "job/config.yaml", "atlas.parquet",
-              "ranking.csv", "report.md"):
+    for f in (
+        "job/runs.parquet",
+        "job/result.json",
+        "job/job.json",
+        "job/config.yaml",
+        "atlas.parquet",
+        "ranking.csv",
+        "report.md",
+    ):
         assert stat.S_IMODE((tmp_path / f).stat().st_mode) == mode, f

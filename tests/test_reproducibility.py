@@ -35,8 +35,16 @@ def env() -> dict[str, str]:
 
 
 def sweep(out: Path, launcher: str) -> None:
-    cmd = [sys.executable, "-m", "sim", "-m", "experiment=atlas_smoke", f"hydra/launcher={launcher}",
-           f"hydra.sweep.dir={out}", "n_seeds=4"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim",
+        "-m",
+        "experiment=atlas_smoke",
+        f"hydra/launcher={launcher}",
+        f"hydra.sweep.dir={out}",
+        "n_seeds=4",
+    ]
     if launcher == "submitit_local":
         cmd += ["hydra.launcher.timeout_min=10"]
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +113,6 @@ def test_each_job_stores_config_version_and_commit(atlases):
             assert yaml.safe_load((d / "config.yaml").read_text()) == rec["config"]
 
 
-
 @pytest.mark.slow
 def test_stored_config_alone_reproduces_the_runs(atlases, tmp_path):
     """The job body, given only the config a job stored (no Hydra, no overrides), writes the same runs."""
@@ -129,8 +136,10 @@ def test_report_warns_when_a_directory_mixes_versions(atlases, tmp_path):
     assert rep.returncode == 0, rep.stderr
     warnings = [ln for ln in rep.stderr.splitlines() if ln.startswith("WARNING:")]
     n = len(job_dirs(mixed))
-    assert any("mixes package versions" in w and "0.0.1 (1 jobs)" in w and f"{sim.__version__} ({n - 1} jobs)" in w
-               for w in warnings), rep.stderr
+    assert any(
+        "mixes package versions" in w and "0.0.1 (1 jobs)" in w and f"{sim.__version__} ({n - 1} jobs)" in w
+        for w in warnings
+    ), rep.stderr
     assert any("mixes git commits" in w for w in warnings), rep.stderr
     # the report still covers every job
     assert len(pd.read_parquet(mixed / "atlas.parquet")) == n_runs(mixed)

@@ -221,8 +221,7 @@ def test_two_students_negotiate_in_one_room_and_the_board_shows_it(server, brows
     israel.locator(".room-seat").get_by_role("button", name="Hold out").click()
     for p in (israel, hamas):
         expect(p.locator(".status-line")).to_contain_text("round 1", timeout=30_000)
-        expect(p.locator(".round-log")).to_contain_text("Hamas's counter-offer was tabled: disarmament "
-                                                        f"{wanted:.2f}")
+        expect(p.locator(".round-log")).to_contain_text(f"Hamas's counter-offer was tabled: disarmament {wanted:.2f}")
     # the counter-offer's position stays where the student put it
     expect(seat.locator("[role=slider]").first).to_have_attribute("aria-valuenow", re.compile(rf"^{wanted:g}"))
 
@@ -274,8 +273,11 @@ def test_two_students_negotiate_in_one_room_and_the_board_shows_it(server, brows
     expect(teacher.locator(".projector-view")).to_contain_text(f"Projector: room {code}", timeout=30_000)
     expect(teacher.locator(".projector-view .projector table")).to_contain_text("disarmament")
     expect(hamas.locator(".room-seat .v-alert.error")).to_have_count(0)  # a late click is no error
-    shots = ((israel, "room-israel", ".status-line"), (teacher, "class-board", ".board"),
-             (teacher, "class-board-outcomes", ".outcomes"))
+    shots = (
+        (israel, "room-israel", ".status-line"),
+        (teacher, "class-board", ".board"),
+        (teacher, "class-board-outcomes", ".outcomes"),
+    )
     for p, name, top in shots:
         p.locator(top).first.evaluate("e => e.scrollIntoView({block: 'start'})")
         p.wait_for_timeout(800)

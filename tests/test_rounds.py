@@ -109,15 +109,25 @@ def behaviour(st: Static) -> dict[str, object]:
     """The behavioural parameters of a compiled scenario: what must not differ between rounds."""
     sc = st.sc
     return {
-        "actors": sc.actors, "patience": sc.patience, "strategy": sc.strategy,
-        "strategy_params": sc.strategy_params, "rl_actor": sc.rl_actor, "rl_issue": sc.rl_issue,
-        "rl_strength": sc.rl_strength, "rl_strength_given": sc.rl_strength_given, "rl_hard": sc.rl_hard,
-        "trust_gain": sc.trust_gain, "renege_base": sc.renege_base, "delay_cost": sc.delay_cost,
-        "effects": sc.effects, "pressure_rate": sc.pressure_rate, "susceptibility": sc.susceptibility,
-        "clock_carry": sc.clock_carry, "discount": sc.discount,
+        "actors": sc.actors,
+        "patience": sc.patience,
+        "strategy": sc.strategy,
+        "strategy_params": sc.strategy_params,
+        "rl_actor": sc.rl_actor,
+        "rl_issue": sc.rl_issue,
+        "rl_strength": sc.rl_strength,
+        "rl_strength_given": sc.rl_strength_given,
+        "rl_hard": sc.rl_hard,
+        "trust_gain": sc.trust_gain,
+        "renege_base": sc.renege_base,
+        "delay_cost": sc.delay_cost,
+        "effects": sc.effects,
+        "pressure_rate": sc.pressure_rate,
+        "susceptibility": sc.susceptibility,
+        "clock_carry": sc.clock_carry,
+        "discount": sc.discount,
         "reservation_value": sc.reservation_value,  # the values of no deal are shared parameters too
-        "shocks": (sc.shock_rate, sc.shock_trust_drop, sc.shock_collapse, sc.shock_suspend,
-                   sc.shock_suspend_rounds),
+        "shocks": (sc.shock_rate, sc.shock_trust_drop, sc.shock_collapse, sc.shock_suspend, sc.shock_suspend_rounds),
         "uncertainty": (sc.noise_position, sc.noise_salience, sc.noise_reservation),
     }
 
@@ -145,9 +155,21 @@ def test_the_base_shares_the_default_scenarios_behaviour():
 
 def test_round_files_change_no_behavioural_key():
     """Belt and braces: the round files do not even write a behavioural key."""
-    behavioural = {"patience", "strategy", "red_lines", "delay_cost", "renege_base", "stubbornness",
-                   "clock_carry", "discount", "pressure_rate", "on_implement", "shocks", "uncertainty",
-                   "self_weight"}
+    behavioural = {
+        "patience",
+        "strategy",
+        "red_lines",
+        "delay_cost",
+        "renege_base",
+        "stubbornness",
+        "clock_carry",
+        "discount",
+        "pressure_rate",
+        "on_implement",
+        "shocks",
+        "uncertainty",
+        "self_weight",
+    }
 
     def keys(node):
         if isinstance(node, dict):

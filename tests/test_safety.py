@@ -24,9 +24,18 @@ from tests.conftest import ROOT
 from tests.test_errors import MINI, cli_error, searchpath, write_yaml
 
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__"}
-FORBIDDEN_ATTRS = {("yaml", "unsafe_load"), ("yaml", "full_load"), ("yaml", "unsafe_load_all"), ("pickle", "load"),
-                   ("pickle", "loads"), ("marshal", "loads"), ("hydra.utils", "instantiate"),
-                   ("hydra.utils", "call"), ("hydra.utils", "get_method"), ("hydra.utils", "get_class")}
+FORBIDDEN_ATTRS = {
+    ("yaml", "unsafe_load"),
+    ("yaml", "full_load"),
+    ("yaml", "unsafe_load_all"),
+    ("pickle", "load"),
+    ("pickle", "loads"),
+    ("marshal", "loads"),
+    ("hydra.utils", "instantiate"),
+    ("hydra.utils", "call"),
+    ("hydra.utils", "get_method"),
+    ("hydra.utils", "get_class"),
+}
 
 
 def sources() -> list[Path]:
@@ -78,8 +87,9 @@ def test_yaml_python_tags_are_refused_not_run(tmp_path):
     canary = tmp_path / "pwned"
     conf = tmp_path / "conf"
     text = write_yaml(conf / "scenario" / "mini.yaml", MINI).read_text()
-    evil = text.replace("title: Two principals", f"title: !!python/object/apply:os.system ['touch {canary}']\n"
-                        "# Two principals", 1)
+    evil = text.replace(
+        "title: Two principals", f"title: !!python/object/apply:os.system ['touch {canary}']\n# Two principals", 1
+    )
     write_yaml(conf / "scenario" / "evil.yaml", evil)
     with pytest.raises(ConfigError) as err:
         load_config([searchpath(conf), "scenario=evil"])
@@ -109,9 +119,14 @@ NOT_A_PATH = "a config name (letters, digits, _ . -), not a path"
 
 def evil_scenario(conf: Path, canary: Path, name: str = "evil") -> Path:
     """The mini scenario, plus Hydra callbacks that would write ``canary`` (and could run anything)."""
-    body = yaml.safe_dump({"scenario": MINI, "agenda": {"first_mover": "A"},
-                           "hydra": {"callbacks": {"pwn": {"_target_": "sim.io.write_text", "path": str(canary),
-                                                           "text": "pwned"}}}}, sort_keys=False)
+    body = yaml.safe_dump(
+        {
+            "scenario": MINI,
+            "agenda": {"first_mover": "A"},
+            "hydra": {"callbacks": {"pwn": {"_target_": "sim.io.write_text", "path": str(canary), "text": "pwned"}}},
+        },
+        sort_keys=False,
+    )
     return write_yaml(conf / "scenario" / f"{name}.yaml", "# @package _global_\n" + body)
 
 
@@ -141,23 +156,34 @@ def test_a_sweep_checks_every_file_it_could_pick(tmp_path, negotiate_cmd):
     canary = tmp_path / "pwned"
     conf = tmp_path / "conf"
     write_yaml(conf / "scenario" / "mini.yaml", MINI)
-    text = ("# @package _global_\nagenda: {name: evil, kind: comprehensive}\nhydra:\n  job_logging:\n"
-            "    version: 1\n    handlers:\n      h: {'()': sim.io.write_text, path: " + str(canary) +
-            ", text: pwned}\n    root: {handlers: [h]}\n")
+    text = (
+        "# @package _global_\nagenda: {name: evil, kind: comprehensive}\nhydra:\n  job_logging:\n"
+        "    version: 1\n    handlers:\n      h: {'()': sim.io.write_text, path: "
+        + str(canary)
+        + ", text: pwned}\n    root: {handlers: [h]}\n"
+    )
     file = write_yaml(conf / "agenda" / "evil.yaml", text)
-    msg = cli_error(negotiate_cmd, ["-m", "--config-dir", str(conf), "agenda=glob(evil)", "hydra/launcher=basic"],
-                    tmp_path)
+    msg = cli_error(
+        negotiate_cmd, ["-m", "--config-dir", str(conf), "agenda=glob(evil)", "hydra/launcher=basic"], tmp_path
+    )
     assert msg.startswith(f"{file}: hydra.job_logging: expected data only: an agenda file"), msg
     assert not canary.exists()
 
 
-@pytest.mark.parametrize(("group", "text", "key"), [
-    ("protocol", "# @package hydra.callbacks\npwn:\n  _target_: sim.io.write_text\n", "hydra.callbacks.pwn"),
-    ("protocol", "# @package _global_.hydra\nlauncher:\n  n_jobs: 1\n", "hydra.launcher"),
-    ("agenda", "name: x\nkind: comprehensive\nfirst_mover: {_target_: os.getcwd}\n", "agenda.first_mover._target_"),
-    ("agenda", "defaults:\n  - override /hydra/launcher: basic\n  - _self_\nname: x\nkind: comprehensive\n",
-     "defaults[0]"),
-], ids=["package_hydra_callbacks", "package_global_hydra", "target_in_agenda", "defaults_reach_hydra"])
+@pytest.mark.parametrize(
+    ("group", "text", "key"),
+    [
+        ("protocol", "# @package hydra.callbacks\npwn:\n  _target_: sim.io.write_text\n", "hydra.callbacks.pwn"),
+        ("protocol", "# @package _global_.hydra\nlauncher:\n  n_jobs: 1\n", "hydra.launcher"),
+        ("agenda", "name: x\nkind: comprehensive\nfirst_mover: {_target_: os.getcwd}\n", "agenda.first_mover._target_"),
+        (
+            "agenda",
+            "defaults:\n  - override /hydra/launcher: basic\n  - _self_\nname: x\nkind: comprehensive\n",
+            "defaults[0]",
+        ),
+    ],
+    ids=["package_hydra_callbacks", "package_global_hydra", "target_in_agenda", "defaults_reach_hydra"],
+)
 def test_other_ways_into_hydra_are_refused(tmp_path, group, text, key):
     conf = tmp_path / "conf"
     file = write_yaml(conf / group / "bad.yaml", text)
@@ -175,8 +201,7 @@ def test_target_nested_in_a_scenario_file_is_refused(tmp_path, negotiate_cmd):
     file = write_yaml(conf / "scenario" / "target.yaml", raw)
     with pytest.raises(ConfigError) as err:
         load_config([searchpath(conf), "scenario=target"])
-    assert (err.value.file, err.value.key, err.value.expected) == (str(file), "scenario.actors.A._target_",
-                                                                    DATA_ONLY)
+    assert (err.value.file, err.value.key, err.value.expected) == (str(file), "scenario.actors.A._target_", DATA_ONLY)
     del raw["actors"]["A"]["_target_"]  # one that the schema would let through
     write_yaml(file, raw)
     with pytest.raises(ConfigError) as err:
@@ -202,9 +227,19 @@ def test_files_from_a_users_config_dir_may_not_set_hydra(tmp_path):
     assert (err.value.file, err.value.key) == (str(launcher), "hydra.launcher._target_")
 
 
-@pytest.mark.parametrize("override", ["scenario=../../../some/other/dir/mini", "agenda=/etc/foo", "protocol=a/b",
-                                      "scenario=a\\b", "scenario='../mini'", "experiment=../x", "scenario=..",
-                                      "+scenario@x=../mini"])
+@pytest.mark.parametrize(
+    "override",
+    [
+        "scenario=../../../some/other/dir/mini",
+        "agenda=/etc/foo",
+        "protocol=a/b",
+        "scenario=a\\b",
+        "scenario='../mini'",
+        "experiment=../x",
+        "scenario=..",
+        "+scenario@x=../mini",
+    ],
+)
 def test_a_choice_is_a_name_not_a_path(tmp_path, override):
     with pytest.raises(ConfigError) as err:
         load_config([searchpath(tmp_path), override])
@@ -253,6 +288,7 @@ def test_an_unrelated_unreadable_file_does_not_block_a_single_run(tmp_path):
 
 # -- the dashboard ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("scenario", ["../../../some/other/dir/mini", "/etc/passwd", "a/b"])
 def test_dashboard_model_loads_config_names_only(scenario):
     """The dashboard's model (and the classroom's) is built from a scenario name: a path is refused."""
@@ -261,6 +297,7 @@ def test_dashboard_model_loads_config_names_only(scenario):
     with pytest.raises(ConfigError) as err:
         ClassroomModel(scenario=scenario)
     assert err.value.expected == NOT_A_PATH and err.value.got == scenario
+
 
 def test_dashboard_binds_to_localhost_unless_told(monkeypatch):
     import sim.app as app
@@ -296,8 +333,13 @@ def test_running_dashboard_listens_on_loopback_only(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     exe = Path(sys.executable).parent / "negotiate-dashboard"
-    p = subprocess.Popen([str(exe), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True, cwd=tmp_path)
+    p = subprocess.Popen(
+        [str(exe), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=tmp_path,
+    )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not listening_addresses(port):

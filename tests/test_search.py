@@ -23,8 +23,15 @@ from sim.search import (
     write,
 )
 
-SMALL = SearchSpace(agendas=("comprehensive", "order_07"), first_movers=("Israel", "mediators"),
-                    trust=(0.15, 0.7), credibility=(0.6,), pressure=(1.0, 2.0), n_seeds=12, seed=3)
+SMALL = SearchSpace(
+    agendas=("comprehensive", "order_07"),
+    first_movers=("Israel", "mediators"),
+    trust=(0.15, 0.7),
+    credibility=(0.6,),
+    pressure=(1.0, 2.0),
+    n_seeds=12,
+    seed=3,
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,16 +50,31 @@ def test_the_experiment_file_gives_the_whole_grid():
 def test_every_point_gives_what_it_gives_alone(small):
     assert len(small.runs) == SMALL.n_points * SMALL.n_seeds == 16 * 12
     for agenda, mover, trust, pressure in [("order_07", "Israel", 0.7, 2.0), ("comprehensive", "mediators", 0.15, 1.0)]:
-        rows = small.runs[(small.runs["agenda_choice"] == agenda) & (small.runs["first_mover"] == mover)
-                          & (small.runs["trust_level"] == trust) & (small.runs["pressure_level"] == pressure)]
-        alone = run(load_config([f"agenda={agenda}", f"agenda.first_mover={mover}", f"conditions.trust={trust}",
-                                 "conditions.credibility=0.6", f"conditions.pressure={pressure}", "n_seeds=12",
-                                 "seed=3"])).table
+        rows = small.runs[
+            (small.runs["agenda_choice"] == agenda)
+            & (small.runs["first_mover"] == mover)
+            & (small.runs["trust_level"] == trust)
+            & (small.runs["pressure_level"] == pressure)
+        ]
+        alone = run(
+            load_config(
+                [
+                    f"agenda={agenda}",
+                    f"agenda.first_mover={mover}",
+                    f"conditions.trust={trust}",
+                    "conditions.credibility=0.6",
+                    f"conditions.pressure={pressure}",
+                    "n_seeds=12",
+                    "seed=3",
+                ]
+            )
+        ).table
         assert rows["seed"].tolist() == list(range(3, 15))
         cols = [c for c in alone.columns if c in rows.columns]
         assert len(cols) == len(alone.columns)
-        pd.testing.assert_frame_equal(rows[cols].reset_index(drop=True), alone.reset_index(drop=True),
-                                      check_dtype=False)
+        pd.testing.assert_frame_equal(
+            rows[cols].reset_index(drop=True), alone.reset_index(drop=True), check_dtype=False
+        )
 
 
 def test_points_carry_counts_intervals_and_the_best_set(small):
@@ -78,10 +100,18 @@ def test_best_set_is_tie_aware_and_says_its_rule():
 
 
 def test_summarise_counts_ties_with_one_rank():
-    runs = pd.DataFrame({"agenda_choice": ["a"] * 4 + ["b"] * 4, "point": [0] * 4 + [0] * 4,
-                         "first_mover": "Israel", "trust_level": 0.2, "credibility_level": 0.5, "pressure_level": 1.0,
-                         "agreement": [True, True, False, False, True, False, True, False],
-                         "rounds": [10, 12, 50, 50, 8, 50, 9, 50]})
+    runs = pd.DataFrame(
+        {
+            "agenda_choice": ["a"] * 4 + ["b"] * 4,
+            "point": [0] * 4 + [0] * 4,
+            "first_mover": "Israel",
+            "trust_level": 0.2,
+            "credibility_level": 0.5,
+            "pressure_level": 1.0,
+            "agreement": [True, True, False, False, True, False, True, False],
+            "rounds": [10, 12, 50, 50, 8, 50, 9, 50],
+        }
+    )
     pts = summarise(runs)
     assert pts["rank"].tolist() == [1, 1] and pts["best"].all()
     assert pts["median_rounds"].tolist() == [11.0, 8.5]
@@ -102,17 +132,39 @@ def test_write_gives_parquet_and_a_short_markdown(small, tmp_path):
 def test_the_command_runs_and_refuses_bad_input_in_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("CI", "1")
     out = tmp_path / "s"
-    assert main(["--agendas", "comprehensive", "--first-movers", "Hamas", "--trust", "0.4", "--credibility",
-                 "0.6", "--pressure", "1", "--n-seeds", "5", "--out", str(out), "scenario.shocks.rate=0"]) == 0
+    assert (
+        main(
+            [
+                "--agendas",
+                "comprehensive",
+                "--first-movers",
+                "Hamas",
+                "--trust",
+                "0.4",
+                "--credibility",
+                "0.6",
+                "--pressure",
+                "1",
+                "--n-seeds",
+                "5",
+                "--out",
+                str(out),
+                "scenario.shocks.rate=0",
+            ]
+        )
+        == 0
+    )
     assert (out / "points.parquet").is_file()
     pts = pd.read_parquet(out / "points.parquet")
     assert len(pts) == 1 and pts["rate"].iloc[0] == 1.0  # the package without shocks: every seed agrees
     capsys.readouterr()
-    for argv, words in [(["--agendas", "nonsense"], "--agendas: expected an agenda choice"),
-                        (["--trust", "0.2,1.5"], "--trust: expected numbers in [0, 1]"),
-                        (["--first-movers", "Bob", "--agendas", "comprehensive"], "agenda.first_mover"),
-                        (["--experiment", "nothing"], "experiment: expected an experiment file"),
-                        (["--n-seeds", "0"], "--n-seeds: expected a positive number")]:
+    for argv, words in [
+        (["--agendas", "nonsense"], "--agendas: expected an agenda choice"),
+        (["--trust", "0.2,1.5"], "--trust: expected numbers in [0, 1]"),
+        (["--first-movers", "Bob", "--agendas", "comprehensive"], "agenda.first_mover"),
+        (["--experiment", "nothing"], "experiment: expected an experiment file"),
+        (["--n-seeds", "0"], "--n-seeds: expected a positive number"),
+    ]:
         assert main([*argv, "--out", str(tmp_path / "bad")]) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("negotiate search: error:") and words in err and "\n" not in err
@@ -120,8 +172,14 @@ def test_the_command_runs_and_refuses_bad_input_in_one_line(tmp_path, capsys, mo
 
 def test_optuna_asks_and_tells():
     """Optuna is in the test extra: without it this fails (no skip)."""
-    space = SearchSpace(agendas=("comprehensive", "phased_plan"), first_movers=("Israel", "Hamas"),
-                        trust=(0.15, 0.7), credibility=(0.6,), pressure=(1.0, 2.0), n_seeds=6)
+    space = SearchSpace(
+        agendas=("comprehensive", "phased_plan"),
+        first_movers=("Israel", "Hamas"),
+        trust=(0.15, 0.7),
+        credibility=(0.6,),
+        pressure=(1.0, 2.0),
+        n_seeds=6,
+    )
     res = optuna_search(space, n_trials=5, seed=1)
     assert len(res.points) == 5 and (res.points["n_runs"] == 6).all()
     assert res.points["trust"].between(0.15, 0.7).all() and (res.points["credibility"] == 0.6).all()

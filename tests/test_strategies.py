@@ -17,8 +17,11 @@ from sim.strategies import STRATEGIES
 from sim.strategies.backward_induction import proposer_share
 from sim.strategies.base import ConcessionContext
 
-PROTOCOLS = {"mediated": [], "alternating_offers": ["protocol=alternating_offers", "protocol.max_rounds=40"],
-             "monotonic_concession": ["protocol=monotonic_concession", "protocol.params.grid=5"]}
+PROTOCOLS = {
+    "mediated": [],
+    "alternating_offers": ["protocol=alternating_offers", "protocol.max_rounds=40"],
+    "monotonic_concession": ["protocol=monotonic_concession", "protocol.params.grid=5"],
+}
 
 
 def static_for(strategy: str, protocol: str, scenario: str = "symmetric"):
@@ -104,11 +107,18 @@ def test_every_strategy_has_a_name_classifier_and_literature():
 def ctx(t=0, frac=None, frac_prev=None, eu=None, asp=None, rv=None, proposer=None, discount=None):
     shape = (1, 2)
     z = np.zeros(shape)
-    return ConcessionContext(t=t, horizon=10, frac=np.ones(shape) if frac is None else frac,
-                             frac_prev=np.ones(shape) if frac_prev is None else frac_prev,
-                             eu=z if eu is None else eu, aspiration=z if asp is None else asp,
-                             reservation_value=z if rv is None else rv, principal=np.array([True, True]),
-                             discount=discount, proposer=proposer)
+    return ConcessionContext(
+        t=t,
+        horizon=10,
+        frac=np.ones(shape) if frac is None else frac,
+        frac_prev=np.ones(shape) if frac_prev is None else frac_prev,
+        eu=z if eu is None else eu,
+        aspiration=z if asp is None else asp,
+        reservation_value=z if rv is None else rv,
+        principal=np.array([True, True]),
+        discount=discount,
+        proposer=proposer,
+    )
 
 
 def params(name, **kw):
@@ -124,25 +134,31 @@ def test_behaviour_tables():
     # hardliner never below its floor
     assert STRATEGIES["hardliner"].update(ctx(t=10), params("hardliner", floor=0.6))[0, 0] == 0.6
     # reciprocal: B gave 0.2 last round, A answers with 0.2
-    out = STRATEGIES["reciprocal"].update(ctx(frac=np.array([[0.9, 0.7]]), frac_prev=np.array([[0.9, 0.9]])),
-                                          params("reciprocal"))
+    out = STRATEGIES["reciprocal"].update(
+        ctx(frac=np.array([[0.9, 0.7]]), frac_prev=np.array([[0.9, 0.9]])), params("reciprocal")
+    )
     assert abs(out[0, 0] - 0.7) < 1e-12
     # Zeuthen: A risks less (its offer from B is close to its own demand) and concedes; B holds
-    out = STRATEGIES["zeuthen"].update(ctx(frac=np.array([[0.8, 0.8]]), eu=np.array([[0.7, 0.2]]),
-                                           asp=np.array([[0.8, 0.8]])), params("zeuthen", step=0.1))
+    out = STRATEGIES["zeuthen"].update(
+        ctx(frac=np.array([[0.8, 0.8]]), eu=np.array([[0.7, 0.2]]), asp=np.array([[0.8, 0.8]])),
+        params("zeuthen", step=0.1),
+    )
     assert np.allclose(out, [[0.7, 0.8]])
     # backward induction: a one-round game gives the proposer everything, the responder nothing
     bi = STRATEGIES["backward_induction"]
-    out = bi.update(ctx(t=0, proposer=np.array([[True, False]]), discount=np.array([0.9, 0.9])),
-                    params("backward_induction", horizon=1))
+    out = bi.update(
+        ctx(t=0, proposer=np.array([[True, False]]), discount=np.array([0.9, 0.9])),
+        params("backward_induction", horizon=1),
+    )
     assert np.allclose(out, [[1.0, 0.0]])
     # two rounds: the proposer must leave the responder its discounted last-round pie
-    out = bi.update(ctx(t=0, proposer=np.array([[True, False]]), discount=np.array([0.9, 0.8])),
-                    params("backward_induction", horizon=2))
+    out = bi.update(
+        ctx(t=0, proposer=np.array([[True, False]]), discount=np.array([0.9, 0.8])),
+        params("backward_induction", horizon=2),
+    )
     assert np.allclose(out, [[0.2, 0.8]])
     # without discount factors (the mediated text) it holds its demand
-    assert np.array_equal(bi.update(ctx(frac=np.full((1, 2), 0.4)), params("backward_induction")),
-                          np.full((1, 2), 0.4))
+    assert np.array_equal(bi.update(ctx(frac=np.full((1, 2), 0.4)), params("backward_induction")), np.full((1, 2), 0.4))
 
 
 def test_backward_induction_is_an_induction_not_a_formula():

@@ -27,8 +27,14 @@ def env() -> dict[str, str]:
 
 
 def start_sweep(out: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={out}", *extra], cwd=out.parent,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env())
+    return subprocess.Popen(
+        [sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={out}", *extra],
+        cwd=out.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(),
+    )
 
 
 def wait_for(test, timeout: float = 120.0, what: str = "") -> None:
@@ -60,8 +66,7 @@ def alive(pid: int) -> bool:
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, int]]:
-    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in root.rglob("*") if p.is_file()}
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
 
 
 def test_second_sweep_into_the_same_directory_is_refused(tmp_path):
@@ -69,14 +74,22 @@ def test_second_sweep_into_the_same_directory_is_refused(tmp_path):
     first = start_sweep(out, "n_seeds=40000", "seed=0,1")
     try:
         wait_for(lambda: (out / LOCK_FILE).exists() and (out / LOCK_FILE).read_text().strip(), what="the lock")
-        second = subprocess.run([sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={out}", "n_seeds=40000",
-                                 "seed=0,1"], cwd=tmp_path, capture_output=True, text=True, env=env(), timeout=120)
+        second = subprocess.run(
+            [sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={out}", "n_seeds=40000", "seed=0,1"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=env(),
+            timeout=120,
+        )
         assert first.poll() is None, "the first sweep must still be running"
         assert second.returncode == 2, second.stderr[-2000:]
         err = second.stderr.strip()
         assert len(err.splitlines()) == 1 and "Traceback" not in err, err
-        assert err.startswith(f"negotiate: error: {out}: hydra.sweep.dir: expected a sweep directory no other "
-                              "sweep is writing into (wait for that sweep to end, or choose another hydra.sweep.dir)")
+        assert err.startswith(
+            f"negotiate: error: {out}: hydra.sweep.dir: expected a sweep directory no other "
+            "sweep is writing into (wait for that sweep to end, or choose another hydra.sweep.dir)"
+        )
         assert f"in use by sweep pid {first.pid} on " in err
         _, ferr = first.communicate(timeout=600)
         assert first.returncode == 0, ferr[-2000:]
@@ -86,8 +99,14 @@ def test_second_sweep_into_the_same_directory_is_refused(tmp_path):
             first.wait(timeout=30)
     assert [job_state(d) for d in job_dirs(out)] == ["done", "done"]
     # the lock went with the first sweep: the same command now resumes (nothing left to run)
-    again = subprocess.run([sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={out}", "n_seeds=40000",
-                            "seed=0,1"], cwd=tmp_path, capture_output=True, text=True, env=env(), timeout=300)
+    again = subprocess.run(
+        [sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={out}", "n_seeds=40000", "seed=0,1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=300,
+    )
     assert again.returncode == 0, again.stderr[-2000:]
 
 

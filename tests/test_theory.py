@@ -29,9 +29,17 @@ def test_rubinstein_property(d1, d2):
 
 def test_rubinstein_from_the_command_line(negotiate_cmd, tmp_path):
     out = tmp_path / "run"
-    res = run_cli(negotiate_cmd, ["scenario=split_the_pie", "protocol=alternating_offers",
-                                  "scenario.actors.A.discount=0.8", "scenario.actors.B.discount=0.6",
-                                  f"hydra.run.dir={out}"], tmp_path)
+    res = run_cli(
+        negotiate_cmd,
+        [
+            "scenario=split_the_pie",
+            "protocol=alternating_offers",
+            "scenario.actors.A.discount=0.8",
+            "scenario.actors.B.discount=0.6",
+            f"hydra.run.dir={out}",
+        ],
+        tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     rec = json.loads((out / "result.json").read_text())
     assert rec["agreement"] and rec["rounds"] == 1
@@ -88,8 +96,10 @@ def grid_ks(sc, n):
     return top, u[frac.argmax()]
 
 
-@pytest.mark.parametrize("scenario,n", [("logroll", 801), ("ks_ir_utopia_two_issues", 801),
-                                        ("bilateral_three_issues", 101), ("ks_ir_utopia", 101)])
+@pytest.mark.parametrize(
+    "scenario,n",
+    [("logroll", 801), ("ks_ir_utopia_two_issues", 801), ("bilateral_three_issues", 101), ("ks_ir_utopia", 101)],
+)
 def test_kalai_smorodinsky_theory_side_against_a_grid(scenario, n):
     sc = build(load_config([f"scenario={scenario}"])).sc
     top, ks = grid_ks(sc, n)
@@ -128,11 +138,11 @@ def _ideal_point_lp(pos, w, rv, lo, hi, a, others):
                 rhs.append(s * pos[q, i])
     for j, q in enumerate(who[1:], 1):
         r = np.zeros(nz)
-        r[n + j * n: n + (j + 1) * n] = w[q]
+        r[n + j * n : n + (j + 1) * n] = w[q]
         rows.append(r)
         rhs.append(w[q].sum() - rv[q])
     c = np.zeros(nz)
-    c[n: 2 * n] = w[a]
+    c[n : 2 * n] = w[a]
     bounds = list(zip(lo, hi, strict=True)) + [(0, None)] * (nz - n)
     res = linprog(c, A_ub=np.array(rows), b_ub=np.array(rhs), bounds=bounds, method="highs")
     return None if res.status != 0 else w[a].sum() - res.fun
@@ -146,15 +156,23 @@ def _ideal_point_slsqp(pos, w, rv, lo, hi, a, others):
     cons = [{"type": "ineq", "fun": lambda x, q=q: w[q] @ (1 - (x - pos[q]) ** 2) - rv[q]} for q in others]
     best = None
     for x0 in [(lo + hi) / 2, *np.clip(pos, lo, hi)]:
-        res = minimize(lambda x: -(w[a] @ (1 - (x - pos[a]) ** 2)), x0, method="SLSQP", constraints=cons,
-                       bounds=list(zip(lo, hi, strict=True)), options={"ftol": 1e-14, "maxiter": 1000})
+        res = minimize(
+            lambda x: -(w[a] @ (1 - (x - pos[a]) ** 2)),
+            x0,
+            method="SLSQP",
+            constraints=cons,
+            bounds=list(zip(lo, hi, strict=True)),
+            options={"ftol": 1e-14, "maxiter": 1000},
+        )
         if all(c["fun"](res.x) >= -1e-9 for c in cons) and (best is None or -res.fun > best):
             best = -res.fun
     return best
 
 
-@pytest.mark.parametrize("utility,n_actors,n_issues", [("linear", 2, 3), ("linear", 3, 4), ("linear", 4, 3),
-                                                       ("quadratic", 2, 3), ("quadratic", 3, 3)])
+@pytest.mark.parametrize(
+    "utility,n_actors,n_issues",
+    [("linear", 2, 3), ("linear", 3, 4), ("linear", 4, 3), ("quadratic", 2, 3), ("quadratic", 3, 3)],
+)
 def test_kalai_smorodinsky_rule_ideal_points_against_an_optimiser(utility, n_actors, n_issues):
     """The rule's individually rational ideals (pairwise knapsacks or frontier searches, a
     whole program where a third actor is left short) against one program per actor, written
@@ -181,8 +199,10 @@ def test_kalai_smorodinsky_rule_ideal_points_against_an_optimiser(utility, n_act
     solve = _ideal_point_lp if utility == "linear" else _ideal_point_slsqp
     tol = 1e-9 if utility == "linear" else 1e-6
     for k in range(r):
-        best = [solve(pos[k], weight[k], rv[k], lo[k], hi[k], a, [c for c in range(n_actors) if c != a])
-                for a in range(n_actors)]
+        best = [
+            solve(pos[k], weight[k], rv[k], lo[k], hi[k], a, [c for c in range(n_actors) if c != a])
+            for a in range(n_actors)
+        ]
         feasible = all(b is not None and b >= rv[k, a] - 1e-9 for a, b in enumerate(best))
         assert feasible == nonempty[k]
         if feasible:
@@ -203,7 +223,7 @@ def test_kalai_smorodinsky_rule_raises_no_warning_and_ignores_the_batch_size():
         warnings.simplefilter("error", RuntimeWarning)
         big = simulate(st, seeds)
     for k in (0, 150, 299):
-        assert_rows_equal(simulate(st, seeds[k:k + 1]), big, slice(None), slice(k, k + 1))
+        assert_rows_equal(simulate(st, seeds[k : k + 1]), big, slice(None), slice(k, k + 1))
 
 
 def test_zeuthen_ends_at_the_nash_product_maximiser():

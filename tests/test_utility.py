@@ -9,9 +9,19 @@ from sim.utility import RedLines, evaluate, issue_values, plain_utility
 
 
 def lines(**kw) -> RedLines:
-    base = dict(actor=np.array([0]), issue=np.array([0]), bound=np.array([0.5]), sign=np.array([1.0]),
-                cond_issue=np.array([-1]), cond_bound=np.array([0.0]), cond_sign=np.array([1.0]),
-                strength=np.array([2.0]), hard=np.array([False]), n_actors=2, n_issues=2)
+    base = dict(
+        actor=np.array([0]),
+        issue=np.array([0]),
+        bound=np.array([0.5]),
+        sign=np.array([1.0]),
+        cond_issue=np.array([-1]),
+        cond_bound=np.array([0.0]),
+        cond_sign=np.array([1.0]),
+        strength=np.array([2.0]),
+        hard=np.array([False]),
+        n_actors=2,
+        n_issues=2,
+    )
     base.update({k: np.atleast_1d(np.asarray(v)) for k, v in kw.items()})
     return RedLines(**base)
 
@@ -58,10 +68,19 @@ def test_gradient_matches_finite_differences(kind):
     pos = rng.random((3, 4))
     w = rng.random((3, 4))
     w /= w.sum(axis=1, keepdims=True)
-    rl = RedLines(actor=np.array([0, 1]), issue=np.array([1, 2]), bound=np.array([0.6, 0.3]),
-                  sign=np.array([1.0, -1.0]), cond_issue=np.array([3, -1]), cond_bound=np.array([0.5, 0.0]),
-                  cond_sign=np.array([1.0, 1.0]), strength=np.array([1.5, 1.0]), hard=np.array([False, False]),
-                  n_actors=3, n_issues=4)
+    rl = RedLines(
+        actor=np.array([0, 1]),
+        issue=np.array([1, 2]),
+        bound=np.array([0.6, 0.3]),
+        sign=np.array([1.0, -1.0]),
+        cond_issue=np.array([3, -1]),
+        cond_bound=np.array([0.5, 0.0]),
+        cond_sign=np.array([1.0, 1.0]),
+        strength=np.array([1.5, 1.0]),
+        hard=np.array([False, False]),
+        n_actors=3,
+        n_issues=4,
+    )
     sq = np.array([0.0, 0.9, 1.0, 0.1])
     scale = np.stack([np.full(3, 0.4), np.full(3, 0.6)], axis=-1)
     op = np.array([True, True, True, True])

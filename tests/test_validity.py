@@ -15,8 +15,14 @@ from sim.api import build, load_config
 from sim.batch import advance, simulate
 from sim.kernel import AGREED, SHOCK, STALEMATE, SUSPENDED, WALKOUT, horizon, init_batch
 
-AGENDAS = ("comprehensive", "phased_plan", "phased_exchange_first", "phased_disarmament_first",
-           "phased_guarantees_first", "sequence")
+AGENDAS = (
+    "comprehensive",
+    "phased_plan",
+    "phased_exchange_first",
+    "phased_disarmament_first",
+    "phased_guarantees_first",
+    "sequence",
+)
 
 
 def static(*overrides: str):
@@ -33,6 +39,7 @@ def rate(cols, status=AGREED) -> float:
 
 # -- Validity I: each actor's clock ------------------------------------------------------
 
+
 def test_the_default_window_is_twice_the_agendas_horizon():
     st = static("agenda=phased_plan")
     h = horizon(st.sc, st.ag.n_phases)
@@ -42,8 +49,9 @@ def test_the_default_window_is_twice_the_agendas_horizon():
 
 def test_agreement_time_follows_patience_not_the_window():
     base = outcomes("scenario.shocks.rate=0", n=300)
-    slow = outcomes("scenario.shocks.rate=0", "scenario.actors.Israel.patience=60",
-                    "scenario.actors.Hamas.patience=60", n=300)
+    slow = outcomes(
+        "scenario.shocks.rate=0", "scenario.actors.Israel.patience=60", "scenario.actors.Hamas.patience=60", n=300
+    )
     wide = outcomes("scenario.shocks.rate=0", "protocol.max_rounds=500", n=300)
     ok = base["status"] == AGREED
     assert ok.mean() > 0.5
@@ -58,8 +66,11 @@ def test_agreement_time_follows_patience_not_the_window():
 
 def test_a_new_phase_restarts_every_clock_unless_the_scenario_carries_it():
     for carry, first in ((0.0, 1), (1.0, None)):
-        st = static("agenda=phased_plan", "scenario.shocks.rate=0",
-                    *[f"scenario.actors.{a}.clock_carry={carry}" for a in ("Israel", "Hamas")])
+        st = static(
+            "agenda=phased_plan",
+            "scenario.shocks.rate=0",
+            *[f"scenario.actors.{a}.clock_carry={carry}" for a in ("Israel", "Hamas")],
+        )
         b = init_batch(st, np.arange(50))
         t = 0
         while not (b.phase == 1).any():
@@ -83,9 +94,13 @@ def test_strategies_never_read_the_window():
 # -- Validity I: stalemate and suspension ------------------------------------------------
 
 # Israel's line on disarmament made hard and moved past Hamas's hard line: no text satisfies both
-DISJOINT = ("scenario.shocks.rate=0", "scenario.actors.Israel.red_lines.1.issue=disarmament",
-            "scenario.actors.Israel.red_lines.1.at_least=0.6", "scenario.actors.Israel.red_lines.1.hard=true",
-            "scenario.actors.Hamas.red_lines.0.hard=true")
+DISJOINT = (
+    "scenario.shocks.rate=0",
+    "scenario.actors.Israel.red_lines.1.issue=disarmament",
+    "scenario.actors.Israel.red_lines.1.at_least=0.6",
+    "scenario.actors.Israel.red_lines.1.hard=true",
+    "scenario.actors.Hamas.red_lines.0.hard=true",
+)
 
 
 def test_no_text_in_reach_ends_in_a_stalemate_naming_the_blockers():
@@ -114,8 +129,12 @@ def test_a_stalemate_is_reported_in_words():
 
 
 def test_shocks_can_suspend_the_talks_without_ending_them():
-    kw = ("scenario.shocks.rate=0.2", "scenario.shocks.collapse=0", "scenario.shocks.suspend=1",
-          "scenario.shocks.suspend_rounds=5")
+    kw = (
+        "scenario.shocks.rate=0.2",
+        "scenario.shocks.collapse=0",
+        "scenario.shocks.suspend=1",
+        "scenario.shocks.suspend_rounds=5",
+    )
     st = static(*kw)
     b = init_batch(st, np.arange(200))
     seen_suspended = np.zeros(200, bool)
@@ -134,11 +153,14 @@ def test_shocks_can_suspend_the_talks_without_ending_them():
 
 # -- Validity II: outside options, spent leverage, red lines, mediators ------------------
 
+
 def test_an_outside_option_that_rises_turns_deals_into_stalemates():
     base = outcomes("scenario.shocks.rate=0", n=400)
-    rising = outcomes("scenario.shocks.rate=0",
-                      "scenario.actors.Hamas.outside_option=[{what: outside support, at: 1, change: 0.4, "
-                      "source: J}]", n=400)
+    rising = outcomes(
+        "scenario.shocks.rate=0",
+        "scenario.actors.Hamas.outside_option=[{what: outside support, at: 1, change: 0.4, source: J}]",
+        n=400,
+    )
     assert rate(base) > 0.9
     assert rate(rising) < 0.25
     assert rate(rising, STALEMATE) > 0.5  # the rest walk out: even their best is now below no deal
@@ -146,16 +168,25 @@ def test_an_outside_option_that_rises_turns_deals_into_stalemates():
 
 
 def test_influence_moves_no_deal_values_only_where_the_scenario_says_so():
-    st = static("scenario.shocks.rate=0", "scenario.actors.Hamas.delay_cost=0", "scenario.pressure_rate=0",
-                "scenario.actors.Hamas.outside_option=[]")
+    st = static(
+        "scenario.shocks.rate=0",
+        "scenario.actors.Hamas.delay_cost=0",
+        "scenario.pressure_rate=0",
+        "scenario.actors.Hamas.outside_option=[]",
+    )
     b = init_batch(st, np.arange(20))
     rv0 = b.rv.copy()
     for t in range(5):
         advance(st, b, t)
     h = st.sc.actor_index("Hamas")
     np.testing.assert_array_equal(b.rv[:, h], rv0[:, h])  # Qatar's lower value does not pull Hamas's
-    st2 = static("scenario.shocks.rate=0", "scenario.actors.Hamas.delay_cost=0", "scenario.pressure_rate=0",
-                 "scenario.actors.Hamas.outside_option=[]", "scenario.no_deal_influence=true")
+    st2 = static(
+        "scenario.shocks.rate=0",
+        "scenario.actors.Hamas.delay_cost=0",
+        "scenario.pressure_rate=0",
+        "scenario.actors.Hamas.outside_option=[]",
+        "scenario.no_deal_influence=true",
+    )
     b2 = init_batch(st2, np.arange(20))
     for t in range(5):
         advance(st2, b2, t)
@@ -164,8 +195,11 @@ def test_influence_moves_no_deal_values_only_where_the_scenario_says_so():
 
 def test_spent_leverage_changes_the_second_phase():
     # with the hostages back, Israel's value of no deal rises a lot (an effect made large here)
-    strong = ("agenda=phased_plan", "scenario.shocks.rate=0",
-              "scenario.on_implement.exchange=[{actor: Israel, input: reservation_value, add: 0.2, source: J}]")
+    strong = (
+        "agenda=phased_plan",
+        "scenario.shocks.rate=0",
+        "scenario.on_implement.exchange=[{actor: Israel, input: reservation_value, add: 0.2, source: J}]",
+    )
     none = ("agenda=phased_plan", "scenario.shocks.rate=0", "scenario.on_implement.exchange=[]")
     with_effect, without = outcomes(*strong, n=1000), outcomes(*none, n=1000)
     p1 = with_effect["phases_agreed"] >= 1
@@ -177,8 +211,12 @@ def test_spent_leverage_changes_the_second_phase():
 
 def test_red_line_strength_five_blocks_what_strength_one_allows():
     # Israel insists (a hard line) on disarmament 0.6, past Hamas's soft line at 0.5
-    insist = ("scenario.shocks.rate=0", "scenario.actors.Israel.red_lines.1.issue=disarmament",
-              "scenario.actors.Israel.red_lines.1.at_least=0.6", "scenario.actors.Israel.red_lines.1.hard=true")
+    insist = (
+        "scenario.shocks.rate=0",
+        "scenario.actors.Israel.red_lines.1.issue=disarmament",
+        "scenario.actors.Israel.red_lines.1.at_least=0.6",
+        "scenario.actors.Israel.red_lines.1.hard=true",
+    )
     weak = outcomes(*insist, "scenario.actors.Hamas.red_lines.0.strength=1", n=400)
     strong = outcomes(*insist, "scenario.actors.Hamas.red_lines.0.strength=5", n=400)
     assert rate(weak) > 0.1
@@ -195,10 +233,16 @@ def test_red_line_strength_has_the_same_meaning_on_any_issue():
 
 def test_a_guarantors_ideal_point_does_not_move_the_agreed_terms():
     ex = static().sc.issue_index("exchange")
-    low = outcomes("scenario.shocks.rate=0", *(f"scenario.actors.{m}.position.exchange=0.2"
-                                                for m in ("US", "Qatar", "Egypt")), n=300)
-    high = outcomes("scenario.shocks.rate=0", *(f"scenario.actors.{m}.position.exchange=0.8"
-                                                 for m in ("US", "Qatar", "Egypt")), n=300)
+    low = outcomes(
+        "scenario.shocks.rate=0",
+        *(f"scenario.actors.{m}.position.exchange=0.2" for m in ("US", "Qatar", "Egypt")),
+        n=300,
+    )
+    high = outcomes(
+        "scenario.shocks.rate=0",
+        *(f"scenario.actors.{m}.position.exchange=0.8" for m in ("US", "Qatar", "Egypt")),
+        n=300,
+    )
     ok = (low["status"] == AGREED) & (high["status"] == AGREED)
     assert ok.mean() > 0.8
     shift = np.mean(high["final_text"][ok, ex] - low["final_text"][ok, ex])
@@ -226,6 +270,7 @@ def test_a_guarantor_judges_only_the_guarantee_it_carries():
 
 
 # -- Constants and window (slow: many seeds per agenda) -----------------------------------
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("agenda", AGENDAS)

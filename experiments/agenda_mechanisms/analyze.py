@@ -33,8 +33,12 @@ ABLATIONS: dict[str, list[str]] = {
     "high initial trust (0.6)": ["conditions.trust=0.6"],
     "no red lines": [f"scenario.actors.{a}.red_lines=[]" for a in ("Israel", "Hamas", "US")],
     "no shocks": ["scenario.shocks.rate=0"],
-    "no pressure or cost of delay": ["conditions.pressure=0", "scenario.actors.Israel.delay_cost=0",
-                                     "scenario.actors.Hamas.delay_cost=0", "scenario.actors.Hamas.outside_option=[]"],
+    "no pressure or cost of delay": [
+        "conditions.pressure=0",
+        "scenario.actors.Israel.delay_cost=0",
+        "scenario.actors.Hamas.delay_cost=0",
+        "scenario.actors.Hamas.outside_option=[]",
+    ],
     "no spent leverage": ["scenario.on_implement.exchange=[]"],
 }
 AGENDAS = {
@@ -45,8 +49,9 @@ AGENDAS = {
 }
 
 
-def ablation_table(n_seeds: int, agendas: dict[str, list[str]] = AGENDAS,
-                   ablations: dict[str, list[str]] = ABLATIONS) -> pd.DataFrame:
+def ablation_table(
+    n_seeds: int, agendas: dict[str, list[str]] = AGENDAS, ablations: dict[str, list[str]] = ABLATIONS
+) -> pd.DataFrame:
     """Agreement rate (with 95% Wilson interval) and outcome counts per agenda and ablation."""
     rows = []
     for ab, ab_ov in ablations.items():
@@ -54,12 +59,19 @@ def ablation_table(n_seeds: int, agendas: dict[str, list[str]] = AGENDAS,
             rs = run(load_config(ag_ov + ab_ov + [f"n_seeds={n_seeds}"]))
             s = rs.summary()
             lo, hi = s["agreement_interval_95"]
-            rows.append({
-                "ablation": ab, "agenda": ag, "agreement_rate": s["agreement_rate"], "low": lo, "high": hi,
-                "partial": s["outcomes"].get("partial", 0), "breakdown": s["outcomes"].get("breakdown", 0),
-                "median_rounds": s["median_rounds_to_agreement"],
-                "top_blocking_issue": next(iter(s["blocking_issues"]), ""),
-            })
+            rows.append(
+                {
+                    "ablation": ab,
+                    "agenda": ag,
+                    "agreement_rate": s["agreement_rate"],
+                    "low": lo,
+                    "high": hi,
+                    "partial": s["outcomes"].get("partial", 0),
+                    "breakdown": s["outcomes"].get("breakdown", 0),
+                    "median_rounds": s["median_rounds_to_agreement"],
+                    "top_blocking_issue": next(iter(s["blocking_issues"]), ""),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -68,6 +80,7 @@ HERE = Path(__file__).parent
 
 def pipe_table(wide: pd.DataFrame, signed: bool = False) -> str:
     """``wide`` (index: ablation, columns: agendas) as an aligned Markdown table, two decimals."""
+
     def cell(v: float) -> str:
         r = float(np.round(v, 2)) + 0.0  # + 0.0: no "-0.00"
         return f"{r:+.2f}" if signed and r != 0 else f"{r:.2f}"
@@ -85,14 +98,19 @@ def pipe_table(wide: pd.DataFrame, signed: bool = False) -> str:
 
 def markdown(df: pd.DataFrame, n_seeds: int) -> str:
     """The text of ``ablation.md``: agreement rates, then each ablation's change from the full model."""
-    ablations = [a for a in ABLATIONS if a in set(df["ablation"])] + \
-        [a for a in dict.fromkeys(df["ablation"]) if a not in ABLATIONS]
-    agendas = [a for a in AGENDAS if a in set(df["agenda"])] + \
-        [a for a in dict.fromkeys(df["agenda"]) if a not in AGENDAS]
+    ablations = [a for a in ABLATIONS if a in set(df["ablation"])] + [
+        a for a in dict.fromkeys(df["ablation"]) if a not in ABLATIONS
+    ]
+    agendas = [a for a in AGENDAS if a in set(df["agenda"])] + [
+        a for a in dict.fromkeys(df["agenda"]) if a not in AGENDAS
+    ]
     wide = df.pivot(index="ablation", columns="agenda", values="agreement_rate").reindex(ablations)[agendas]
     wide.index.name, wide.columns.name = "ablation", None
-    parts = [f"Agreement rate, {n_seeds:,} seeds each (the same seeds in every cell; agreement = every "
-             "phase agreed).", "", pipe_table(wide)]
+    parts = [
+        f"Agreement rate, {n_seeds:,} seeds each (the same seeds in every cell; agreement = every phase agreed).",
+        "",
+        pipe_table(wide),
+    ]
     if "full model" in wide.index:
         change = (wide - wide.loc["full model"]).drop(index="full model")
         parts += ["", "Change from the full model (from the unrounded rates).", "", pipe_table(change, signed=True)]
@@ -102,8 +120,11 @@ def markdown(df: pd.DataFrame, n_seeds: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n-seeds", type=int, default=1000, help="seeds per cell (default: %(default)s, as committed)")
-    ap.add_argument("--check", action="store_true",
-                    help="compare with the committed ablation.parquet and ablation.md instead of writing them")
+    ap.add_argument(
+        "--check",
+        action="store_true",
+        help="compare with the committed ablation.parquet and ablation.md instead of writing them",
+    )
     args = ap.parse_args(argv)
     df = ablation_table(args.n_seeds)
     text = markdown(df, args.n_seeds)
@@ -112,8 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         same_table = df.reset_index(drop=True).equals(pd.read_parquet(HERE / "ablation.parquet"))
         same_text = (HERE / "ablation.md").read_text() == text
-        print(f"\nablation.parquet {'reproduced' if same_table else 'DIFFERENT'}, "
-              f"ablation.md {'reproduced' if same_text else 'DIFFERENT'}")
+        print(
+            f"\nablation.parquet {'reproduced' if same_table else 'DIFFERENT'}, "
+            f"ablation.md {'reproduced' if same_text else 'DIFFERENT'}"
+        )
         return 0 if same_table and same_text else 1
     df.to_parquet(HERE / "ablation.parquet", index=False)
     (HERE / "ablation.md").write_text(text)

@@ -31,9 +31,12 @@ HERE = Path(__file__).parent
 
 def ec_markdown() -> str:
     f = validate.ec_forecasts()
-    rows = ["| forecast | years | off the decision (8.833) |", "|---|---|---|",
-            f"| Bueno de Mesquita 1994, published | {validate.EC_PUBLISHED:.2f} | "
-            f"{validate.EC_PUBLISHED - validate.EC_ACTUAL:+.2f} |"]
+    rows = [
+        "| forecast | years | off the decision (8.833) |",
+        "|---|---|---|",
+        f"| Bueno de Mesquita 1994, published | {validate.EC_PUBLISHED:.2f} | "
+        f"{validate.EC_PUBLISHED - validate.EC_ACTUAL:+.2f} |",
+    ]
     for name, v in f.items():
         where = f", settles at round {v['round']}" if "round" in v else ""
         rows.append(f"| {name}{where} | {v['years']:.2f} | {v['years'] - validate.EC_ACTUAL:+.2f} |")
@@ -55,26 +58,28 @@ def outcomes_markdown(n_seeds: int, seed: int) -> str:
 
 def markdown(n_seeds: int, seed: int) -> tuple[str, object]:
     df = compare_rounds("earlier_rounds", n_seeds=n_seeds, seed=seed)
-    text = "\n".join([
-        "# Who forecasts better",
-        "",
-        "Written by `python experiments/forecast_comparison/analyze.py`; do not edit by hand.",
-        "",
-        "## The published case: EC car-emission standards (Bueno de Mesquita 1994)",
-        "",
-        ec_markdown(),
-        "",
-        "## The earlier rounds of the Gaza talks (the calibration's targets)",
-        "",
-        rounds_markdown(df, n_seeds),
-        "",
-        "How the expected-utility runs end (share of runs): `agreement`, the settled forecast "
-        "accepted by every principal; `stalemate`, a settled forecast some principal refuses; "
-        "`max_rounds`, no settled forecast within the window; `shock`, ended by a shock.",
-        "",
-        outcomes_markdown(n_seeds, seed),
-        "",
-    ])
+    text = "\n".join(
+        [
+            "# Who forecasts better",
+            "",
+            "Written by `python experiments/forecast_comparison/analyze.py`; do not edit by hand.",
+            "",
+            "## The published case: EC car-emission standards (Bueno de Mesquita 1994)",
+            "",
+            ec_markdown(),
+            "",
+            "## The earlier rounds of the Gaza talks (the calibration's targets)",
+            "",
+            rounds_markdown(df, n_seeds),
+            "",
+            "How the expected-utility runs end (share of runs): `agreement`, the settled forecast "
+            "accepted by every principal; `stalemate`, a settled forecast some principal refuses; "
+            "`max_rounds`, no settled forecast within the window; `shock`, ended by a shock.",
+            "",
+            outcomes_markdown(n_seeds, seed),
+            "",
+        ]
+    )
     return text, df
 
 

@@ -67,25 +67,41 @@ def table(conf: dict, n_seeds: int, agendas: list[str]) -> pd.DataFrame:
             r = k / n_seeds
             base = r if base is None else base
             lo, hi = wilson(k, n_seeds)
-            rows.append({"agenda": agenda, "constant": const, "value": value, "agreement_rate": r,
-                         "low": lo, "high": hi, "change": r - base,
-                         "median_rounds": float(np.median(cols["rounds"][cols["status"] == AGREED]))
-                         if k else float("nan")})
+            rows.append(
+                {
+                    "agenda": agenda,
+                    "constant": const,
+                    "value": value,
+                    "agreement_rate": r,
+                    "low": lo,
+                    "high": hi,
+                    "change": r - base,
+                    "median_rounds": float(np.median(cols["rounds"][cols["status"] == AGREED])) if k else float("nan"),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def markdown(df: pd.DataFrame, tol: float, n_seeds: int) -> str:
-    lines = [f"Agreement rate under each variation ({n_seeds:,} seeds each, the same seeds for every "
-             f"variant; 95% Wilson intervals; change from the default).", "",
-             "| agenda | constant | value | agreement | 95% interval | change |",
-             "|:--|:--|:--|--:|:--|--:|"]
+    lines = [
+        f"Agreement rate under each variation ({n_seeds:,} seeds each, the same seeds for every "
+        f"variant; 95% Wilson intervals; change from the default).",
+        "",
+        "| agenda | constant | value | agreement | 95% interval | change |",
+        "|:--|:--|:--|--:|:--|--:|",
+    ]
     for r in df.itertuples():
-        lines.append(f"| {r.agenda} | {r.constant} | {r.value} | {r.agreement_rate:.3f} | "
-                     f"[{r.low:.3f}, {r.high:.3f}] | {r.change:+.3f} |")
+        lines.append(
+            f"| {r.agenda} | {r.constant} | {r.value} | {r.agreement_rate:.3f} | "
+            f"[{r.low:.3f}, {r.high:.3f}] | {r.change:+.3f} |"
+        )
     worst = df.loc[df["change"].abs().idxmax()]
     ok = bool((df["change"].abs() <= tol).all())
-    lines += ["", f"Largest change: {worst['change']:+.3f} ({worst['agenda']}, {worst['constant']} = "
-              f"{worst['value']}). Every change within {tol}: {'yes' if ok else 'NO'}."]
+    lines += [
+        "",
+        f"Largest change: {worst['change']:+.3f} ({worst['agenda']}, {worst['constant']} = "
+        f"{worst['value']}). Every change within {tol}: {'yes' if ok else 'NO'}.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -94,8 +110,10 @@ def summary(df: pd.DataFrame) -> str:
     lines = ["| agenda | default rate [95% interval] | largest change under any constant |", "|:--|:--|--:|"]
     for agenda, g in df.groupby("agenda", sort=False):
         d = g[g["constant"] == "default"].iloc[0]
-        lines.append(f"| {agenda} | {d['agreement_rate']:.3f} [{d['low']:.3f}, {d['high']:.3f}] | "
-                     f"{g['change'].abs().max():.3f} |")
+        lines.append(
+            f"| {agenda} | {d['agreement_rate']:.3f} [{d['low']:.3f}, {d['high']:.3f}] | "
+            f"{g['change'].abs().max():.3f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -105,8 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n-seeds", type=int, default=conf["n_seeds"])
     ap.add_argument("--agendas", nargs="*", default=conf["agendas"])
     ap.add_argument("--no-write", action="store_true", help="print only")
-    ap.add_argument("--check", action="store_true",
-                    help="compare with the committed robustness.parquet and robustness.md instead of writing them")
+    ap.add_argument(
+        "--check",
+        action="store_true",
+        help="compare with the committed robustness.parquet and robustness.md instead of writing them",
+    )
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     df = table(conf, args.n_seeds, args.agendas)
@@ -117,8 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         same_table = df.reset_index(drop=True).equals(pd.read_parquet(HERE / "robustness.parquet"))
         same_text = (HERE / "robustness.md").read_text() == text
-        print(f"robustness.parquet {'reproduced' if same_table else 'DIFFERENT'}, "
-              f"robustness.md {'reproduced' if same_text else 'DIFFERENT'}")
+        print(
+            f"robustness.parquet {'reproduced' if same_table else 'DIFFERENT'}, "
+            f"robustness.md {'reproduced' if same_text else 'DIFFERENT'}"
+        )
         return 0 if same_table and same_text else 1
     if not args.no_write:
         df.to_parquet(HERE / "robustness.parquet", index=False)

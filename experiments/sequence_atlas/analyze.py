@@ -33,9 +33,13 @@ def results_markdown(df: pd.DataFrame, top: int = 5) -> str:
     n_cond = df["condition"].nunique()
     runs = r["n"].to_numpy()
     each = f"{runs.min():,}" if runs.min() == runs.max() else f"{runs.min():,} to {runs.max():,}"
-    lines = [f"Agreement rate over all {n_cond} conditions, 95% Wilson interval, {each} runs each "
-             f"({len(df):,} runs, {len(r)} sequences):", "",
-             "| rank | sequence | agreement | median rounds |", "|---|---|---|---|"]
+    lines = [
+        f"Agreement rate over all {n_cond} conditions, 95% Wilson interval, {each} runs each "
+        f"({len(df):,} runs, {len(r)} sequences):",
+        "",
+        "| rank | sequence | agreement | median rounds |",
+        "|---|---|---|---|",
+    ]
 
     def row(x: pd.Series, rank_text: str) -> str:
         rounds = "-" if pd.isna(x["median_rounds"]) else f"{x['median_rounds']:g}"
@@ -46,12 +50,15 @@ def results_markdown(df: pd.DataFrame, top: int = 5) -> str:
         lines.append("| ... | | | |")
     lines += [row(x, str(x["rank"])) for _, x in r.tail(top).iterrows() if x["rank"] > top]
     never = r[r["agreements"] == 0]
-    lines += ["", f"{len(never)} of the {len(r)} sequences never agreed"
-              + (f" (95% upper bound {never['high'].max():.3f})." if len(never) else ".")]
+    lines += [
+        "",
+        f"{len(never)} of the {len(r)} sequences never agreed"
+        + (f" (95% upper bound {never['high'].max():.3f})." if len(never) else "."),
+    ]
     pooled = []
     for col in CONDITIONS:
         by = rank(df, by=[col]).sort_values(col)
-        pooled.append(f"{col[:-len('_level')]} " + " -> ".join(f"{x:.3f}" for x in by["rate"]))
+        pooled.append(f"{col[: -len('_level')]} " + " -> ".join(f"{x:.3f}" for x in by["rate"]))
     lines.append("Pooled over sequences, lowest to highest level: " + "; ".join(pooled) + ".")
     return "\n".join(lines) + "\n"
 
@@ -61,15 +68,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("atlas", help="atlas.parquet (from negotiate-report) or a sweep directory")
     ap.add_argument("--out", default="figures", help="folder for the figures (default: figures/)")
     ap.add_argument("--top", type=int, default=5, help="how many best and worst sequences to print")
-    ap.add_argument("--scenario", help="the scenario choice whose anchor words label the terms figure "
-                    "(default: the atlas's scenario column)")
+    ap.add_argument(
+        "--scenario",
+        help="the scenario choice whose anchor words label the terms figure (default: the atlas's scenario column)",
+    )
     a = ap.parse_args(argv)
     df = load(a.atlas)
     out = Path(a.out)
     sc = load_scenario(a.scenario or str(df["scenario"].iloc[0])).sc
     written = []
-    for name, fig in (("heatmap", plots.atlas_heatmap(df)), ("ranking", plots.ranking_figure(df)),
-                      ("terms", plots.terms_figure(df, sc))):
+    for name, fig in (
+        ("heatmap", plots.atlas_heatmap(df)),
+        ("ranking", plots.ranking_figure(df)),
+        ("terms", plots.terms_figure(df, sc)),
+    ):
         written += plots.save_figure(fig, out / name)
     r = rank(df)
     print(f"{len(df)} runs, {len(r)} sequences, {df['condition'].nunique()} conditions\n")
@@ -82,9 +94,11 @@ def main(argv: list[str] | None = None) -> None:
     print("\nAgreement rate by condition level (all sequences pooled):")
     for col in CONDITIONS:
         by = rank(df, by=[col]).sort_values(col)
-        levels = ", ".join(f"{v:g}: {x:.3f} [{lo:.3f}, {hi:.3f}]"
-                           for v, x, lo, hi in zip(by[col], by["rate"], by["low"], by["high"], strict=True))
-        print(f"  {col[:-len('_level')]:<12} {levels}")
+        levels = ", ".join(
+            f"{v:g}: {x:.3f} [{lo:.3f}, {hi:.3f}]"
+            for v, x, lo, hi in zip(by[col], by["rate"], by["low"], by["high"], strict=True)
+        )
+        print(f"  {col[: -len('_level')]:<12} {levels}")
     print("\nThe issue that blocks most often, by agenda:")
     for _, b in blocking(df).iterrows():
         share = "" if pd.isna(b["share_of_failures"]) else f" ({b['share_of_failures']:.0%} of failed runs)"

@@ -40,8 +40,7 @@ def Page():
         with solara.Row(classes=["nav"]):
             solara.Button("Practice alone", text=True, on_click=lambda: router.push("/"))
             solara.Button("Join a room", text=True, on_click=lambda: router.push("/?view=join"))
-            solara.Button("Teacher: rooms and class board", text=True,
-                          on_click=lambda: router.push("/?view=teacher"))
+            solara.Button("Teacher: rooms and class board", text=True, on_click=lambda: router.push("/?view=teacher"))
         if code:
             RoomPage(code, token)
         elif view == "join":
@@ -50,4 +49,3 @@ def Page():
             Teacher()
         else:
             Solo()
-

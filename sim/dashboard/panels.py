@@ -66,13 +66,22 @@ def TextInWords(model, version, large: bool = False):
     ``large`` sets it in the projector's large type.
     """
     t = text_in_words(model)
-    rows = "".join(f"<tr><td>{escape(r.issue)}</td><td>{r.value:.2f}</td><td>{escape(r.meaning)}</td>"
-                   f"<td>{escape(r.state)}</td></tr>" for r in t.itertuples())
-    with solara.Card(f"The text after round {model.round}", classes=["text-in-words"] + (["projector"] if large
-                                                                                        else [])):
-        solara.HTML(tag="table", unsafe_innerHTML=(
-            "<tr><th align='left'>issue</th><th>value</th><th align='left'>meaning</th>"
-            "<th align='left'>state</th></tr>" + rows), style={"width": "100%"})
+    rows = "".join(
+        f"<tr><td>{escape(r.issue)}</td><td>{r.value:.2f}</td><td>{escape(r.meaning)}</td>"
+        f"<td>{escape(r.state)}</td></tr>"
+        for r in t.itertuples()
+    )
+    with solara.Card(
+        f"The text after round {model.round}", classes=["text-in-words"] + (["projector"] if large else [])
+    ):
+        solara.HTML(
+            tag="table",
+            unsafe_innerHTML=(
+                "<tr><th align='left'>issue</th><th>value</th><th align='left'>meaning</th>"
+                "<th align='left'>state</th></tr>" + rows
+            ),
+            style={"width": "100%"},
+        )
 
 
 @solara.component
@@ -86,8 +95,7 @@ def Utilities(model, version):
 def Network(model, version, seated=()):
     """The network card: who talks to whom and who has leverage over whom (``seated``: the actors people play)."""
     with solara.Card("Channels and leverage", classes=["network"]):
-        Chart(lambda: charts.network_chart(model, seated), (id(model), model.round, version, seated),
-              "network-chart")
+        Chart(lambda: charts.network_chart(model, seated), (id(model), model.round, version, seated), "network-chart")
 
 
 @solara.component
@@ -106,18 +114,24 @@ def Brief(model, actor: str, expand: bool = True):
     b = brief(model, actor)
     items = lambda xs: "".join(f"<li>{escape(x)}</li>" for x in xs)  # noqa: E731
     with solara.Details(f"Your private brief as {actor} (only you see it)", expand=expand):
-        solara.HTML(tag="div", classes=["brief"], unsafe_innerHTML=(
-            f"<p>{escape(b['who'])}</p><p><b>What matters to you, most first</b></p>"
-            f"<ul>{items(b['priorities'])}</ul>"
-            f"<p><b>Your red lines</b></p><ul>{items(b['red_lines'])}</ul>"
-            f"<p><b>No deal</b>: {escape(b['no_deal'])}</p><p>{escape(b['clock'])}</p>"))
+        solara.HTML(
+            tag="div",
+            classes=["brief"],
+            unsafe_innerHTML=(
+                f"<p>{escape(b['who'])}</p><p><b>What matters to you, most first</b></p>"
+                f"<ul>{items(b['priorities'])}</ul>"
+                f"<p><b>Your red lines</b></p><ul>{items(b['red_lines'])}</ul>"
+                f"<p><b>No deal</b>: {escape(b['no_deal'])}</p><p>{escape(b['clock'])}</p>"
+            ),
+        )
 
 
 @solara.component
 def ScenarioSelect(value: str, on_value):
     """The scenario menu: the class scenarios first, then the technical ones under their own heading."""
-    solara.v.Select(label="Scenario", items=scenario_items(), v_model=value, on_v_model=on_value,
-                    class_="scenario-select")
+    solara.v.Select(
+        label="Scenario", items=scenario_items(), v_model=value, on_v_model=on_value, class_="scenario-select"
+    )
 
 
 @solara.component
@@ -130,21 +144,26 @@ def CounterOffer(model, actor: str, version, on_preview, on_send):
     sc = model.static.sc
     a = sc.actors.index(actor)
     stated = model.stated.get(actor, {})
-    start = {iss: round(float(stated.get(iss, model.batch.pos[0, a, sc.issues.index(iss)])), 2)
-             for iss in model.open_issues}
+    start = {
+        iss: round(float(stated.get(iss, model.batch.pos[0, a, sc.issues.index(iss)])), 2) for iss in model.open_issues
+    }
     draft = solara.use_reactive({})
     solara.use_effect(lambda: draft.set({}), [version])  # a played round starts from the new positions
     current = {iss: float(draft.value.get(iss, v)) for iss, v in start.items()}
-    solara.HTML(tag="p", unsafe_innerHTML="<b>Counter-offer</b>: where you want each issue on the table "
-                                         "(each slider starts at your current position)")
+    solara.HTML(
+        tag="p",
+        unsafe_innerHTML="<b>Counter-offer</b>: where you want each issue on the table "
+        "(each slider starts at your current position)",
+    )
     for iss, cur in current.items():
         i = sc.issues.index(iss)
 
         def set_value(v, iss=iss):
             draft.value = {**draft.value, iss: float(v)}
 
-        solara.SliderFloat(f"{iss}: {cur:.2f}", value=cur, min=0.0, max=1.0, step=0.05, on_value=set_value,
-                           thumb_label=True)
+        solara.SliderFloat(
+            f"{iss}: {cur:.2f}", value=cur, min=0.0, max=1.0, step=0.05, on_value=set_value, thumb_label=True
+        )
         solara.Text(f"→ {sc.anchor_label(i, cur)}", style={"font-size": "0.9em"})
     with solara.Row():
         solara.Button("Preview the counter-offer", outlined=True, on_click=lambda: on_preview(dict(current)))
@@ -160,7 +179,11 @@ def Status(model, version, extra: str = ""):
     sc = model.static.sc
     seats = getattr(model, "humans", [])
     seat = f" · seat: <b>{escape(', '.join(seats))}</b>" if seats else ""
-    solara.HTML(tag="div", unsafe_innerHTML=(
-        f"<h3>{escape(sc.title)}</h3><p class='status-line'>Agenda <b>{escape(model.static.ag.name)}</b> · "
-        f"round <b>{model.round}</b> · phase <b>{model.phase + 1} of {model.static.ag.n_phases}</b> · "
-        f"status <b>{model.status}</b>{seat}{extra}</p>"))
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=(
+            f"<h3>{escape(sc.title)}</h3><p class='status-line'>Agenda <b>{escape(model.static.ag.name)}</b> · "
+            f"round <b>{model.round}</b> · phase <b>{model.phase + 1} of {model.static.ag.n_phases}</b> · "
+            f"status <b>{model.status}</b>{seat}{extra}</p>"
+        ),
+    )

@@ -93,10 +93,13 @@ def seat_buttons(room, m, token: str, act) -> None:
     for actor in room.actors:
         taken = actor in room.seats
         role = "principal" if m.static.sc.principal[m.static.sc.actors.index(actor)] else "other"
-        solara.Button(f"Take {actor}'s seat" + (" (taken)" if taken else ""), disabled=taken,
-                      color="primary" if role == "principal" and not taken else None,
-                      on_click=act(lambda actor=actor: room.take(token, actor)),
-                      classes=[f"take-{actor}"])
+        solara.Button(
+            f"Take {actor}'s seat" + (" (taken)" if taken else ""),
+            disabled=taken,
+            color="primary" if role == "principal" and not taken else None,
+            on_click=act(lambda actor=actor: room.take(token, actor)),
+            classes=[f"take-{actor}"],
+        )
 
 
 def seat_moves(room, m, token: str, mine: str, waiting: list[str], act, show_preview, preview) -> None:
@@ -107,27 +110,32 @@ def seat_moves(room, m, token: str, mine: str, waiting: list[str], act, show_pre
     string). Drawn while rendering :func:`RoomPage` (``m``: the room's model).
     """
     u, r = m.own_utility(mine), float(m.batch.rv[0, m.static.sc.actors.index(mine)])
-    solara.HTML(tag="p", classes=["you-are"], unsafe_innerHTML=(
-        f"<b>You are {escape(mine)}</b>. The text on the table is worth <b>{u:.2f}</b> to you; "
-        f"no deal is now worth <b>{r:.2f}</b>."))
+    solara.HTML(
+        tag="p",
+        classes=["you-are"],
+        unsafe_innerHTML=(
+            f"<b>You are {escape(mine)}</b>. The text on the table is worth <b>{u:.2f}</b> to you; "
+            f"no deal is now worth <b>{r:.2f}</b>."
+        ),
+    )
     Brief(m, mine)
     if m.running:
         moved = m.moves.get(mine)
         if moved:
-            solara.Info(f"Your move this round: {moved[0]}. Waiting for "
-                        f"{', '.join(w for w in waiting if w != mine) or 'the round'}; you can "
-                        "still change it.", classes=["moved"])
+            solara.Info(
+                f"Your move this round: {moved[0]}. Waiting for "
+                f"{', '.join(w for w in waiting if w != mine) or 'the round'}; you can "
+                "still change it.",
+                classes=["moved"],
+            )
         with solara.Row():
-            solara.Button("Accept the text", color="success",
-                          on_click=act(lambda: room.move(token, "accept")))
+            solara.Button("Accept the text", color="success", on_click=act(lambda: room.move(token, "accept")))
             solara.Button("Hold out", on_click=act(lambda: room.move(token, "hold")))
-        CounterOffer(m, mine, m.round, show_preview,
-                     act(lambda offer: room.move(token, "counter", offer)))
+        CounterOffer(m, mine, m.round, show_preview, act(lambda offer: room.move(token, "counter", offer)))
         if preview.value:
             solara.Info(preview.value, classes=["preview"])
     else:
-        solara.Success(f"The talks have ended: {m.status} after {m.round} rounds.",
-                       classes=["outcome"])
+        solara.Success(f"The talks have ended: {m.status} after {m.round} rounds.", classes=["outcome"])
     ans = room.answer(token)
     if ans is not None:
         with solara.Card("What came of your last move", classes=["answer"]):
@@ -181,6 +189,7 @@ def RoomView(room, token: str | None):
                 # error: the page shows the outcome
                 error.value = str(e) if room.model.running else ""
             preview.value = ""
+
         return go
 
     def show_preview(offer):

@@ -34,15 +34,36 @@ from sim.model import _static
 class DashboardModel(ClassroomModel):
     """The classroom model with the dashboard's salience book (per browser session)."""
 
-    def __init__(self, scenario: str = "sharm_el_sheikh_2025", agenda: str = "comprehensive",
-                 rng: int = 0, trust: float | None = None, credibility: float | None = None,
-                 pressure: float | None = None, book: dict | None = None) -> None:
+    def __init__(
+        self,
+        scenario: str = "sharm_el_sheikh_2025",
+        agenda: str = "comprehensive",
+        rng: int = 0,
+        trust: float | None = None,
+        credibility: float | None = None,
+        pressure: float | None = None,
+        book: dict | None = None,
+    ) -> None:
         self.book = book if book is not None else {}
-        super().__init__(scenario=scenario, agenda=agenda, rng=int(rng), trust=trust,
-                         credibility=credibility, pressure=pressure, trajectories=True,
-                         salience=self.book.get(scenario))
-        self.params = {"scenario": scenario, "agenda": agenda, "rng": int(rng), "trust": trust,
-                       "credibility": credibility, "pressure": pressure, "book": self.book}
+        super().__init__(
+            scenario=scenario,
+            agenda=agenda,
+            rng=int(rng),
+            trust=trust,
+            credibility=credibility,
+            pressure=pressure,
+            trajectories=True,
+            salience=self.book.get(scenario),
+        )
+        self.params = {
+            "scenario": scenario,
+            "agenda": agenda,
+            "rng": int(rng),
+            "trust": trust,
+            "credibility": credibility,
+            "pressure": pressure,
+            "book": self.book,
+        }
 
 
 def defaults(scenario: str) -> dict:
@@ -79,9 +100,15 @@ def Controls(model_r, book, version_r, running: bool, seated: str | None):
         agenda.value = agendas[0]
 
     def reset():
-        model_r.value = DashboardModel(scenario=scen.value, agenda=agenda.value, rng=int(seed.value),
-                                       trust=float(trust.value), credibility=float(cred.value),
-                                       pressure=float(press.value), book=book)
+        model_r.value = DashboardModel(
+            scenario=scen.value,
+            agenda=agenda.value,
+            rng=int(seed.value),
+            trust=float(trust.value),
+            credibility=float(cred.value),
+            pressure=float(press.value),
+            book=book,
+        )
         version_r.value += 1
 
     def run(n):
@@ -91,6 +118,7 @@ def Controls(model_r, book, version_r, running: bool, seated: str | None):
                     break
                 m.step()
             version_r.value += 1
+
         return go
 
     def set_scenario(v):
@@ -103,32 +131,56 @@ def Controls(model_r, book, version_r, running: bool, seated: str | None):
     d_now = defaults(p["scenario"]) if p["scenario"] != scen.value else d0
     cond_applied = [p[k] if p[k] is not None else d_now[k] for k in ("trust", "credibility", "pressure")]
     cond_wanted = [trust.value, cred.value, press.value]
-    pending = wanted != applied or any(abs(float(a) - float(b)) > 1e-6
-                                       for a, b in zip(cond_applied, cond_wanted, strict=True))
+    pending = wanted != applied or any(
+        abs(float(a) - float(b)) > 1e-6 for a, b in zip(cond_applied, cond_wanted, strict=True)
+    )
     with solara.Card("Controls", classes=["controls"]):
         with solara.ColumnsResponsive(12, medium=6, large=3):
             ScenarioSelect(scen.value, set_scenario)
             solara.Select("Agenda", values=agendas, value=agenda)
             solara.SliderInt(f"Seed: {seed.value}", value=seed, min=0, max=99, thumb_label=True)
-            solara.SliderFloat(f"Initial trust between the principals: {trust.value:.2f}", value=trust,
-                               min=0.0, max=1.0, step=0.05, thumb_label=True)
-            solara.SliderFloat(f"Pressure (leverage multiplier): {press.value:.2f}", value=press, min=0.0,
-                               max=3.0, step=0.25, thumb_label=True)
-            solara.SliderFloat(f"Guarantor credibility: {cred.value:.2f}", value=cred, min=0.0, max=1.0,
-                               step=0.05, thumb_label=True)
+            solara.SliderFloat(
+                f"Initial trust between the principals: {trust.value:.2f}",
+                value=trust,
+                min=0.0,
+                max=1.0,
+                step=0.05,
+                thumb_label=True,
+            )
+            solara.SliderFloat(
+                f"Pressure (leverage multiplier): {press.value:.2f}",
+                value=press,
+                min=0.0,
+                max=3.0,
+                step=0.25,
+                thumb_label=True,
+            )
+            solara.SliderFloat(
+                f"Guarantor credibility: {cred.value:.2f}", value=cred, min=0.0, max=1.0, step=0.05, thumb_label=True
+            )
         with solara.Row():
             solara.Button("Step", color="primary", on_click=run(1), disabled=not m.running)
             solara.Button("10 rounds", on_click=run(10), disabled=not m.running)
             solara.Button("To the end", on_click=run(10_000), disabled=not m.running)
             solara.Button("Reset", color="warning", on_click=reset)
         if pending:
-            solara.HTML(tag="p", classes=["note", "pending-note"], unsafe_innerHTML=(
-                "These settings take effect when you press <b>Reset</b> (the negotiation on screen still "
-                "uses the old ones)."))
+            solara.HTML(
+                tag="p",
+                classes=["note", "pending-note"],
+                unsafe_innerHTML=(
+                    "These settings take effect when you press <b>Reset</b> (the negotiation on screen still "
+                    "uses the old ones)."
+                ),
+            )
         if m.seated and m.running:
-            solara.HTML(tag="p", classes=["note", "step-note"], unsafe_innerHTML=(
-                f"You hold {escape(m.seated)}'s seat: <b>Step</b> plays a round in which {escape(m.seated)} "
-                "holds out (rejects the text, no new offer). Use the seat's buttons to accept or counter."))
+            solara.HTML(
+                tag="p",
+                classes=["note", "step-note"],
+                unsafe_innerHTML=(
+                    f"You hold {escape(m.seated)}'s seat: <b>Step</b> plays a round in which {escape(m.seated)} "
+                    "holds out (rejects the text, no new offer). Use the seat's buttons to accept or counter."
+                ),
+            )
 
 
 @solara.component
@@ -154,6 +206,7 @@ def SoloSeat(model, version_r, version):
                 error.value = str(e)
             preview.value = ""
             version_r.value += 1
+
         return go
 
     def show_preview(offer):
@@ -165,25 +218,30 @@ def SoloSeat(model, version_r, version):
 
     with solara.Card("Take a seat", classes=["seat"]):
         if model.seated is None:
-            solara.Text("Play one actor yourself: you decide whether it accepts the text, or you "
-                        "counter with your own text; everyone else follows their strategy.")
+            solara.Text(
+                "Play one actor yourself: you decide whether it accepts the text, or you "
+                "counter with your own text; everyone else follows their strategy."
+            )
             solara.Select("Actor", values=list(sc.actors), value=choice)
             solara.Button("Take the seat", color="primary", on_click=act(lambda: model.seat(choice.value)))
         else:
             me = model.seated
             ag = model.agent(me)
             u, r = model.own_utility(me), ag.reservation_value
-            solara.HTML(tag="p", unsafe_innerHTML=(
-                f"<b>You are {escape(ag.label)}</b> ({', '.join(ag.roles)}). The text on the table is worth "
-                f"<b>{u:.2f}</b> to you; no deal is now worth <b>{r:.2f}</b>."))
+            solara.HTML(
+                tag="p",
+                unsafe_innerHTML=(
+                    f"<b>You are {escape(ag.label)}</b> ({', '.join(ag.roles)}). The text on the table is worth "
+                    f"<b>{u:.2f}</b> to you; no deal is now worth <b>{r:.2f}</b>."
+                ),
+            )
             Brief(model, me, expand=False)
             if model.running:
                 solara.Text("Each move plays one round.", style={"font-size": "0.9em"})
                 with solara.Row():
                     solara.Button("Accept the text", color="success", on_click=act(lambda: model.play("accept")))
                     solara.Button("Hold out", on_click=act(lambda: model.play("hold")))
-                CounterOffer(model, me, version_r.value, show_preview,
-                             act(lambda offer: model.play("counter", offer)))
+                CounterOffer(model, me, version_r.value, show_preview, act(lambda offer: model.play("counter", offer)))
                 if preview.value:
                     solara.Info(preview.value, classes=["preview"])
             else:
@@ -227,14 +285,20 @@ def Salience(model_r, version_r):
                 def set_value(v, iss=iss):
                     draft.value = {**draft.value, iss: v}
 
-                solara.SliderFloat(f"{iss}: {cur:.2f}", value=cur, min=0.0, max=1.0, step=0.05,
-                                   on_value=set_value, thumb_label=True)
+                solara.SliderFloat(
+                    f"{iss}: {cur:.2f}", value=cur, min=0.0, max=1.0, step=0.05, on_value=set_value, thumb_label=True
+                )
         solara.Button("Apply and restart the negotiation", color="primary", on_click=apply)
         if draft.value:
-            solara.HTML(tag="p", classes=["note"], unsafe_innerHTML="Changed saliences take effect when you "
-                        "press <b>Apply and restart</b>.")
-        solara.Text("Saliences are judgements in the scenario file; changes last for this browser session "
-                    "(Reset keeps them).", style={"font-size": "0.9em"})
+            solara.HTML(
+                tag="p",
+                classes=["note"],
+                unsafe_innerHTML="Changed saliences take effect when you press <b>Apply and restart</b>.",
+            )
+        solara.Text(
+            "Saliences are judgements in the scenario file; changes last for this browser session (Reset keeps them).",
+            style={"font-size": "0.9em"},
+        )
 
 
 @solara.component
@@ -256,4 +320,3 @@ def Solo():
         Utilities(m, v)
         Network(m, v, tuple(m.humans))
     Salience(model_r, version_r)
-

@@ -23,17 +23,23 @@ from sim.rooms import REGISTRY, frontier
 
 def board_table(rows: list[dict]) -> str:
     """The class board as an HTML table: one row per room, a utility / no-deal column per principal."""
-    principals = [k[len("utility_"):] for k in rows[0] if k.startswith("utility_")]
-    head = ("<tr><th>room</th><th>seats</th><th>round</th><th>outcome</th><th>text</th>"
-            + "".join(f"<th>{escape(p)}: utility / no deal</th>" for p in principals) + "</tr>")
+    principals = [k[len("utility_") :] for k in rows[0] if k.startswith("utility_")]
+    head = (
+        "<tr><th>room</th><th>seats</th><th>round</th><th>outcome</th><th>text</th>"
+        + "".join(f"<th>{escape(p)}: utility / no deal</th>" for p in principals)
+        + "</tr>"
+    )
     body = ""
     for r in rows:
         cells = "".join(
-            f"<td>{r.get(f'utility_{p}', float('nan')):.2f} / {r.get(f'no_deal_{p}', float('nan')):.2f}"
-            "</td>" for p in principals)
-        body += (f"<tr><td class='join-code'>{r['room']}</td><td>{escape(r['seats'])}</td>"
-                 f"<td>{r['round']}</td><td>{escape(r['outcome'])}</td><td>{escape(r['text'])}</td>"
-                 f"{cells}</tr>")
+            f"<td>{r.get(f'utility_{p}', float('nan')):.2f} / {r.get(f'no_deal_{p}', float('nan')):.2f}</td>"
+            for p in principals
+        )
+        body += (
+            f"<tr><td class='join-code'>{r['room']}</td><td>{escape(r['seats'])}</td>"
+            f"<td>{r['round']}</td><td>{escape(r['outcome'])}</td><td>{escape(r['text'])}</td>"
+            f"{cells}</tr>"
+        )
     return head + body
 
 
@@ -47,19 +53,19 @@ def class_board(rooms, rows: list[dict], shown) -> None:
         if not rows:
             solara.Text("No rooms yet.")
         else:
-            solara.HTML(tag="table", classes=["board-table"], unsafe_innerHTML=board_table(rows),
-                        style={"width": "100%"})
+            solara.HTML(
+                tag="table", classes=["board-table"], unsafe_innerHTML=board_table(rows), style={"width": "100%"}
+            )
             for room in rooms:
                 with solara.Row():
                     solara.Text(f"Room {room.code}:")
                     solara.Button("Play the round now", small=True, on_click=room.play_round)
                     solara.Button("Reset", small=True, on_click=room.reset)
-                    solara.Button("Close", small=True, color="error",
-                                  on_click=lambda room=room: REGISTRY.close(room.code))
-                    solara.Button("Show on the projector", small=True,
-                                  on_click=lambda room=room: shown.set(room.code))
-            solara.FileDownload(lambda: REGISTRY.csv(), filename="class_board.csv",
-                                label="Download the board (CSV)")
+                    solara.Button(
+                        "Close", small=True, color="error", on_click=lambda room=room: REGISTRY.close(room.code)
+                    )
+                    solara.Button("Show on the projector", small=True, on_click=lambda room=room: shown.set(room.code))
+            solara.FileDownload(lambda: REGISTRY.csv(), filename="class_board.csv", label="Download the board (CSV)")
 
 
 def outcome_charts(rows: list[dict], version) -> None:
@@ -74,8 +80,9 @@ def outcome_charts(rows: list[dict], version) -> None:
             continue
         with solara.Card(f"Outcomes: {scenario}", classes=["outcomes"]):
             mine = [r for r in rows if r["scenario"] == scenario]
-            Chart(lambda front=front, mine=mine: charts.outcome_chart(front, mine), (version, str(mine)),
-                  "outcome-chart")
+            Chart(
+                lambda front=front, mine=mine: charts.outcome_chart(front, mine), (version, str(mine)), "outcome-chart"
+            )
 
 
 def projector(shown, version) -> None:
@@ -113,8 +120,12 @@ def Teacher():
         try:
             error.value = ""
             for _ in range(int(n_rooms.value)):
-                REGISTRY.open(scen.value, agenda.value, seed=int(seed.value),
-                              time_limit=float(limit.value) if limit.value else None)
+                REGISTRY.open(
+                    scen.value,
+                    agenda.value,
+                    seed=int(seed.value),
+                    time_limit=float(limit.value) if limit.value else None,
+                )
         except ValueError as e:
             error.value = str(e)
 
@@ -123,11 +134,15 @@ def Teacher():
             ScenarioSelect(scen.value, scen.set)
             solara.Select("Agenda", values=agendas, value=agenda)
             solara.SliderInt(f"Seed: {seed.value}", value=seed, min=0, max=99, thumb_label=True)
-            solara.SliderInt(f"Time limit per round: {limit.value or 'none (wait for every seat)'}"
-                             + (" s" if limit.value else ""), value=limit, min=0, max=300, step=15,
-                             thumb_label=True)
-            solara.SliderInt(f"Rooms to open: {n_rooms.value}", value=n_rooms, min=1, max=20,
-                             thumb_label=True)
+            solara.SliderInt(
+                f"Time limit per round: {limit.value or 'none (wait for every seat)'}" + (" s" if limit.value else ""),
+                value=limit,
+                min=0,
+                max=300,
+                step=15,
+                thumb_label=True,
+            )
+            solara.SliderInt(f"Rooms to open: {n_rooms.value}", value=n_rooms, min=1, max=20, thumb_label=True)
         solara.Button("Open", color="primary", on_click=open_rooms)
         solara.Text("Students open this server's address, choose Join a room, and type the code.")
         if error.value:

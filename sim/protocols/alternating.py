@@ -43,8 +43,9 @@ from sim.protocols.base import Protocol, register
 TOL = 1e-9  # acceptance slack for rounding: a text worth the aspiration to 1e-9 is accepted
 
 
-def frontier_offer(st: Static, b: Batch, who: np.ndarray, target: np.ndarray, op: np.ndarray,
-                   others: np.ndarray) -> np.ndarray:
+def frontier_offer(
+    st: Static, b: Batch, who: np.ndarray, target: np.ndarray, op: np.ndarray, others: np.ndarray
+) -> np.ndarray:
     """The text ``[R, I]`` that gives actor ``who[r]`` utility ``target[r]`` and the others most.
 
     Starting from ``who``'s ideal on the open issues (within the phase's bounds), it
@@ -71,8 +72,12 @@ class AlternatingOffers(Protocol):
     """Principals propose in turn; a text is agreed when every other required actor accepts."""
 
     name = "alternating_offers"
-    classifier = {"parties": "two or more (stacked)", "mediated": False, "texts": "one offer per round",
-                  "literature": "Stahl 1972; Rubinstein 1982; Aydogan et al. 2017"}
+    classifier = {
+        "parties": "two or more (stacked)",
+        "mediated": False,
+        "texts": "one offer per round",
+        "literature": "Stahl 1972; Rubinstein 1982; Aydogan et al. 2017",
+    }
 
     @classmethod
     def check(cls, st: Static) -> str | None:
@@ -102,8 +107,19 @@ class AlternatingOffers(Protocol):
         ev = evaluate_batch(st, b, op, with_grad=False)
         # a seated human decides; the proposer stands by its own text unless it falls
         # below its reservation value
-        ok, agreed, walker = judge(eu=ev.eu, rv=b.rv, asp=asp, umax=umax, hard=ev.hard, override=b.override,
-                                   required=req, running=running, proposer=is_prop, tol_asp=TOL, tol_rv=TOL)
+        ok, agreed, walker = judge(
+            eu=ev.eu,
+            rv=b.rv,
+            asp=asp,
+            umax=umax,
+            hard=ev.hard,
+            override=b.override,
+            required=req,
+            running=running,
+            proposer=is_prop,
+            tol_asp=TOL,
+            tol_rv=TOL,
+        )
         record_verdicts(b, t, running, all_running, ev.eu, asp, umax, ok, walker)
         settle(st, b, agreed, t + 1)  # the next phase opens in round t + 1, its first mover first
         between_rounds(st, b, t)

@@ -83,8 +83,12 @@ def params(st: Static) -> tuple[str, float, float | None, int]:
     """``(variant, q, risk or None, settle_rounds)`` from ``protocol.params``."""
     p = st.settings.params
     risk = p.get("risk")
-    return (str(p.get("variant", "scholz_2011")), float(p.get("q", 1.0)),
-            None if risk is None else float(risk), int(p.get("settle_rounds", 1)))
+    return (
+        str(p.get("variant", "scholz_2011")),
+        float(p.get("q", 1.0)),
+        None if risk is None else float(risk),
+        int(p.get("settle_rounds", 1)),
+    )
 
 
 def _utility(d: np.ndarray, r: np.ndarray, sign: float) -> np.ndarray:
@@ -92,8 +96,7 @@ def _utility(d: np.ndarray, r: np.ndarray, sign: float) -> np.ndarray:
     return 2.0 - 4.0 * np.clip(0.5 + sign * d, 0.0, 1.0) ** r
 
 
-def challenge_eu(d: np.ndarray, p: np.ndarray, s: np.ndarray, d_mu: np.ndarray, r: np.ndarray,
-                 q: float) -> np.ndarray:
+def challenge_eu(d: np.ndarray, p: np.ndarray, s: np.ndarray, d_mu: np.ndarray, r: np.ndarray, q: float) -> np.ndarray:
     """``[R, V, I, J]``: expected utility of ``i`` challenging ``j``, judged with the risk ``r [R, V]``
     of each viewer ``V``. ``d [R, I, J]`` distances, ``p [R, I, J]`` chances of winning,
     ``s [R, J]`` the challenged one's salience, ``d_mu [R, I]`` each challenger's distance
@@ -104,7 +107,7 @@ def challenge_eu(d: np.ndarray, p: np.ndarray, s: np.ndarray, d_mu: np.ndarray, 
     sj = s[:, None, None, :]
     pp = p[:, None]
     gain = sj * (pp * us + (1.0 - pp) * uf) + (1.0 - sj) * us
-    usq = 2.0 - 4.0 * 0.5 ** rr
+    usq = 2.0 - 4.0 * 0.5**rr
     if q >= 1.0:
         return gain - usq
     both = 0.25 * (d_mu[:, :, None] + d)[:, None]
@@ -113,8 +116,15 @@ def challenge_eu(d: np.ndarray, p: np.ndarray, s: np.ndarray, d_mu: np.ndarray, 
     return gain - (q * usq + (1.0 - q) * np.where(t, ub, uw))
 
 
-def bdm_round(x: np.ndarray, s: np.ndarray, c: np.ndarray, scale: np.ndarray, variant: str = "scholz_2011",
-              q: float = 1.0, risk: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def bdm_round(
+    x: np.ndarray,
+    s: np.ndarray,
+    c: np.ndarray,
+    scale: np.ndarray,
+    variant: str = "scholz_2011",
+    q: float = 1.0,
+    risk: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """One round on one issue for ``R`` runs: the new positions ``[R, A]`` and each actor's risk.
 
     Args:
@@ -188,11 +198,16 @@ class ExpectedUtility(Protocol):
     """Bueno de Mesquita's expected-utility model: challenges, offers and a median forecast."""
 
     name = "expected_utility"
-    classifier = {"parties": "many", "mediated": False, "texts": "the median position of each issue",
-                  "literature": "Bueno de Mesquita 1994; Scholz, Calbert & Smith 2011"}
+    classifier = {
+        "parties": "many",
+        "mediated": False,
+        "texts": "the median position of each issue",
+        "literature": "Bueno de Mesquita 1994; Scholz, Calbert & Smith 2011",
+    }
 
     @classmethod
     def check(cls, st: Static) -> str | None:
+        """Why the parameters cannot run (a bad variant, q, risk or settle_rounds), or None."""
         p = st.settings.params
         unknown = sorted(set(p) - {"variant", "q", "risk", "settle_rounds"})
         if unknown:
@@ -204,10 +219,10 @@ class ExpectedUtility(Protocol):
         if isinstance(q, bool) or not isinstance(q, int | float) or not 0.0 <= q <= 1.0:
             return f"protocol.params.q must be a probability in [0, 1], got {q!r}"
         risk = p.get("risk")
-        if risk is not None and (isinstance(risk, bool) or not isinstance(risk, int | float)
-                                 or not 0.5 <= risk <= 2.0):
-            return ("protocol.params.risk must be null (from each actor's exposure) or a number in [0.5, 2], "
-                    f"got {risk!r}")
+        if risk is not None and (isinstance(risk, bool) or not isinstance(risk, int | float) or not 0.5 <= risk <= 2.0):
+            return (
+                f"protocol.params.risk must be null (from each actor's exposure) or a number in [0.5, 2], got {risk!r}"
+            )
         k = p.get("settle_rounds", 1)
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 1000:
             return f"protocol.params.settle_rounds must be a whole number in [1, 1000], got {k!r}"
@@ -215,6 +230,8 @@ class ExpectedUtility(Protocol):
 
     @classmethod
     def init(cls, st: Static, b: Batch) -> None:
+        """The range of each issue's stated positions, the settle counter, each actor's risk, and the first forecast
+        as the text."""
         sal = b.sal
         pos = np.where(sal > 0, b.pos0, np.nan)
         with np.errstate(invalid="ignore"):
@@ -224,13 +241,15 @@ class ExpectedUtility(Protocol):
         b.add("bdm_risk", np.ones(b.pos.shape))
         x = b.x.copy()
         for i in range(st.n_issues):
-            x[:, i] = np.where(sal[:, :, i].any(axis=1), forecast(b.pos[:, :, i], sal[:, :, i], st.sc.capability),
-                               x[:, i])
+            x[:, i] = np.where(
+                sal[:, :, i].any(axis=1), forecast(b.pos[:, :, i], sal[:, :, i], st.sc.capability), x[:, i]
+            )
         op = open_mask(st, b)
         b.x = np.where(op, x, b.x)
 
     @classmethod
     def step(cls, st: Static, b: Batch, t: int) -> None:
+        """One round of challenges and offers on every open issue; a settled forecast is put to the required actors."""
         sc = st.sc
         running = b.status == RUNNING
         variant, q, risk, settle_rounds = params(st)

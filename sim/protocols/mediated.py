@@ -90,8 +90,16 @@ class Mediated(Protocol):
         for _ in range(LAST_TRY_STEPS):
             ev = evaluate_batch(st, sub, op)
             asp = aspiration(sub.rv, sub.frac, ev.umax)
-            ok, agreed, _ = judge(eu=ev.eu, rv=sub.rv, asp=asp, umax=ev.umax, hard=ev.hard, override=sub.override,
-                                  required=req, running=searching)
+            ok, agreed, _ = judge(
+                eu=ev.eu,
+                rv=sub.rv,
+                asp=asp,
+                umax=ev.umax,
+                hard=ev.hard,
+                override=sub.override,
+                required=req,
+                running=searching,
+            )
             found |= agreed
             searching &= ~agreed
             # a search that has not come closer to acceptance for a while has settled: stop it
@@ -117,8 +125,9 @@ class Mediated(Protocol):
         umax = ev.umax  # the top of each actor's range this phase
         req = required(st, b)
         asp = aspiration(b.rv, b.frac, umax)
-        ok, agreed, walker = judge(eu=ev.eu, rv=b.rv, asp=asp, umax=umax, hard=ev.hard, override=b.override,
-                                   required=req, running=running)
+        ok, agreed, walker = judge(
+            eu=ev.eu, rv=b.rv, asp=asp, umax=umax, hard=ev.hard, override=b.override, required=req, running=running
+        )
         any_walk = record_verdicts(b, t, running, all_running, ev.eu, asp, umax, ok, walker)
         was_fresh = b.fresh.copy()
         any_agreed = any_true(agreed)

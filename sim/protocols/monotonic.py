@@ -77,9 +77,19 @@ def deal_utilities(st: Static, b: Batch, deals: np.ndarray, op: np.ndarray):
     block = max(1, BLOCK_FLOATS // max(d * sc.n_actors * sc.n_issues, 1))
     for s in range(0, r, block):  # blocks of runs, to bound memory; each block is vectorised
         sl = slice(s, s + block)
-        ev = evaluate(deals[sl], op[sl, None, :], b.pos[sl, None], b.weight[sl, None], sc.status_quo,
-                      rs[sl, None], sc.guarantee_issue, sc.guarantee_strong_end, st.red_lines, sc.utility,
-                      with_grad=False)
+        ev = evaluate(
+            deals[sl],
+            op[sl, None, :],
+            b.pos[sl, None],
+            b.weight[sl, None],
+            sc.status_quo,
+            rs[sl, None],
+            sc.guarantee_issue,
+            sc.guarantee_strong_end,
+            st.red_lines,
+            sc.utility,
+            with_grad=False,
+        )
         eu[sl], hard[sl] = ev.eu, ev.hard
     return eu, hard
 
@@ -89,8 +99,12 @@ class MonotonicConcession(Protocol):
     """Simultaneous proposals on a discrete deal set; concessions only; stand-still is conflict."""
 
     name = "monotonic_concession"
-    classifier = {"parties": "two or more", "mediated": False, "texts": "one proposal per principal",
-                  "literature": "Zeuthen 1930; Harsanyi 1956; Rosenschein & Zlotkin 1994"}
+    classifier = {
+        "parties": "two or more",
+        "mediated": False,
+        "texts": "one proposal per principal",
+        "literature": "Zeuthen 1930; Harsanyi 1956; Rosenschein & Zlotkin 1994",
+    }
 
     @classmethod
     def check(cls, st: Static) -> str | None:
@@ -100,9 +114,11 @@ class MonotonicConcession(Protocol):
         g = st.settings.params.get("grid", 5)
         if isinstance(g, bool) or not isinstance(g, int) or g < 2:
             return f"protocol.params.grid must be an integer >= 2 (values per issue), got {g!r}"
-        if g ** st.n_issues > MAX_DEALS:
-            return (f"the deal set has {g}^{st.n_issues} = {g ** st.n_issues} deals, more than {MAX_DEALS}: "
-                    "lower protocol.params.grid")
+        if g**st.n_issues > MAX_DEALS:
+            return (
+                f"the deal set has {g}^{st.n_issues} = {g**st.n_issues} deals, more than {MAX_DEALS}: "
+                "lower protocol.params.grid"
+            )
         return None
 
     @classmethod
@@ -144,9 +160,11 @@ class MonotonicConcession(Protocol):
         minimal = np.where(better & ~hard & (util >= b.rv[:, None, :] - TOL), util + scale * others, -np.inf)
         can_concede = np.isfinite(minimal.max(axis=1))
         minimal = minimal.argmax(axis=1)
-        new = np.where(~has_prev, cand,
-                       np.where(cand_others > others_prev + TOL, cand,
-                                np.where(conceded & can_concede, minimal, prev_c)))
+        new = np.where(
+            ~has_prev,
+            cand,
+            np.where(cand_others > others_prev + TOL, cand, np.where(conceded & can_concede, minimal, prev_c)),
+        )
         new = np.where(pr & running[:, None], new, np.where(has_prev, prev, -1))
         changed = (new != prev) & pr
         b.proposal = new

@@ -75,8 +75,9 @@ def _best_giving(st: Static, pos, weight, lo, hi, x, op, w, rv, a: int, c: int) 
         p[:, c] = np.where(w[:, c] > 0.0, pos[:, c], pos[:, a])  # what c does not weigh, a gets
         others = np.zeros((n_r, n_a), bool)
         others[:, a] = True
-        return frontier_offer_runs(p, weight, lo, hi, x, op, np.full(n_r, c, np.int64),
-                                   np.ascontiguousarray(rv[:, c]), others, True)
+        return frontier_offer_runs(
+            p, weight, lo, hi, x, op, np.full(n_r, c, np.int64), np.ascontiguousarray(rv[:, c]), others, True
+        )
     own = np.where(op, np.clip(pos[:, a], lo, hi), x)
     tgt = np.where(op, np.clip(pos[:, c], lo, hi), x)
     wa, wc = w[:, a], w[:, c]
@@ -97,9 +98,18 @@ def _best_giving(st: Static, pos, weight, lo, hi, x, op, w, rv, a: int, c: int) 
     return np.where((_values(own, pos[:, c], wc, False) >= need)[:, None], own, text(s_hi))
 
 
-def _utopia_program(ideal: np.ndarray, pos: np.ndarray, w: np.ndarray, rv: np.ndarray, lo: np.ndarray,
-                    hi: np.ndarray, a: int, others: np.ndarray, open_: np.ndarray,
-                    linear: bool) -> np.ndarray | None:
+def _utopia_program(
+    ideal: np.ndarray,
+    pos: np.ndarray,
+    w: np.ndarray,
+    rv: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    a: int,
+    others: np.ndarray,
+    open_: np.ndarray,
+    linear: bool,
+) -> np.ndarray | None:
     """One run: actor ``a``'s best text giving each of ``others`` its reservation value
     (``[I]``; None if no text does), by scipy: a linear program (linear values: ``x`` and
     ``d_k >= |x - p_k|`` per issue) or SLSQP (quadratic values: a concave objective on a
@@ -127,28 +137,54 @@ def _utopia_program(ideal: np.ndarray, pos: np.ndarray, w: np.ndarray, rv: np.nd
                     rhs.append(s * p[j, i])
         for j in range(1, k):  # sum_i w_ji d_ji <= sum_i w_ji - rv_j
             r = np.zeros(n + k * n)
-            r[n + j * n: n + (j + 1) * n] = wk[j]
+            r[n + j * n : n + (j + 1) * n] = wk[j]
             rows.append(r)
             rhs.append(wk[j].sum() - rv[who[j]])
-        res = linprog(c, A_ub=np.array(rows), b_ub=np.array(rhs), method="highs",
-                      bounds=[(lo[i], hi[i]) for i in range(n)] + [(0.0, None)] * (k * n))
+        res = linprog(
+            c,
+            A_ub=np.array(rows),
+            b_ub=np.array(rhs),
+            method="highs",
+            bounds=[(lo[i], hi[i]) for i in range(n)] + [(0.0, None)] * (k * n),
+        )
         if res.status != 0:
             return None
         out[idx] = np.clip(res.x[:n], lo, hi)
     else:
-        cons = [{"type": "ineq", "fun": lambda x, j=j: wk[j] @ (1.0 - (x - p[j]) ** 2) - rv[who[j]],
-                 "jac": lambda x, j=j: -2.0 * wk[j] * (x - p[j])} for j in range(1, who.size)]
-        res = minimize(lambda x: -(wk[0] @ (1.0 - (x - p[0]) ** 2)), ideal[a, idx],
-                       jac=lambda x: 2.0 * wk[0] * (x - p[0]), bounds=list(zip(lo, hi, strict=True)),
-                       constraints=cons, method="SLSQP", options={"ftol": 1e-12, "maxiter": 500})
+        cons = [
+            {
+                "type": "ineq",
+                "fun": lambda x, j=j: wk[j] @ (1.0 - (x - p[j]) ** 2) - rv[who[j]],
+                "jac": lambda x, j=j: -2.0 * wk[j] * (x - p[j]),
+            }
+            for j in range(1, who.size)
+        ]
+        res = minimize(
+            lambda x: -(wk[0] @ (1.0 - (x - p[0]) ** 2)),
+            ideal[a, idx],
+            jac=lambda x: 2.0 * wk[0] * (x - p[0]),
+            bounds=list(zip(lo, hi, strict=True)),
+            constraints=cons,
+            method="SLSQP",
+            options={"ftol": 1e-12, "maxiter": 500},
+        )
         out[idx] = np.clip(res.x, lo, hi)
     if any(_values(out, pos[c], w[c], linear) < rv[c] - KS_IR_TOL for c in others):
         return None
     return out
 
 
-def ir_utopia_texts(st: Static, pos: np.ndarray, weight: np.ndarray, rv: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                    x: np.ndarray, op: np.ndarray, req: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def ir_utopia_texts(
+    st: Static,
+    pos: np.ndarray,
+    weight: np.ndarray,
+    rv: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    x: np.ndarray,
+    op: np.ndarray,
+    req: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Each required actor's best text in the individually rational set: the texts of the phase
     (the open issues within the bounds ``lo``, ``hi``; ``x`` elsewhere) that give every
     required actor at least its reservation value. Plain utilities over the open issues.
@@ -308,5 +344,9 @@ def biased_direction(st: Static, b: Batch, ev, req: np.ndarray) -> np.ndarray:
     return d if pull is None else d + pull
 
 
-RULES = {"nash": nash_direction, "kalai_smorodinsky": ks_direction,
-         "split_the_difference": split_direction, "biased": biased_direction}
+RULES = {
+    "nash": nash_direction,
+    "kalai_smorodinsky": ks_direction,
+    "split_the_difference": split_direction,
+    "biased": biased_direction,
+}

@@ -59,8 +59,13 @@ class BackwardInduction(Strategy):
     """Demand the subgame-perfect share of alternating offers, found by backward induction."""
 
     name = "backward_induction"
-    classifier = {"family": "game-theoretic", "memory": 0, "monotone": False, "stochastic": False,
-                  "needs": "alternating offers with discount factors"}
+    classifier = {
+        "family": "game-theoretic",
+        "memory": 0,
+        "monotone": False,
+        "stochastic": False,
+        "needs": "alternating offers with discount factors",
+    }
     params = {"horizon": 1000.0}
     bounds = {"horizon": (1.0, 1e5)}
 
