@@ -68,9 +68,10 @@ run: $(BASE)
 test: $(STAMP) $(ASSETS) system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# everyday work: no slow, browser or notebook tests (CI runs `make test`, all of them)
+# everyday work, under two minutes: the engine, protocols, theory, agents and classroom logic;
+# no slow, browser, notebook or end-to-end workflow tests (CI runs `make test`: all of them)
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not browser" --ignore=tests/test_notebooks.py -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow and not browser and not workflow" -q $(PYTEST_ARGS)
 
 # Debian's chromium for the browser tests (playwright drives it; it cannot download browsers here)
 system-deps:

@@ -16,6 +16,40 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")
 
 
+# Modules that run whole workflows (commands in subprocesses, sweeps, reports, installs,
+# notebooks): `make test` runs them, `make test-fast` (everyday work, under two minutes) does not.
+WORKFLOW_MODULES = {
+    "test_atlas",
+    "test_calibrate",
+    "test_cli",
+    "test_compare",
+    "test_docs",
+    "test_errors",
+    "test_experiments",
+    "test_explore",
+    "test_faults",
+    "test_forecasters",
+    "test_grid_agenda",
+    "test_install",
+    "test_launchers",
+    "test_notebooks",
+    "test_properties",
+    "test_report",
+    "test_reproducibility",
+    "test_safety",
+    "test_search",
+    "test_stress",
+    "test_dashboard",
+    "test_load",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in WORKFLOW_MODULES:
+            item.add_marker(pytest.mark.workflow)
+
+
 @pytest.fixture(scope="session")
 def default_static():
     return build(load_config([]))

@@ -116,6 +116,7 @@ def test_a_tagged_range_is_used():
         run(load_config(["+scenario.actors.Hamas.reservation_value.range=[0.5,0.3]", "n_seeds=1"]))
 
 
+@pytest.mark.workflow
 def test_a_sweep_spreads_a_design_over_jobs_by_block(tmp_path, negotiate_cmd):
     from tests.conftest import run_cli
 

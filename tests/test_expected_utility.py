@@ -107,6 +107,7 @@ def test_bad_parameters_name_the_key(key, value, expected):
     assert expected in str(e.value) and "protocol" in str(e.value)
 
 
+@pytest.mark.workflow
 def test_validate_prints_the_published_case_and_draws_its_path(tmp_path, capsys):
     assert validate.main(["--figures", str(tmp_path)]) == 0
     out = capsys.readouterr().out

@@ -152,6 +152,7 @@ def test_the_static_state_carries_its_protocol():
     assert st.protocol is PROTOCOLS["monotonic_concession"]
 
 
+@pytest.mark.slow
 def test_each_protocol_has_its_own_schema_and_every_config_file_composes():
     """Keys of one protocol are errors in another; every file under conf/ composes in a fresh interpreter."""
     import subprocess

@@ -27,6 +27,7 @@ def test_rubinstein_property(d1, d2):
     assert case.passed, case
 
 
+@pytest.mark.workflow
 def test_rubinstein_from_the_command_line(negotiate_cmd, tmp_path):
     out = tmp_path / "run"
     res = run_cli(
@@ -244,6 +245,7 @@ def test_friedkin_johnsen_steady_state():
     assert np.abs(steady - x0).max() > 1e-2  # influence really moves someone
 
 
+@pytest.mark.workflow
 def test_validate_command_prints_the_table_and_passes(tmp_path):
     import shutil
     import subprocess
