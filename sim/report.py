@@ -614,91 +614,28 @@ def _pyplot() -> Any:
 
 
 def plot_heatmap(df: pd.DataFrame, path: str | Path) -> list[Path]:
-    """Heatmap of the agreement rate by sequence (rows, best first) and condition (columns).
+    """Heatmap of the agreement rate by sequence and condition on a [0, 1] scale
+    (:func:`sim.plots.atlas_heatmap`); writes ``path`` as PNG and SVG and returns both paths."""
+    from sim.plots import atlas_heatmap
 
-    Writes ``path`` as PNG and SVG (the suffix is replaced) and returns both paths.
-    """
-    plt = _pyplot()
-    order = rank(df)["sequence"].tolist()
-    cond = rank(df, by=["condition", *CONDITIONS]).sort_values(list(CONDITIONS))["condition"].tolist()
-    piv = df.pivot_table(index="sequence", columns="condition", values="agreement", aggfunc="mean")
-    piv = piv.reindex(index=order, columns=cond)
-    h = max(3.0, 0.2 * len(order) + 1.5)
-    w = max(5.0, 0.32 * len(cond) + 4.5)
-    fig, ax = plt.subplots(figsize=(w, h))
-    im = ax.imshow(
-        piv.to_numpy(dtype=float),
-        aspect="auto",
-        cmap="viridis",
-        vmin=0.0,
-        vmax=max(float(np.nanmax(piv.to_numpy(dtype=float))), 1e-9),
-        interpolation="nearest",
-    )
-    ax.set_yticks(range(len(order)), order, fontsize=7)
-    ax.set_xticks(range(len(cond)), cond, fontsize=7, rotation=90)
-    ax.set_xlabel("condition: initial trust T, guarantor credibility C, pressure P")
-    ax.set_title("Agreement rate by sequence (best first) and condition")
-    fig.colorbar(im, ax=ax, label="agreement rate", shrink=0.6)
-    return _save(fig, path)
+    return _save(atlas_heatmap(df), path, dpi=150)
 
 
 def plot_ranking(df: pd.DataFrame, path: str | Path) -> list[Path]:
-    """Ranked horizontal bars of the agreement rate per sequence with 95% Wilson intervals."""
-    plt = _pyplot()
-    r = rank(df).iloc[::-1]
-    movers = sorted(r["first_mover"].astype(str).unique())
-    colors = dict(zip(movers, plt.get_cmap("tab10").colors, strict=False))
-    fig, ax = plt.subplots(figsize=(8, max(3.0, 0.2 * len(r) + 1.5)))
-    y = np.arange(len(r))
-    ax.barh(y, r["rate"], color=[colors[m] for m in r["first_mover"].astype(str)], height=0.7)
-    ax.errorbar(
-        r["rate"],
-        y,
-        xerr=[r["rate"] - r["low"], r["high"] - r["rate"]],
-        fmt="none",
-        ecolor="black",
-        elinewidth=0.8,
-        capsize=2,
-    )
-    ax.set_yticks(y, r["sequence"], fontsize=7)
-    ax.set_xlabel("agreement rate over all conditions (95% Wilson interval)")
-    ax.set_title("Sequences ranked by agreement rate")
-    ax.legend(
-        handles=[plt.Rectangle((0, 0), 1, 1, color=colors[m]) for m in movers],
-        labels=[f"{m} opens" for m in movers],
-        loc="lower right",
-        fontsize=7,
-    )
-    ax.set_xlim(0, min(1.0, max(float(r["high"].max()) * 1.1, 0.05)))
-    return _save(fig, path)
+    """Sequences ranked by agreement rate with 95% Wilson intervals (:func:`sim.plots.ranking_figure`)."""
+    from sim.plots import ranking_figure
+
+    return _save(ranking_figure(df), path, dpi=150)
 
 
 def plot_terms(df: pd.DataFrame, path: str | Path) -> list[Path]:
-    """Mean agreed value of each issue by sequence (rows, best first); grey where none agreed."""
-    plt = _pyplot()
-    r = rank(df)
-    terms = [c for c in r.columns if c.startswith("term_")]
-    vals = r[terms].to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.9 * len(terms) + 4.5), max(3.0, 0.2 * len(r) + 1.5)))
-    cmap = plt.get_cmap("cividis").with_extremes(bad="lightgrey")
-    im = ax.imshow(np.ma.masked_invalid(vals), aspect="auto", cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
-    for i in range(vals.shape[0]):
-        for j in range(vals.shape[1]):
-            if not np.isnan(vals[i, j]):
-                ax.text(
-                    j,
-                    i,
-                    f"{vals[i, j]:.2f}",
-                    ha="center",
-                    va="center",
-                    fontsize=5,
-                    color="white" if vals[i, j] < 0.5 else "black",
-                )
-    ax.set_yticks(range(len(r)), r["sequence"], fontsize=7)
-    ax.set_xticks(range(len(terms)), [t[len("term_") :] for t in terms], fontsize=8, rotation=30, ha="right")
-    ax.set_title("Terms of agreement by sequence (mean over agreed runs)")
-    fig.colorbar(im, ax=ax, label="agreed value on the issue's [0, 1] scale (anchors: scenario file)", shrink=0.6)
-    return _save(fig, path)
+    """Mean agreed terms by sequence with n and intervals, each issue's scale in its anchor words
+    (:func:`sim.plots.terms_figure`; the scenario is the one the atlas ran)."""
+    from sim.api import load_scenario
+    from sim.plots import terms_figure
+
+    name = str(df["scenario"].iloc[0]) if "scenario" in df.columns and len(df) else "sharm_el_sheikh_2025"
+    return _save(terms_figure(df, load_scenario(name).sc), path, dpi=150)
 
 
 # --------------------------------------------------------------------------- report
