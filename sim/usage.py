@@ -154,7 +154,6 @@ def help_text() -> str:
 PLUGINS = {
     ("hydra/launcher", "submitit"): ("hydra_plugins.hydra_submitit_launcher", "submitit"),
     ("hydra/launcher", "ray"): ("hydra_plugins.hydra_ray_launcher", "ray"),
-    ("hydra/sweeper", "optuna"): ("hydra_plugins.hydra_optuna_sweeper", "optuna"),
 }
 
 

@@ -177,11 +177,6 @@ def test_hydra_help_is_still_there(tmp_path, negotiate_cmd):
             ["command-line override hydra/launcher=submitit_local", "'submitit'", '"negotiation-sim[submitit]"'],
         ),
         (
-            ["-m", "experiment=sequence_search_optuna"],
-            "hydra_plugins.hydra_optuna_sweeper",
-            ["conf/experiment/sequence_search_optuna.yaml", "'optuna'", '".[optuna]"'],
-        ),
-        (
             ["-m", "hydra/launcher=ray", "n_seeds=2"],
             "hydra_plugins.hydra_ray_launcher",
             ["hydra/launcher: ray needs the optional extra 'ray'"],
@@ -190,12 +185,6 @@ def test_hydra_help_is_still_there(tmp_path, negotiate_cmd):
 )
 def test_missing_extra_named_in_one_line(tmp_path, args, hidden, needles):
     """A launcher or sweeper from an extra that is not installed: one line naming the extra."""
-    if (
-        hidden.endswith("optuna_sweeper")
-        and "override /hydra/sweeper: optuna"
-        not in (ROOT / "conf" / "experiment" / "sequence_search_optuna.yaml").read_text()
-    ):
-        pytest.fail("sequence_search_optuna no longer uses the Optuna sweeper: update this case")
     code = (
         f"import sys; sys.modules[{hidden!r}] = None; "  # as if the plugin were not installed
         f"from sim.cli import main; main({args!r})"

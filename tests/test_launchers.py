@@ -56,31 +56,3 @@ def test_ray_launcher_gives_the_joblib_atlas(joblib_atlas, tmp_path):
     out = tmp_path / "sweep"
     sweep(out, "hydra/launcher=ray", "hydra.launcher.ray.init.num_cpus=2")
     _same_as(joblib_atlas, out)
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(
-    importlib.util.find_spec("hydra_plugins.hydra_optuna_sweeper") is None,
-    reason="the optional 'optuna' extra is not installed (pip install -e '.[optuna]')",
-)
-def test_optuna_search_runs_trials_and_lists_the_best(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    out = tmp_path / "search"
-    cmd = [
-        sys.executable,
-        "-m",
-        "sim",
-        "-m",
-        "experiment=sequence_search_optuna",
-        f"hydra.sweep.dir={out}",
-        "hydra.sweeper.n_trials=4",
-        "n_seeds=6",
-    ]
-    res = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ, CI="1"), timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
-    assert [job_state(d) for d in job_dirs(out)] == ["done"] * 4
-    assert "best 5 configurations by agreement rate" in res.stdout
-    assert res.stdout.count(" over 6 runs: agenda=") == 4

@@ -259,8 +259,6 @@ def test_the_projects_experiments_still_compose(tmp_path, monkeypatch, experimen
     """Experiments of the project's conf/ set hydra.sweeper, hydra.launcher and hydra.callbacks: allowed."""
     from sim.cli import check
 
-    if experiment.endswith("_optuna"):
-        pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
     cfg = load_config([f"experiment={experiment}"])
     assert cfg.quiet is True
     monkeypatch.chdir(tmp_path)
