@@ -118,6 +118,13 @@ def check_seed_range(cfg: DictConfig) -> None:
     from sim.errors import ConfigError
 
     seed, n = int(cfg.seed), int(cfg.n_seeds)
+    if n > MAX_SEED + 1:  # no seed leaves room for that many: the count itself is out of range
+        raise ConfigError(
+            "conf/config.yaml",
+            "n_seeds",
+            f"an integer in [1, {MAX_SEED + 1}] (seed + n_seeds - 1 must fit in a 64-bit integer)",
+            n,
+        )
     if seed + n - 1 > MAX_SEED:
         raise ConfigError(
             "conf/config.yaml",

@@ -460,7 +460,14 @@ def bad_overrides(draw) -> tuple[list[str], bool]:
 @st.composite
 def _bad_overrides(draw) -> list[str]:
     unit_keys, int_keys = default_paths()
-    how = draw(st.sampled_from(["unit_range", "unit_text", "int_value", "unknown_key", "unknown_option", "garbage"]))
+    kinds = ["unit_range", "unit_text", "int_value", "non_finite", "huge_int", "unknown_key", "unknown_option"]
+    how = draw(st.sampled_from([*kinds, "garbage"]))
+    if how == "non_finite":  # infinities, NaN and numbers that overflow to infinity
+        key = draw(st.sampled_from(unit_keys + int_keys + ("scenario.self_weight", "scenario.pressure_rate")))
+        return [f"{key}={draw(st.sampled_from(['inf', '-inf', '.inf', 'nan', '1e400', '-1e400']))}"]
+    if how == "huge_int":  # integers beyond what the engine or numpy can hold
+        key = draw(st.sampled_from(("n_seeds", "seed", "protocol.max_rounds", "protocol.steps_per_round")))
+        return [f"{key}={draw(st.sampled_from([2**63, 2**64 + 1, 10**20, 10**400]))}"]
     if how == "unit_range":
         v = draw(st.one_of(st.floats(1.001, 1e3), st.floats(-1e3, -0.001)))
         return [f"{draw(st.sampled_from(unit_keys))}={v!r}"]
