@@ -163,3 +163,17 @@ def test_the_calibration_tables_are_what_negotiate_calibrate_writes_from_its_com
     loo = c.leave_one_out(cal, df, cal.cutoff)
     pd.testing.assert_frame_equal(loo, pd.read_parquet(out / "leave_one_out.parquet"))
     assert (out / "leave_one_out.md").read_text() == c.leave_one_out_markdown(loo)
+
+
+@pytest.mark.slow
+def test_the_forecast_comparison_reproduces_its_committed_tables(capsys):
+    """The README's "who forecasts better" tables come from this script and its committed comparison.md."""
+    mod = load(ROOT / "experiments" / "forecast_comparison" / "analyze.py")
+    assert mod.main(["--check"]) == 0
+    assert "reproduces comparison.md" in capsys.readouterr().out
+    readme = (ROOT / "README.md").read_text()
+    committed = (ROOT / "experiments" / "forecast_comparison" / "comparison.md").read_text()
+    for row in ("| Bueno de Mesquita 1994, published | 9.05 | +0.22 |", "| weighted mean | 7.39 | -1.44 |"):
+        assert row in committed
+    assert "| **targets held, of 9** | | **4** | **4** | **5** | **2** |" in readme
+    assert "| **targets held** | of 9 | **4** | **4** | **5** | **2** |" in committed
