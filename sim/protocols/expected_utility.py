@@ -29,11 +29,11 @@ attention the issue gets, in [0, 1]). In every round, on every open issue:
 
 The round repeats until the forecast moves by no more than ``protocol.stall_tol`` on
 every open issue for ``protocol.params.settle_rounds`` rounds in a row. The forecast then
-becomes the phase's text; it is agreed if every required actor accepts it by the same
-test as in the other protocols (expected utility at least the value of no deal, no hard
-red line), otherwise the run ends in a stalemate naming the refusers. A forecast that
-never settles ends at the observation window (``max_rounds``), its last value on the
-table. Positions move only by offers: there is no influence along the channels, no
+becomes the phase's text (within the range the agenda gives the issue in that phase); it
+is agreed if every required actor accepts it by the same test as in the other protocols
+(expected utility at least the value of no deal, no hard red line), otherwise the run
+ends in a stalemate naming the refusers. A forecast that never settles ends at the
+observation window (``max_rounds``), its last value on the table. Positions move only by offers: there is no influence along the channels, no
 concession clock and no moving value of no deal (shocks still apply).
 
 Two variants (``protocol.params.variant``), both from Scholz, Calbert & Smith (2011):
@@ -241,9 +241,8 @@ class ExpectedUtility(Protocol):
         b.add("bdm_risk", np.ones(b.pos.shape))
         x = b.x.copy()
         for i in range(st.n_issues):
-            x[:, i] = np.where(
-                sal[:, :, i].any(axis=1), forecast(b.pos[:, :, i], sal[:, :, i], st.sc.capability), x[:, i]
-            )
+            f = np.clip(forecast(b.pos[:, :, i], sal[:, :, i], st.sc.capability), b.lo[:, i], b.hi[:, i])
+            x[:, i] = np.where(sal[:, :, i].any(axis=1), f, x[:, i])
         op = open_mask(st, b)
         b.x = np.where(op, x, b.x)
 
@@ -263,7 +262,7 @@ class ExpectedUtility(Protocol):
             new, r = bdm_round(b.pos[rows, :, i], s, sc.capability, b.bdm_scale[rows, i], variant, q, risk)
             b.pos[rows, :, i] = new
             b.bdm_risk[rows, :, i] = r
-            b.x[rows, i] = forecast(new, s, sc.capability)
+            b.x[rows, i] = np.clip(forecast(new, s, sc.capability), b.lo[rows, i], b.hi[rows, i])
         moved = (np.abs(b.x - old) > st.settings.stall_tol) & op
         b.bdm_settled = np.where(running & ~moved.any(axis=1), b.bdm_settled + 1, 0)
         done = running & (b.bdm_settled >= settle_rounds)
@@ -291,7 +290,8 @@ class ExpectedUtility(Protocol):
             for i in range(st.n_issues):
                 rows = np.flatnonzero(nxt & op2[:, i] & b.sal[:, :, i].any(axis=1))
                 if rows.size:
-                    b.x[rows, i] = forecast(b.pos[rows, :, i], b.sal[rows, :, i], sc.capability)
+                    f = forecast(b.pos[rows, :, i], b.sal[rows, :, i], sc.capability)
+                    b.x[rows, i] = np.clip(f, b.lo[rows, i], b.hi[rows, i])
         live = b.status == RUNNING
         tick(b, live)
         shocks(st, b, t, live)
