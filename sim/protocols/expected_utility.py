@@ -28,13 +28,14 @@ attention the issue gets, in [0, 1]). In every round, on every open issue:
    takes one offer; all move at once.
 
 The round repeats until the forecast moves by no more than ``protocol.stall_tol`` on
-every open issue for ``protocol.params.settle_rounds`` rounds in a row. The forecast then
-becomes the phase's text (within the range the agenda gives the issue in that phase); it
-is agreed if every required actor accepts it by the same test as in the other protocols
-(expected utility at least the value of no deal, no hard red line), otherwise the run
-ends in a stalemate naming the refusers. A forecast that never settles ends at the
-observation window (``max_rounds``), its last value on the table. Positions move only by offers: there is no influence along the channels, no
-concession clock and no moving value of no deal (shocks still apply).
+every open issue for ``protocol.params.settle_rounds`` rounds in a row. The forecast
+then becomes the phase's text (within the range the agenda gives the issue in that
+phase); it is agreed if every required actor accepts it by the same test as in the other
+protocols (expected utility at least the value of no deal, no hard red line), otherwise
+the run ends in a stalemate naming the refusers. A forecast that never settles ends at
+the observation window (``max_rounds``), its last value on the table. Positions move
+only by offers: there is no influence along the channels, no concession clock and no
+moving value of no deal (shocks still apply).
 
 Two variants (``protocol.params.variant``), both from Scholz, Calbert & Smith (2011):
 
